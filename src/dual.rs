@@ -1,0 +1,480 @@
+//! Forward-mode dual numbers with `N` tangent lanes.
+//!
+//! `Dual<T, N>` carries a value and `N` directional derivatives. Because `T` is itself any
+//! [`Scalar`], duals nest: `Dual<Dual<f64, 1>, 1>` carries second derivatives. Elementary
+//! functions are written once as "value and first derivative" and pushed through
+//! [`Dual::chain`], so every function gets the chain rule the same way.
+
+use crate::Scalar;
+use core::cmp::Ordering;
+use core::fmt;
+use core::iter::Sum;
+use core::ops::{Add, AddAssign, Div, DivAssign, Mul, MulAssign, Neg, Sub, SubAssign};
+use num_traits::One;
+
+/// A value `re` with `N` tangents `eps`: `re + Σ eps[k]·ε_k`, ε_k² = ε_j·ε_k = 0.
+///
+/// ```
+/// use svgp::{Dual, Scalar};
+/// // d/dx (x² sin x) at x = 1, one lane seeded with 1.
+/// let x = Dual::<f64, 1>::variable(1.0, 0);
+/// let y = x * x * x.sin();
+/// let exact = 2.0 * 1.0_f64.sin() + 1.0_f64.cos();
+/// assert!((y.eps[0] - exact).abs() < 1e-15);
+/// ```
+#[derive(Clone, Copy, Debug)]
+pub struct Dual<T, const N: usize> {
+    /// The value.
+    pub re: T,
+    /// The tangents, one per lane.
+    pub eps: [T; N],
+}
+
+impl<T: Scalar, const N: usize> Dual<T, N> {
+    /// A value with the given tangents.
+    #[inline]
+    pub fn new(re: T, eps: [T; N]) -> Self {
+        Self { re, eps }
+    }
+    /// A constant: every tangent zero.
+    #[inline]
+    pub fn constant(re: T) -> Self {
+        Self { re, eps: [T::zero(); N] }
+    }
+    /// An independent variable: tangent 1 in `lane`, 0 elsewhere (no lane seeded if `lane >= N`).
+    #[inline]
+    pub fn variable(re: T, lane: usize) -> Self {
+        let mut d = Self::constant(re);
+        if lane < N {
+            d.eps[lane] = T::one();
+        }
+        d
+    }
+    /// Apply a function given its value `f` and derivative `df` at `self.re` (the chain rule).
+    #[inline]
+    pub fn chain(self, f: T, df: T) -> Self {
+        let mut eps = self.eps;
+        for e in eps.iter_mut() {
+            *e *= df;
+        }
+        Self { re: f, eps }
+    }
+}
+
+impl<T: Scalar, const N: usize> Default for Dual<T, N> {
+    #[inline]
+    fn default() -> Self {
+        Self::constant(T::zero())
+    }
+}
+
+impl<T: Scalar, const N: usize> From<T> for Dual<T, N> {
+    #[inline]
+    fn from(re: T) -> Self {
+        Self::constant(re)
+    }
+}
+
+impl<T: Scalar, const N: usize> fmt::Display for Dual<T, N> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "{}", self.re)?;
+        for (k, e) in self.eps.iter().enumerate() {
+            write!(f, " + {e}ε{k}")?;
+        }
+        Ok(())
+    }
+}
+
+/// Equality looks at the value only, like the ordering (see [`Scalar`]); use the `approx`
+/// traits to compare tangents too.
+impl<T: Scalar, const N: usize> PartialEq for Dual<T, N> {
+    #[inline]
+    fn eq(&self, other: &Self) -> bool {
+        self.re == other.re
+    }
+}
+
+impl<T: Scalar, const N: usize> PartialOrd for Dual<T, N> {
+    #[inline]
+    fn partial_cmp(&self, other: &Self) -> Option<Ordering> {
+        self.re.partial_cmp(&other.re)
+    }
+}
+
+// ---- arithmetic between duals ----
+
+impl<T: Scalar, const N: usize> Add for Dual<T, N> {
+    type Output = Self;
+    #[inline]
+    fn add(mut self, rhs: Self) -> Self {
+        self += rhs;
+        self
+    }
+}
+impl<T: Scalar, const N: usize> AddAssign for Dual<T, N> {
+    #[inline]
+    fn add_assign(&mut self, rhs: Self) {
+        self.re += rhs.re;
+        for (a, b) in self.eps.iter_mut().zip(rhs.eps) {
+            *a += b;
+        }
+    }
+}
+impl<T: Scalar, const N: usize> Sub for Dual<T, N> {
+    type Output = Self;
+    #[inline]
+    fn sub(mut self, rhs: Self) -> Self {
+        self -= rhs;
+        self
+    }
+}
+impl<T: Scalar, const N: usize> SubAssign for Dual<T, N> {
+    #[inline]
+    fn sub_assign(&mut self, rhs: Self) {
+        self.re -= rhs.re;
+        for (a, b) in self.eps.iter_mut().zip(rhs.eps) {
+            *a -= b;
+        }
+    }
+}
+impl<T: Scalar, const N: usize> Mul for Dual<T, N> {
+    type Output = Self;
+    #[inline]
+    fn mul(self, rhs: Self) -> Self {
+        let mut eps = self.eps;
+        for (a, b) in eps.iter_mut().zip(rhs.eps) {
+            *a = *a * rhs.re + self.re * b;
+        }
+        Self { re: self.re * rhs.re, eps }
+    }
+}
+impl<T: Scalar, const N: usize> MulAssign for Dual<T, N> {
+    #[inline]
+    fn mul_assign(&mut self, rhs: Self) {
+        *self = *self * rhs;
+    }
+}
+impl<T: Scalar, const N: usize> Div for Dual<T, N> {
+    type Output = Self;
+    #[inline]
+    fn div(self, rhs: Self) -> Self {
+        let inv = T::one() / rhs.re;
+        let q = self.re * inv;
+        let mut eps = self.eps;
+        for (a, b) in eps.iter_mut().zip(rhs.eps) {
+            *a = (*a - q * b) * inv;
+        }
+        Self { re: q, eps }
+    }
+}
+impl<T: Scalar, const N: usize> DivAssign for Dual<T, N> {
+    #[inline]
+    fn div_assign(&mut self, rhs: Self) {
+        *self = *self / rhs;
+    }
+}
+impl<T: Scalar, const N: usize> Neg for Dual<T, N> {
+    type Output = Self;
+    #[inline]
+    fn neg(self) -> Self {
+        let mut eps = self.eps;
+        for e in eps.iter_mut() {
+            *e = -*e;
+        }
+        Self { re: -self.re, eps }
+    }
+}
+
+// ---- mixing with plain constants of the lane type: dual ∘ T ----
+
+impl<T: Scalar, const N: usize> Add<T> for Dual<T, N> {
+    type Output = Self;
+    #[inline]
+    fn add(mut self, rhs: T) -> Self {
+        self.re += rhs;
+        self
+    }
+}
+impl<T: Scalar, const N: usize> Sub<T> for Dual<T, N> {
+    type Output = Self;
+    #[inline]
+    fn sub(mut self, rhs: T) -> Self {
+        self.re -= rhs;
+        self
+    }
+}
+impl<T: Scalar, const N: usize> Mul<T> for Dual<T, N> {
+    type Output = Self;
+    #[inline]
+    fn mul(self, rhs: T) -> Self {
+        let mut eps = self.eps;
+        for e in eps.iter_mut() {
+            *e *= rhs;
+        }
+        Self { re: self.re * rhs, eps }
+    }
+}
+impl<T: Scalar, const N: usize> Div<T> for Dual<T, N> {
+    type Output = Self;
+    #[inline]
+    fn div(self, rhs: T) -> Self {
+        self * (T::one() / rhs)
+    }
+}
+
+// ---- plain f32/f64 constants on the left: c ∘ dual (for any nesting depth) ----
+
+macro_rules! float_lhs_ops {
+    ($($f:ty),*) => {$(
+        impl<T: Scalar, const N: usize> Add<Dual<T, N>> for $f {
+            type Output = Dual<T, N>;
+            #[inline]
+            fn add(self, rhs: Dual<T, N>) -> Dual<T, N> {
+                Dual::constant(T::from_f64(self as f64)) + rhs
+            }
+        }
+        impl<T: Scalar, const N: usize> Sub<Dual<T, N>> for $f {
+            type Output = Dual<T, N>;
+            #[inline]
+            fn sub(self, rhs: Dual<T, N>) -> Dual<T, N> {
+                Dual::constant(T::from_f64(self as f64)) - rhs
+            }
+        }
+        impl<T: Scalar, const N: usize> Mul<Dual<T, N>> for $f {
+            type Output = Dual<T, N>;
+            #[inline]
+            fn mul(self, rhs: Dual<T, N>) -> Dual<T, N> {
+                rhs * T::from_f64(self as f64)
+            }
+        }
+        impl<T: Scalar, const N: usize> Div<Dual<T, N>> for $f {
+            type Output = Dual<T, N>;
+            #[inline]
+            fn div(self, rhs: Dual<T, N>) -> Dual<T, N> {
+                Dual::constant(T::from_f64(self as f64)) / rhs
+            }
+        }
+    )*};
+}
+// Only f64 on the left: with f32 too, an unsuffixed literal (`2.0 * x`) would be ambiguous.
+// An f64 constant is rounded to the lane type, so `2.0 * x` works for `Dual<f32, N>` as well.
+float_lhs_ops!(f64);
+
+impl<T: Scalar, const N: usize> Sum for Dual<T, N> {
+    fn sum<I: Iterator<Item = Self>>(iter: I) -> Self {
+        iter.fold(Self::default(), |a, b| a + b)
+    }
+}
+
+impl<T: Scalar, const N: usize> num_traits::Zero for Dual<T, N> {
+    #[inline]
+    fn zero() -> Self {
+        Self::default()
+    }
+    #[inline]
+    fn is_zero(&self) -> bool {
+        self.re.is_zero() && self.eps.iter().all(|e| e.is_zero())
+    }
+}
+
+impl<T: Scalar, const N: usize> num_traits::One for Dual<T, N> {
+    #[inline]
+    fn one() -> Self {
+        Self::constant(T::one())
+    }
+}
+
+// ---- approx: compare the value and every tangent ----
+
+impl<T: Scalar, const N: usize> approx::AbsDiffEq for Dual<T, N>
+where
+    T::Epsilon: Copy,
+{
+    type Epsilon = T::Epsilon;
+    fn default_epsilon() -> Self::Epsilon {
+        T::default_epsilon()
+    }
+    fn abs_diff_eq(&self, other: &Self, epsilon: Self::Epsilon) -> bool {
+        self.re.abs_diff_eq(&other.re, epsilon)
+            && self.eps.iter().zip(&other.eps).all(|(a, b)| a.abs_diff_eq(b, epsilon))
+    }
+}
+
+impl<T: Scalar, const N: usize> approx::RelativeEq for Dual<T, N>
+where
+    T::Epsilon: Copy,
+{
+    fn default_max_relative() -> Self::Epsilon {
+        T::default_max_relative()
+    }
+    fn relative_eq(&self, other: &Self, epsilon: Self::Epsilon, max_relative: Self::Epsilon) -> bool {
+        self.re.relative_eq(&other.re, epsilon, max_relative)
+            && self.eps.iter().zip(&other.eps).all(|(a, b)| a.relative_eq(b, epsilon, max_relative))
+    }
+}
+
+impl<T: Scalar, const N: usize> approx::UlpsEq for Dual<T, N>
+where
+    T::Epsilon: Copy,
+{
+    fn default_max_ulps() -> u32 {
+        T::default_max_ulps()
+    }
+    fn ulps_eq(&self, other: &Self, epsilon: Self::Epsilon, max_ulps: u32) -> bool {
+        self.re.ulps_eq(&other.re, epsilon, max_ulps)
+            && self.eps.iter().zip(&other.eps).all(|(a, b)| a.ulps_eq(b, epsilon, max_ulps))
+    }
+}
+
+// ---- the Scalar implementation: value and derivative, then `chain` ----
+
+impl<T: Scalar, const N: usize> Scalar for Dual<T, N>
+where
+    T::Epsilon: Copy,
+{
+    type Real = T::Real;
+
+    #[inline]
+    fn from_f64(c: f64) -> Self {
+        Self::constant(T::from_f64(c))
+    }
+    #[inline]
+    fn from_real(r: T::Real) -> Self {
+        Self::constant(T::from_real(r))
+    }
+    #[inline]
+    fn real(self) -> T::Real {
+        self.re.real()
+    }
+    #[inline]
+    fn epsilon() -> Self {
+        Self::constant(T::epsilon())
+    }
+    #[inline]
+    fn is_finite(self) -> bool {
+        self.re.is_finite() && self.eps.iter().all(|e| e.is_finite())
+    }
+    #[inline]
+    fn exp(self) -> Self {
+        let e = self.re.exp();
+        self.chain(e, e)
+    }
+    #[inline]
+    fn ln(self) -> Self {
+        self.chain(self.re.ln(), self.re.recip())
+    }
+    #[inline]
+    fn ln_1p(self) -> Self {
+        self.chain(self.re.ln_1p(), (T::one() + self.re).recip())
+    }
+    #[inline]
+    fn exp_m1(self) -> Self {
+        self.chain(self.re.exp_m1(), self.re.exp())
+    }
+    #[inline]
+    fn sqrt(self) -> Self {
+        let s = self.re.sqrt();
+        if s == T::zero() {
+            // d√x/dx = +∞ at 0: keep zero lanes at zero instead of 0·∞ = NaN.
+            let inf = T::from_f64(f64::INFINITY);
+            let mut eps = self.eps;
+            for e in eps.iter_mut() {
+                *e = if *e == T::zero() { T::zero() } else { *e * inf };
+            }
+            return Self { re: s, eps };
+        }
+        self.chain(s, (s + s).recip())
+    }
+    #[inline]
+    fn powi(self, n: i32) -> Self {
+        if n == 0 {
+            return Self::one();
+        }
+        let p = self.re.powi(n - 1);
+        self.chain(p * self.re, T::from_f64(n as f64) * p)
+    }
+    #[inline]
+    fn powf(self, y: Self) -> Self {
+        let v = self.re.powf(y.re);
+        // ∂/∂x = y x^{y-1}; ∂/∂y = x^y ln x (only where y carries a tangent, so x = 0 stays finite).
+        let dx = y.re * self.re.powf(y.re - T::one());
+        let lnx = self.re.ln();
+        let mut eps = self.eps;
+        for (a, b) in eps.iter_mut().zip(y.eps) {
+            let mut d = *a * dx;
+            if b != T::zero() {
+                d += b * v * lnx;
+            }
+            *a = d;
+        }
+        Self { re: v, eps }
+    }
+    #[inline]
+    fn sin(self) -> Self {
+        let (s, c) = self.re.sin_cos();
+        self.chain(s, c)
+    }
+    #[inline]
+    fn cos(self) -> Self {
+        let (s, c) = self.re.sin_cos();
+        self.chain(c, -s)
+    }
+    #[inline]
+    fn sin_cos(self) -> (Self, Self) {
+        let (s, c) = self.re.sin_cos();
+        (self.chain(s, c), self.chain(c, -s))
+    }
+    #[inline]
+    fn tanh(self) -> Self {
+        let t = self.re.tanh();
+        self.chain(t, T::one() - t * t)
+    }
+    #[inline]
+    fn atan2(self, x: Self) -> Self {
+        // d atan2(y, x) = (x dy − y dx) / (x² + y²)
+        let r2 = self.re * self.re + x.re * x.re;
+        let v = self.re.atan2(x.re);
+        let mut eps = self.eps;
+        if r2 == T::zero() {
+            return Self::constant(v);
+        }
+        for (a, b) in eps.iter_mut().zip(x.eps) {
+            *a = (x.re * *a - self.re * b) / r2;
+        }
+        Self { re: v, eps }
+    }
+    #[inline]
+    fn abs(self) -> Self {
+        let z = T::zero();
+        let d = if self.re > z {
+            T::one()
+        } else if self.re < z {
+            -T::one()
+        } else {
+            z
+        };
+        self.chain(self.re.abs(), d)
+    }
+    #[inline]
+    fn hypot(self, y: Self) -> Self {
+        let h = self.re.hypot(y.re);
+        if h == T::zero() {
+            return Self::constant(h);
+        }
+        let (dx, dy) = (self.re / h, y.re / h);
+        let mut eps = self.eps;
+        for (a, b) in eps.iter_mut().zip(y.eps) {
+            *a = *a * dx + b * dy;
+        }
+        Self { re: h, eps }
+    }
+    #[inline]
+    fn softplus(self) -> Self {
+        self.chain(self.re.softplus(), self.re.sigmoid())
+    }
+    #[inline]
+    fn sigmoid(self) -> Self {
+        let s = self.re.sigmoid();
+        self.chain(s, s * (T::one() - s))
+    }
+}

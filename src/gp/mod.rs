@@ -1,0 +1,1 @@
+//! Sparse variational GP: prior, whitened guide, likelihood, ELBO and its reverse sweep, prediction.

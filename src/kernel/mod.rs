@@ -1,0 +1,100 @@
+//! Closed-form covariance functions and their blocks.
+//!
+//! A kernel is a *shape* (plain `Copy` data: input dimension, options) plus a flat,
+//! unconstrained parameter slice (log variance, log lengthscales, ...). Kernels are written
+//! once, generically over [`Scalar`]: derivatives with respect to parameters and inputs come
+//! from evaluating the same code on [`Dual`](crate::Dual) numbers.
+
+mod rbf;
+
+pub use rbf::Rbf;
+
+use crate::error::{check_len, Result};
+use crate::Scalar;
+
+/// A covariance function k(x, x') with `n_params()` unconstrained parameters.
+pub trait Kernel: Copy + core::fmt::Debug {
+    /// Input dimension D.
+    fn input_dim(&self) -> usize;
+    /// Number of parameters in the flat buffer.
+    fn n_params(&self) -> usize;
+    /// k(x, y) for one pair of D-vectors.
+    fn eval<S: Scalar>(&self, params: &[S], x: &[S], y: &[S]) -> S;
+    /// k(x, x). Override when it is cheaper than `eval(x, x)`.
+    #[inline]
+    fn eval_diag<S: Scalar>(&self, params: &[S], x: &[S]) -> S {
+        self.eval(params, x, x)
+    }
+}
+
+/// Cross-covariance block `out[i][j] = k(x1_i, x2_j)` (n1 × n2, row-major); inputs are row-major n × D.
+///
+/// ```
+/// use svgp::kernel::{cross_covariance, Rbf};
+/// let k = Rbf::new(1);
+/// let params = [0.0_f64, 0.0]; // log variance, log lengthscale
+/// let mut out = [0.0; 2];
+/// cross_covariance(&k, &params, &[0.0], &[0.0, 1.0], &mut out)?;
+/// assert_eq!(out[0], 1.0);
+/// assert!((out[1] - (-0.5_f64).exp()).abs() < 1e-15);
+/// # Ok::<(), svgp::Error>(())
+/// ```
+pub fn cross_covariance<K: Kernel, S: Scalar>(
+    k: &K,
+    params: &[S],
+    x1: &[S],
+    x2: &[S],
+    out: &mut [S],
+) -> Result<()> {
+    let d = k.input_dim();
+    check_len("kernel parameters", k.n_params(), params.len())?;
+    let (n1, n2) = (rows_of(x1, d, "x1")?, rows_of(x2, d, "x2")?);
+    check_len("cross-covariance output", n1 * n2, out.len())?;
+    for i in 0..n1 {
+        let xi = &x1[i * d..(i + 1) * d];
+        for j in 0..n2 {
+            out[i * n2 + j] = k.eval(params, xi, &x2[j * d..(j + 1) * d]);
+        }
+    }
+    Ok(())
+}
+
+/// Symmetric Gram block `out[i][j] = k(x_i, x_j)` (n × n), computed on one triangle and mirrored.
+pub fn gram<K: Kernel, S: Scalar>(k: &K, params: &[S], x: &[S], out: &mut [S]) -> Result<()> {
+    let d = k.input_dim();
+    check_len("kernel parameters", k.n_params(), params.len())?;
+    let n = rows_of(x, d, "x")?;
+    check_len("Gram output", n * n, out.len())?;
+    for i in 0..n {
+        let xi = &x[i * d..(i + 1) * d];
+        out[i * n + i] = k.eval_diag(params, xi);
+        for j in 0..i {
+            let v = k.eval(params, xi, &x[j * d..(j + 1) * d]);
+            out[i * n + j] = v;
+            out[j * n + i] = v;
+        }
+    }
+    Ok(())
+}
+
+/// The diagonal `out[i] = k(x_i, x_i)`.
+pub fn diagonal<K: Kernel, S: Scalar>(k: &K, params: &[S], x: &[S], out: &mut [S]) -> Result<()> {
+    let d = k.input_dim();
+    check_len("kernel parameters", k.n_params(), params.len())?;
+    let n = rows_of(x, d, "x")?;
+    check_len("diagonal output", n, out.len())?;
+    for (i, o) in out.iter_mut().enumerate() {
+        *o = k.eval_diag(params, &x[i * d..(i + 1) * d]);
+    }
+    Ok(())
+}
+
+/// Number of rows of a row-major n × d input, checking that `d` divides its length.
+pub(crate) fn rows_of<S>(x: &[S], d: usize, what: &'static str) -> Result<usize> {
+    if d == 0 {
+        return Err(crate::Error::InvalidParameter { what: "input dimension", value: 0.0 });
+    }
+    let n = x.len() / d;
+    check_len(what, n * d, x.len())?;
+    Ok(n)
+}

@@ -1,0 +1,27 @@
+//! # svgp
+//!
+//! Sparse variational Gaussian processes with deep random-Fourier-feature kernels, written
+//! once over one [`Scalar`] trait so the same code runs in `f32`, `f64` and forward-mode
+//! [`Dual`] numbers (gradients without a tape). The core is `no_std` and allocates nothing:
+//! callers own every buffer.
+#![no_std]
+#![cfg_attr(docsrs, feature(doc_cfg))]
+
+#[cfg(feature = "alloc")]
+extern crate alloc;
+#[cfg(feature = "std")]
+extern crate std;
+
+pub mod dual;
+pub mod error;
+pub mod features;
+pub mod gp;
+pub mod kernel;
+pub mod linalg;
+pub mod nn;
+pub mod rng;
+pub mod scalar;
+
+pub use dual::Dual;
+pub use error::{Error, Result};
+pub use scalar::Scalar;

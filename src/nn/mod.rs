@@ -1,0 +1,1 @@
+//! Dense neural networks (the warp of a deep kernel).
