@@ -58,7 +58,8 @@ fn inputs(n: usize, d: usize, seed: u64, half: f64) -> Vec<f64> {
 
 #[test]
 fn random_fourier_adjoints_match_dual() {
-    let spectra = [Spectrum::Rbf, Spectrum::Matern(Nu::Half), Spectrum::Matern(Nu::FiveHalves), Spectrum::Laplace];
+    let spectra =
+        [Spectrum::Rbf, Spectrum::Matern(Nu::Half), Spectrum::Matern(Nu::FiveHalves), Spectrum::Laplace];
     for (s, &spectrum) in spectra.iter().enumerate() {
         for form in [FourierForm::CosPhase, FourierForm::CosSin] {
             for coupling in [Coupling::Iid, Coupling::Orthogonal] {
@@ -140,7 +141,10 @@ fn bad_shapes_are_errors_not_panics() {
         Err(Error::DimensionMismatch { .. })
     ));
     // Workspace too short.
-    assert!(matches!(map.features(&params, &[1.0, 2.0], &mut psi, &mut [0.0; 3]), Err(Error::BufferTooSmall { .. })));
+    assert!(matches!(
+        map.features(&params, &[1.0, 2.0], &mut psi, &mut [0.0; 3]),
+        Err(Error::BufferTooSmall { .. })
+    ));
     // Wrong parameter count.
     assert!(matches!(
         map.features(&params[1..], &[1.0, 2.0], &mut psi, &mut ws),
