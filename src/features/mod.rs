@@ -33,3 +33,12 @@ pub trait FeatureMap: Copy + core::fmt::Debug {
         ws: &mut [S],
     ) -> Result<()>;
 }
+
+mod arccos;
+mod fourier;
+mod hsgp;
+mod projection;
+
+pub use arccos::ArcCosineFeatures;
+pub use fourier::{Coupling, FourierForm, RandomFourier, Spectrum};
+pub use hsgp::Hsgp;
