@@ -42,3 +42,5 @@ mod projection;
 pub use arccos::ArcCosineFeatures;
 pub use fourier::{Coupling, FourierForm, RandomFourier, Spectrum};
 pub use hsgp::Hsgp;
+mod deep;
+pub use deep::DeepRff;
