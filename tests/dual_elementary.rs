@@ -165,8 +165,8 @@ unary! {
         f: |x| x.powf(x), d1: |a| a.powf(a) * (a.ln() + 1.0),
         d2: |a| a.powf(a) * ((a.ln() + 1.0) * (a.ln() + 1.0) + 1.0 / a), dom: 0.2 => 4.0, at: [0.5, 1.0, 3.0],
     }
-    sin { f: |x| x.sin(), d1: |a| a.cos(), d2: |a| -a.sin(), dom: -10.0 => 10.0, at: [0.0, 1.0, 1.5707963267948966, 3.0] }
-    cos { f: |x| x.cos(), d1: |a| -a.sin(), d2: |a| -a.cos(), dom: -10.0 => 10.0, at: [0.0, 1.0, 1.5707963267948966, 3.0] }
+    sin { f: |x| x.sin(), d1: |a| a.cos(), d2: |a| -a.sin(), dom: -10.0 => 10.0, at: [0.0, 1.0, core::f64::consts::FRAC_PI_2, 3.0] }
+    cos { f: |x| x.cos(), d1: |a| -a.sin(), d2: |a| -a.cos(), dom: -10.0 => 10.0, at: [0.0, 1.0, core::f64::consts::FRAC_PI_2, 3.0] }
     sin_cos_sin { f: |x| x.sin_cos().0, d1: |a| a.cos(), d2: |a| -a.sin(), dom: -10.0 => 10.0, at: [0.0, 2.0] }
     sin_cos_cos { f: |x| x.sin_cos().1, d1: |a| -a.sin(), d2: |a| -a.cos(), dom: -10.0 => 10.0, at: [0.0, 2.0] }
     tanh {

@@ -138,7 +138,7 @@ binary! {
     }
     powf {
         f: |x, y| x.powf(y), grad: |x, y| [y * x.powf(y - 1.0), x.powf(y) * x.ln()],
-        a: 0.2 => 4.0, b: -3.0 => 3.0, at: [(0.5, 2.0), (2.0, -1.5), (1.0, 0.5)],
+        a: 0.5 => 4.0, b: -3.0 => 3.0, at: [(0.2, 2.0), (2.0, -1.5), (1.0, 0.5)],
     }
     log_add_exp {
         f: |a, b| a.log_add_exp(b), grad: |a, b| [sigma(a - b), sigma(b - a)],
