@@ -1,5 +1,6 @@
 //! Every random-feature reverse rule against forward-mode `Dual` derivatives, and the maps'
 //! input validation.
+#![allow(clippy::unwrap_used)] // tests: a failed unwrap is a failed test
 
 use svgp::features::{ArcCosineFeatures, Coupling, FeatureMap, FourierForm, Hsgp, RandomFourier, Spectrum};
 use svgp::kernel::Nu;
@@ -39,9 +40,8 @@ fn check_adjoint<F: FeatureMap>(map: &F, params: &[f64], x: &[f64], seed: u64) {
         let xd: Vec<D8> = x.iter().enumerate().map(|(i, &v)| Dual::variable(v, lane(p + i))).collect();
         map.features(&pd, &xd, &mut psi_d, &mut ws_d).unwrap();
         let loss: D8 = psi_d.iter().zip(&psi_bar).map(|(a, &b)| *a * b).sum();
-        for v in start..(start + L).min(n_vars) {
-            want[v] = loss.eps[v - start];
-        }
+        let end = (start + L).min(n_vars);
+        want[start..end].copy_from_slice(&loss.eps[..end - start]);
     }
     let got: Vec<f64> = gp.iter().chain(&gx).copied().collect();
     let scale = want.iter().fold(0.0_f64, |m, v| m.max(v.abs())).max(1e-300);

@@ -9,6 +9,7 @@
 //! tailed integrands). Errors print with
 //! `cargo test --release --test features_convergence -- --nocapture`.
 //! HSGP is deterministic: its error must fall as m grows.
+#![allow(clippy::unwrap_used)] // tests: a failed unwrap is a failed test
 
 use svgp::features::{ArcCosineFeatures, Coupling, FeatureMap, FourierForm, Hsgp, RandomFourier, Spectrum};
 use svgp::kernel::{gram, ArcCosine, Kernel, Matern, Nu, Rbf};
