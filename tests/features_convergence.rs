@@ -31,8 +31,11 @@ fn feature_gram<F: FeatureMap>(map: &F, params: &[f64], x: &[f64]) -> Vec<f64> {
     map.features(params, x, &mut psi, &mut ws).unwrap();
     let mut k = vec![0.0; n * n];
     for a in 0..n {
-        for b in 0..n {
-            k[a * n + b] = (0..j).map(|t| psi[a * j + t] * psi[b * j + t]).sum();
+        for b in 0..=a {
+            let v: f64 =
+                psi[a * j..(a + 1) * j].iter().zip(&psi[b * j..(b + 1) * j]).map(|(u, w)| u * w).sum();
+            k[a * n + b] = v;
+            k[b * n + a] = v;
         }
     }
     k
