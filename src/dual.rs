@@ -4,6 +4,15 @@
 //! [`Scalar`], duals nest: `Dual<Dual<f64, 1>, 1>` carries second derivatives. Elementary
 //! functions are written once as "value and first derivative" and pushed through
 //! [`Dual::chain`], so every function gets the chain rule the same way.
+//!
+//! Conventions where a derivative does not exist, chosen so tests and optimisers see numbers
+//! rather than NaN:
+//! - a lane whose tangent is exactly zero stays zero through every function, even where the
+//!   derivative is infinite (`sqrt`/`ln` at 0, `exp` past overflow);
+//! - a symmetric kink gets derivative 0, the central difference: `abs` at 0, `hypot` and
+//!   `atan2` at the origin;
+//! - the value part of every operation is computed exactly as on the plain float, so branches
+//!   on values take the same path on duals as on floats.
 
 use crate::Scalar;
 use core::cmp::Ordering;
