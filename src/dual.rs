@@ -333,8 +333,10 @@ macro_rules! float_lhs_ops {
         }
     )*};
 }
-// Only f64 on the left: with f32 too, an unsuffixed literal (`2.0 * x`) would be ambiguous.
-// An f64 constant is rounded to the lane type, so `2.0 * x` works for `Dual<f32, N>` as well.
+// Only f64 on the left: with f32 impls too, an unsuffixed literal (`(2.0 * x).eps`, or
+// `let y = 2.0 * x * x`) is ambiguous wherever the type is needed before float-literal
+// fallback (tried: E0282). An f64 constant is rounded to the lane type, so `2.0 * x` works for
+// `Dual<f32, N>` as well; an `f32` variable goes on the right (`x * s`).
 float_lhs_ops!(f64);
 
 impl<T: Scalar, const N: usize> Sum for Dual<T, N> {
