@@ -4,6 +4,15 @@
 //! [`Scalar`], duals nest: `Dual<Dual<f64, 1>, 1>` carries second derivatives. Elementary
 //! functions are written once as "value and first derivative" and pushed through
 //! [`Dual::chain`], so every function gets the chain rule the same way.
+//!
+//! Conventions where a derivative does not exist, chosen so tests and optimisers see numbers
+//! rather than NaN:
+//! - a lane whose tangent is exactly zero stays zero through every function, even where the
+//!   derivative is infinite (`sqrt`/`ln` at 0, `exp` past overflow);
+//! - a symmetric kink gets derivative 0, the central difference: `abs` at 0, `hypot` and
+//!   `atan2` at the origin;
+//! - the value part of every operation is computed exactly as on the plain float, so branches
+//!   on values take the same path on duals as on floats.
 
 use crate::Scalar;
 use core::cmp::Ordering;
@@ -324,8 +333,10 @@ macro_rules! float_lhs_ops {
         }
     )*};
 }
-// Only f64 on the left: with f32 too, an unsuffixed literal (`2.0 * x`) would be ambiguous.
-// An f64 constant is rounded to the lane type, so `2.0 * x` works for `Dual<f32, N>` as well.
+// Only f64 on the left: with f32 impls too, an unsuffixed literal (`(2.0 * x).eps`, or
+// `let y = 2.0 * x * x`) is ambiguous wherever the type is needed before float-literal
+// fallback (tried: E0282). An f64 constant is rounded to the lane type, so `2.0 * x` works for
+// `Dual<f32, N>` as well; an `f32` variable goes on the right (`x * s`).
 float_lhs_ops!(f64);
 
 impl<T: Scalar, const N: usize> Sum for Dual<T, N> {
