@@ -86,11 +86,9 @@ impl Activation {
     pub(crate) fn backprop_slice<S: Scalar>(self, a: &[S], h: &[S], g: &mut [S]) {
         match self {
             Activation::Tanh => g.iter_mut().zip(h).for_each(|(g, &h)| *g *= S::one() - h * h),
-            Activation::Relu => g.iter_mut().zip(a).for_each(|(g, &a)| {
-                if !(a > S::zero()) {
-                    *g = S::zero();
-                }
-            }),
+            Activation::Relu => {
+                g.iter_mut().zip(a).for_each(|(g, &a)| *g = if a > S::zero() { *g } else { S::zero() })
+            }
             _ => g.iter_mut().zip(a).zip(h).for_each(|((g, &a), &h)| *g *= self.derivative(a, h)),
         }
     }
