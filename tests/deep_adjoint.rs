@@ -158,6 +158,12 @@ fn rejects_bad_shapes_and_buffers() {
     ));
     let mut g = vec![0.0; map.n_params() + 1];
     assert!(map.features_adjoint(&p, &[0.0; 4], &psi, &mut g, None, &mut ws).is_err());
+    // An empty batch is fine and contributes nothing.
+    let mut g = vec![0.0; map.n_params()];
+    let mut ws0 = vec![0.0; map.workspace_len(0)];
+    map.features(&p, &[], &mut [], &mut ws0).unwrap();
+    map.features_adjoint(&p, &[], &[], &mut g, Some(&mut []), &mut ws0).unwrap();
+    assert!(g.iter().all(|&v| v == 0.0));
 }
 
 #[test]
