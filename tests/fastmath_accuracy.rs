@@ -3,7 +3,7 @@
 
 use svgp::fastmath::{
     cos_f32, sin_cos, sin_cos_f32, sin_cos_slice, sin_cos_slice_f32, sin_f32, F32_FAST_LIMIT, F32_MAX_ULP,
-    F64_FAST_LIMIT, F64_MAX_ULP,
+    F64_FAST_LIMIT, F64_MAX_ULP, F64_SMALL_LIMIT,
 };
 use svgp::rng::{uniform, uniform01, Xoshiro256};
 use svgp::Scalar;
@@ -22,7 +22,7 @@ fn ulp32(v: f32) -> f64 {
 /// quadrant boundaries, and the edges of the fast range.
 fn inputs64(rng: &mut Xoshiro256, limit: f64) -> Vec<f64> {
     let mut xs = Vec::new();
-    for r in [1.0, 10.0, 1e3, limit] {
+    for r in [1.0, 10.0, 99.0, 1e3, limit] {
         xs.extend((0..50_000).map(|_| uniform(rng, -r, r)));
     }
     xs.extend((0..50_000).map(|_| {
@@ -48,6 +48,14 @@ fn inputs64(rng: &mut Xoshiro256, limit: f64) -> Vec<f64> {
                 xs.push(-v);
                 v = f64::from_bits(v.to_bits().saturating_sub(1));
             }
+        }
+    }
+    // Every double within 4 ulp of k·π/2 for the small range (k ≤ 63).
+    for k in 1..64 {
+        let c = k as f64 * std::f64::consts::FRAC_PI_2;
+        for d in -4i64..=4 {
+            let v = f64::from_bits((c.to_bits() as i64 + d) as u64);
+            xs.extend([v, -v]);
         }
     }
     for k in 1..2000 {
@@ -93,6 +101,20 @@ fn f64_within_documented_ulp_bound_on_the_fast_range() {
         worst1 = (worst1.0.max(es1), worst1.1.max(ec1));
     }
     eprintln!("f64 scalar path worst error vs libm: sin {} ulp, cos {} ulp", worst1.0, worst1.1);
+
+    // A slice with every |x| ≤ F64_SMALL_LIMIT takes the cheaper reduction: same bound.
+    let small: Vec<f64> = xs.iter().copied().filter(|v| v.abs() <= F64_SMALL_LIMIT).collect();
+    assert!(small.len() > 150_000);
+    let (mut s, mut c) = (vec![0.0; small.len()], vec![0.0; small.len()]);
+    sin_cos_slice(&small, &mut s, &mut c);
+    let mut worst2 = (0.0_f64, 0.0_f64);
+    for (i, &x) in small.iter().enumerate() {
+        let (rs, rc) = (libm::sin(x), libm::cos(x));
+        let (es, ec) = ((s[i] - rs).abs() / ulp64(rs), (c[i] - rc).abs() / ulp64(rc));
+        assert!(es <= F64_MAX_ULP && ec <= F64_MAX_ULP, "small-range sin_cos({x:e}): {es}, {ec} ulp");
+        worst2 = (worst2.0.max(es), worst2.1.max(ec));
+    }
+    eprintln!("f64 small-range slice worst error vs libm: sin {} ulp, cos {} ulp", worst2.0, worst2.1);
     eprintln!("f64 worst error vs libm over {} points: sin {} ulp, cos {} ulp", xs.len(), worst.0, worst.1);
 }
 
