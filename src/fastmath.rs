@@ -310,7 +310,23 @@ pub fn sin_f32(x: f32) -> f32 {
 }
 
 /// `sin[i], cos[i] = sin x[i], cos x[i]` for the first min(len) entries of the slices, in f32.
+///
+/// With the `std` feature on x86-64 with AVX2, a copy compiled for AVX2 (8 lanes) runs; it
+/// does the same operations (the f32 kernel never fuses), so its results match
+/// [`sin_cos_f32`]'s bit for bit (asserted by the accuracy tests).
 pub fn sin_cos_slice_f32(x: &[f32], sin: &mut [f32], cos: &mut [f32]) {
+    #[cfg(all(feature = "std", target_arch = "x86_64"))]
+    {
+        if std::is_x86_feature_detected!("avx2") {
+            avx2::sin_cos_slice_f32(x, sin, cos);
+            return;
+        }
+    }
+    sin_cos_slice_f32_body(x, sin, cos);
+}
+
+#[inline(always)]
+fn sin_cos_slice_f32_body(x: &[f32], sin: &mut [f32], cos: &mut [f32]) {
     let n = x.len().min(sin.len()).min(cos.len());
     let (x, sin, cos) = (&x[..n], &mut sin[..n], &mut cos[..n]);
     for ((&v, s), c) in x.iter().zip(sin.iter_mut()).zip(cos.iter_mut()) {
@@ -327,6 +343,22 @@ pub fn sin_cos_slice_f32(x: &[f32], sin: &mut [f32], cos: &mut [f32]) {
 
 #[cfg(all(feature = "std", target_arch = "x86_64"))]
 mod avx2 {
+    /// The f32 slice kernel compiled with AVX2 (8 lanes); no FMA, so bit-identical to SSE2.
+    ///
+    /// # Safety
+    /// The CPU must support AVX2.
+    #[allow(unsafe_code)]
+    #[target_feature(enable = "avx2")]
+    unsafe fn sin_cos_slice_f32_avx2(x: &[f32], sin: &mut [f32], cos: &mut [f32]) {
+        super::sin_cos_slice_f32_body(x, sin, cos);
+    }
+
+    #[allow(unsafe_code)]
+    pub(super) fn sin_cos_slice_f32(x: &[f32], sin: &mut [f32], cos: &mut [f32]) {
+        // SAFETY: only called after `is_x86_feature_detected!("avx2")` returned true.
+        unsafe { sin_cos_slice_f32_avx2(x, sin, cos) }
+    }
+
     /// The f64 slice kernel compiled with AVX2 and FMA (4 lanes instead of SSE2's 2, fused
     /// multiply-adds in the polynomials: about 12% fewer cycles).
     ///
