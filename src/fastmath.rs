@@ -520,3 +520,81 @@ fn tanh_slice_body<M: MulAdd>(x: &[f64], out: &mut [f64]) {
         }
     }
 }
+
+// ---- tanh, f32 ----
+
+/// f32 tanh within this many ulp of the exact value (asserted by the tests over |x| ≤ 12).
+pub const TANH_F32_MAX_ULP: f64 = 2.0;
+/// ln 2 = LN2F_HI + LN2F_LO, LN2F_HI with 9 significant bits (Cephes' split).
+const LN2F_HI: f32 = 0.693_359_375;
+const LN2F_LO: f32 = -2.121_944_4e-4;
+// Cephes tanhf: x + x³·P(x²) on |x| < 0.625.
+const TFP: [f32; 5] = [
+    -5.704_988_727_45e-3,
+    2.063_908_879_54e-2,
+    -5.373_971_555_31e-2,
+    1.333_144_220_36e-1,
+    -3.333_328_194_22e-1,
+];
+
+/// e^v for 0 ≤ v ≤ 18 in f32 only: v = n·ln 2 + r, e^r by Taylor to degree 7 (truncation
+/// below 2^-27), 2^n by writing the exponent bits.
+#[inline(always)]
+fn exp_small_range_f32(v: f32) -> f32 {
+    let k = v * core::f32::consts::LOG2_E + SHIFT32;
+    let n = k - SHIFT32;
+    let r = (v - n * LN2F_HI) - n * LN2F_LO;
+    let mut p = 1.0 / 5040.0;
+    for c in [1.0 / 720.0, 1.0 / 120.0, 1.0 / 24.0, 1.0 / 6.0, 0.5, 1.0] {
+        p = p * r + c;
+    }
+    let er = p * r + 1.0;
+    // The low 9 bits of k's mantissa are n (0 ≤ n ≤ 26); place n + 127 in the exponent.
+    er * f32::from_bits(k.to_bits().wrapping_add(127) << 23)
+}
+
+#[inline(always)]
+fn tanh_core_f32(x: f32) -> f32 {
+    let t = x.abs().min(9.0); // tanh(9) rounds to 1 in f32
+    let z = t * t;
+    // As in f64: a + b/c, so one division serves both branches (c = 1 for the polynomial).
+    let small = t < 0.625;
+    let e = exp_small_range_f32(2.0 * t);
+    let mut p = TFP[0];
+    for &c in &TFP[1..] {
+        p = p * z + c;
+    }
+    let a = if small { t } else { 1.0 };
+    let b = if small { (p * z) * t } else { -2.0 };
+    let c = if small { 1.0 } else { e + 1.0 };
+    (a + b / c).copysign(x)
+}
+
+/// tanh for one f32, in f32 arithmetic only (Cephes' `tanhf` polynomial below 0.625,
+/// 1 − 2/(e^{2|x|} + 1) above), NaN passed through. Within [`TANH_F32_MAX_ULP`] ulp.
+///
+/// ```
+/// assert!((svgp::fastmath::tanh_f32(0.3) - 0.3_f32.tanh()).abs() <= 2.0 * f32::EPSILON);
+/// ```
+#[inline]
+pub fn tanh_f32(x: f32) -> f32 {
+    if x.is_nan() {
+        x
+    } else {
+        tanh_core_f32(x)
+    }
+}
+
+/// `out[i] = tanh x[i]` over the first min(len) entries, f32, vectorisable (see [`tanh_f32`]).
+pub fn tanh_slice_f32(x: &[f32], out: &mut [f32]) {
+    for (o, &v) in out.iter_mut().zip(x) {
+        *o = tanh_core_f32(v);
+    }
+    if x.iter().fold(false, |nan, &v| nan | v.is_nan()) {
+        for (o, &v) in out.iter_mut().zip(x) {
+            if v.is_nan() {
+                *o = v;
+            }
+        }
+    }
+}
