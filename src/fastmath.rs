@@ -466,7 +466,10 @@ fn exp_small_range<M: MulAdd>(v: f64) -> f64 {
 
 #[inline(always)]
 fn tanh_core<M: MulAdd>(x: f64) -> f64 {
-    let t = x.abs().min(20.0); // tanh(20) rounds to 1
+    // tanh(20) rounds to 1. A select, not `min`: NaN is patched by the callers, and `min`
+    // is a libm call on targets without a min instruction.
+    let a = x.abs();
+    let t = if a < 20.0 { a } else { 20.0 };
     let z = t * t;
     // Both branches have the form a + b/c: select a, b, c first so one division serves both.
     // Small: t + t·z·P(z)/Q(z). Large: 1 − 2/(e^{2t} + 1).
@@ -555,7 +558,10 @@ fn exp_small_range_f32(v: f32) -> f32 {
 
 #[inline(always)]
 fn tanh_core_f32(x: f32) -> f32 {
-    let t = x.abs().min(9.0); // tanh(9) rounds to 1 in f32
+    // tanh(9) rounds to 1 in f32. A select, not `min` (a libm call on a Cortex-M4F); NaN is
+    // patched by the callers.
+    let a = x.abs();
+    let t = if a < 9.0 { a } else { 9.0 };
     let z = t * t;
     // As in f64: a + b/c, so one division serves both branches (c = 1 for the polynomial).
     let small = t < 0.625;
