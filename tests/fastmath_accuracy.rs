@@ -283,3 +283,29 @@ fn tanh_f32_within_documented_ulp_bound() {
     assert!(tanh_f32(f32::NAN).is_nan());
     assert_eq!(tanh_f32(-0.0).to_bits(), (-0.0_f32).to_bits());
 }
+
+#[test]
+fn cos_only_kernels_agree_with_sin_cos() {
+    use svgp::fastmath::{cos_in_place, cos_in_place_f32};
+    let mut rng = Xoshiro256::from_u64(12);
+    // f32: bit-identical to the cosines of sin_cos, inside and outside the fast range.
+    let mut xs: Vec<f32> = (0..200_000).map(|_| uniform(&mut rng, -7000.0, 7000.0) as f32).collect();
+    xs.extend([0.0, -0.0, F32_FAST_LIMIT, 1e30, f32::NAN]);
+    let mut v = xs.clone();
+    cos_in_place_f32(&mut v);
+    for (&x, &c) in xs.iter().zip(&v) {
+        let want = sin_cos_f32(x).1;
+        assert!(c.to_bits() == want.to_bits() || (c.is_nan() && want.is_nan()), "cos_f32 slice at {x}");
+        assert!(cos_f32(x).to_bits() == want.to_bits() || want.is_nan(), "cos_f32 at {x}");
+    }
+    // f64: within the documented bound of libm, small and general reductions alike.
+    for r in [50.0, 5e5] {
+        let xs: Vec<f64> = (0..100_000).map(|_| uniform(&mut rng, -r, r)).collect();
+        let mut v = xs.clone();
+        cos_in_place(&mut v);
+        for (&x, &c) in xs.iter().zip(&v) {
+            let rc = libm::cos(x);
+            assert!((c - rc).abs() <= F64_MAX_ULP * ulp64(rc), "cos_in_place({x:e}) = {c:e}, libm {rc:e}");
+        }
+    }
+}

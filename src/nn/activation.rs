@@ -1,7 +1,6 @@
 //! Element-wise activations and their hand-written derivatives.
 
 use crate::{fastmath, Scalar};
-use core::any::{Any, TypeId};
 
 /// √(2/π), the scale inside the tanh approximation of GELU.
 const GELU_C: f64 = 0.797_884_560_802_865_4;
@@ -105,57 +104,16 @@ impl Activation {
     }
 }
 
-/// Entries per call of the float kernels in [`tanh_slice`].
-const CHUNK: usize = 64;
-
 /// `h = tanh(a)` element-wise. `Scalar` has no slice-tanh hook, so for `S = f64` or `f32` a
-/// downcast through `Any` (decided at compile time once monomorphised, and safe) hands
-/// fixed-size chunks to the vectorised [`fastmath::tanh_slice`] / [`fastmath::tanh_slice_f32`]:
+/// downcast through `Any` ([`fastmath::map_as`], decided at compile time once monomorphised,
+/// and safe) reaches the vectorised [`fastmath::tanh_slice`] / [`fastmath::tanh_slice_f32`]:
 /// libm's tanh would cost more than the MLP's gemms. Other types loop over [`Scalar::tanh`].
 fn tanh_slice<S: Scalar>(a: &[S], h: &mut [S]) {
-    if !(float_kernel(a, h, fastmath::tanh_slice, fastmath::tanh)
-        || float_kernel(a, h, fastmath::tanh_slice_f32, fastmath::tanh_f32))
+    if !(fastmath::map_as(a, h, fastmath::tanh_slice, fastmath::tanh)
+        || fastmath::map_as(a, h, fastmath::tanh_slice_f32, fastmath::tanh_f32))
     {
         h.iter_mut().zip(a).for_each(|(h, &a)| *h = a.tanh());
     }
-}
-
-/// When `S` is `T`, apply `kernel` to `a` chunk by chunk (and `one` to the tail) into `h`;
-/// `false`, touching nothing, otherwise.
-fn float_kernel<S: 'static, T: 'static + Copy>(
-    a: &[S],
-    h: &mut [S],
-    kernel: fn(&[T], &mut [T]),
-    one: fn(T) -> T,
-) -> bool {
-    if TypeId::of::<S>() != TypeId::of::<T>() {
-        return false;
-    }
-    let mut a_chunks = a.chunks_exact(CHUNK);
-    let mut h_chunks = h.chunks_exact_mut(CHUNK);
-    for (ac, hc) in (&mut a_chunks).zip(&mut h_chunks) {
-        if let (Some(x), Some(y)) = (as_array::<S, T>(ac), as_array_mut::<S, T>(hc)) {
-            kernel(x, y);
-        }
-    }
-    for (hv, av) in h_chunks.into_remainder().iter_mut().zip(a_chunks.remainder()) {
-        if let (Some(y), Some(&x)) =
-            ((hv as &mut dyn Any).downcast_mut::<T>(), (av as &dyn Any).downcast_ref::<T>())
-        {
-            *y = one(x);
-        }
-    }
-    true
-}
-
-fn as_array<S: 'static, T: 'static>(c: &[S]) -> Option<&[T; CHUNK]> {
-    let arr: &[S; CHUNK] = c.try_into().ok()?;
-    (arr as &dyn Any).downcast_ref()
-}
-
-fn as_array_mut<S: 'static, T: 'static>(c: &mut [S]) -> Option<&mut [T; CHUNK]> {
-    let arr: &mut [S; CHUNK] = c.try_into().ok()?;
-    (arr as &mut dyn Any).downcast_mut()
 }
 
 #[cfg(test)]
