@@ -346,10 +346,10 @@ pub fn cos_in_place_f32(v: &mut [f32]) {
     }
 }
 
-/// `v[i] = cos v[i]` in place, f64: [`sin_cos_slice`] over 64-entry chunks with the sines
+/// `v[i] = cos v[i]` in place, f64: [`sin_cos_slice`] over 256-entry chunks with the sines
 /// dropped (the SIMD kernel computes both polynomials per lane anyway).
 pub fn cos_in_place(v: &mut [f64]) {
-    const CH: usize = 64;
+    const CH: usize = 256;
     let (mut x, mut sin) = ([0.0; CH], [0.0; CH]);
     for chunk in v.chunks_mut(CH) {
         let k = chunk.len();
@@ -663,7 +663,7 @@ pub fn tanh_slice_f32(x: &[f32], out: &mut [f32]) {
 // ---- reaching the float kernels from generic code ----
 
 /// Entries per kernel call in [`map_as`] and [`map_in_place_as`].
-const CHUNK: usize = 64;
+pub(crate) const CHUNK: usize = 256;
 
 /// When `S` is the float type `T`, apply the slice `kernel` to `a` chunk by chunk (and `one`
 /// to the tail) into `h`, returning `true`; otherwise touch nothing and return `false`.

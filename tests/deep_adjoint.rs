@@ -251,6 +251,15 @@ fn inference_path_matches_the_training_forward() {
         assert_eq!(a.re, b.re);
         assert_eq!(a.eps[0], b.eps[0]);
     }
+    // J = 300 rows are not whole dispatch chunks: the per-entry tail path runs too.
+    let small = DeepRff::new(Mlp::new(&[2, 4, 3], Activation::Tanh).unwrap(), 300).unwrap();
+    let mut ps = vec![0.0_f64; small.n_params()];
+    small.init(&mut rng, 0.7, &mut ps).unwrap();
+    let xs = random(&mut rng, 2 * 5, -1.0, 1.0);
+    let (mut a, mut b) = (vec![0.0; 5 * 300], vec![0.0; 5 * 300]);
+    small.features(&ps, &xs, &mut a, &mut vec![0.0; small.workspace_len(5)]).unwrap();
+    small.features_inference(&ps, &xs, &mut b, &mut vec![0.0; small.inference_workspace_len(5)]).unwrap();
+    assert!(a.iter().zip(&b).all(|(a, b)| (a - b).abs() <= 1e-16));
     // The workspace it asks for is enough, and one less is an error.
     let short = map.inference_workspace_len(n) - 1;
     let r = map.features_inference(&p, &x, &mut psi_i, &mut ws_i[..short]);

@@ -120,9 +120,12 @@ fn tanh_slice<S: Scalar>(a: &[S], h: &mut [S]) {
 mod tests {
     use super::*;
 
-    /// 130 entries: two whole chunks and a tail, so both downcast paths run.
-    fn inputs() -> [f64; 130] {
-        core::array::from_fn(|i| (i as f64 - 65.0) * 0.047)
+    /// Two whole dispatch chunks and a tail, so both downcast paths run.
+    const LEN: usize = 2 * fastmath::CHUNK + 2;
+    const WHOLE: usize = 2 * fastmath::CHUNK;
+
+    fn inputs() -> [f64; LEN] {
+        core::array::from_fn(|i| (i as f64 - 257.0) * 0.0123)
     }
 
     #[test]
@@ -130,21 +133,21 @@ mod tests {
         // Whole chunks through the slice kernel (which may fuse multiply-adds), the tail
         // through the one-value function.
         let a = inputs();
-        let mut h = [0.0; 130];
+        let mut h = [0.0; LEN];
         Activation::Tanh.apply_slice(&a, &mut h);
-        let mut want = [0.0; 130];
-        fastmath::tanh_slice(&a[..128], &mut want[..128]);
-        want[128..].iter_mut().zip(&a[128..]).for_each(|(w, &x)| *w = fastmath::tanh(x));
+        let mut want = [0.0; LEN];
+        fastmath::tanh_slice(&a[..WHOLE], &mut want[..WHOLE]);
+        want[WHOLE..].iter_mut().zip(&a[WHOLE..]).for_each(|(w, &x)| *w = fastmath::tanh(x));
         assert!(h.iter().zip(&want).all(|(y, w)| y.to_bits() == w.to_bits()));
         let a32 = a.map(|v| v as f32);
-        let mut h32 = [0.0_f32; 130];
+        let mut h32 = [0.0_f32; LEN];
         Activation::Tanh.apply_slice(&a32, &mut h32);
         for (&x, &y) in a32.iter().zip(&h32) {
             assert_eq!(y.to_bits(), fastmath::tanh_f32(x).to_bits(), "f32 at {x}");
         }
         // Duals keep libm's tanh and its derivative.
         let ad = a.map(|v| crate::Dual::<f64, 1>::variable(v, 0));
-        let mut hd = [crate::Dual::<f64, 1>::default(); 130];
+        let mut hd = [crate::Dual::<f64, 1>::default(); LEN];
         Activation::Tanh.apply_slice(&ad, &mut hd);
         for (&x, y) in a.iter().zip(&hd) {
             assert_eq!(y.re, libm::tanh(x));
