@@ -5,15 +5,18 @@ use crate::error::{check_buf, check_len, Error, Result};
 use crate::linalg::{gemm, MatMut, MatRef, Trans};
 use crate::nn::Mlp;
 use crate::rng::{standard_normal, uniform};
-use crate::Scalar;
+use crate::{fastmath, Scalar};
 use rand_core::Rng;
 
-/// Random Fourier features on a learned warp: ψ(x)_j = √(2/J)·cos((Σ_h φ(x)_h·W[h][j]) / ℓ + b_j),
+/// Random Fourier features on a learned warp: ψ(x)_j = √(2/J)·cos((Σ_h φ(x)_h·W\[h\]\[j\]) / ℓ + b_j),
 /// φ = MLP(x) ∈ ℝ^H. With the feature kernel k(x, x') = σ²·ψ(x)·ψ(x') this is the flagship's deep kernel.
 ///
 /// Parameter layout (the JAX fixture's `kernel` dict in order, without `log_variance`, which the
 /// feature kernel holds in front): `[MLP params | W (H × J, row-major) | b (J) | ln ℓ]`.
-/// The argument is formed in the reference's order: φ·W first, then divided by ℓ, then + b.
+/// The argument is formed in the reference's order, φ·W first, then scaled by 1/ℓ, then + b,
+/// except that 1/ℓ is one reciprocal and n·J multiplies instead of n·J divisions (the products
+/// cannot match JAX bit for bit anyway, their summation order differs; against the JAX fixture
+/// the −ELBO at init agrees to 8e-16 relative either way).
 ///
 /// ```
 /// use svgp::features::{DeepRff, FeatureMap};
@@ -95,10 +98,79 @@ impl DeepRff {
         Ok(())
     }
 
-    /// Workspace pieces for n inputs: (MLP, φ, z then z̄, sin z, φ̄, W̄ scratch).
+    /// Workspace pieces for n inputs: (MLP, φ, z block (then z̄ block), sin z, φ̄, W̄ scratch).
     fn ws_lens(&self, n: usize) -> [usize; 6] {
         let (h, j) = (self.hidden_dim(), self.n_features);
-        [self.mlp.workspace_len(n), n * h, n * j, n * j, n * h, h * j]
+        [self.mlp.workspace_len(n), n * h, n.min(ROW_BLOCK) * j, n * j, n * h, h * j]
+    }
+
+    /// Workspace length [`DeepRff::features_inference`] needs for `n` inputs: the MLP's forward
+    /// state and φ (n × H) only — no sines, no reverse-sweep scratch.
+    pub fn inference_workspace_len(&self, n: usize) -> usize {
+        self.mlp.forward_workspace_len(n) + n * self.hidden_dim()
+    }
+
+    /// ψ without the state the reverse rule needs (prediction, deployment): cosines only (on a
+    /// scalar FPU such as a Cortex-M4F, one polynomial per feature instead of two, for `f32`),
+    /// computed in place in `psi`, and a workspace of [`DeepRff::inference_workspace_len`]`(n)`.
+    /// Same values as [`FeatureMap::features`] (bit for bit in `f32`; f64 may differ in the
+    /// last bit where the sin/cos kernel picks its reduction per block).
+    ///
+    /// ```
+    /// use svgp::features::{DeepRff, FeatureMap};
+    /// use svgp::nn::{Activation, Mlp};
+    /// use svgp::rng::Xoshiro256;
+    /// let map = DeepRff::new(Mlp::equinox(2, 32, 2, 8, Activation::Tanh)?, 256)?;
+    /// let mut params = vec![0.0_f32; map.n_params()];
+    /// map.init(&mut Xoshiro256::from_u64(0), 0.5, &mut params)?;
+    /// let mut psi = [0.0_f32; 256];
+    /// // MLP state 2·(32 + 32) and φ 8: 136 floats, against 2,768 with the training state.
+    /// assert_eq!((map.inference_workspace_len(1), map.workspace_len(1)), (136, 2768));
+    /// let mut ws = vec![0.0_f32; map.inference_workspace_len(1)];
+    /// map.features_inference(&params, &[0.3, -0.2], &mut psi, &mut ws)?;
+    /// # Ok::<(), svgp::Error>(())
+    /// ```
+    pub fn features_inference<S: Scalar>(
+        &self,
+        params: &[S],
+        x: &[S],
+        psi: &mut [S],
+        ws: &mut [S],
+    ) -> Result<()> {
+        check_len("deep RFF parameters", self.n_params(), params.len())?;
+        let n = self.rows(x)?;
+        let (h, j) = (self.hidden_dim(), self.n_features);
+        check_len("deep RFF output", n * j, psi.len())?;
+        let mlp_len = self.mlp.forward_workspace_len(n);
+        check_buf("deep RFF inference workspace", mlp_len + n * h, ws.len())?;
+        let (mlp_ws, rest) = ws.split_at_mut(mlp_len);
+        let phi = &mut rest[..n * h];
+
+        let w = MatRef::new(h, j, &params[self.w_offset()..self.b_offset()])?;
+        let b = &params[self.b_offset()..self.log_lengthscale_offset()];
+        let inv_ell = params[self.log_lengthscale_offset()].exp().recip();
+        self.mlp.forward(&params[..self.w_offset()], x, phi, mlp_ws)?;
+        let scale = S::from_f64(2.0 / j as f64).sqrt();
+        for (phi_b, psi_b) in phi.chunks(ROW_BLOCK * h).zip(psi.chunks_mut(ROW_BLOCK * j)) {
+            let rows = phi_b.len() / h;
+            gemm(
+                S::one(),
+                MatRef::new(rows, h, phi_b)?,
+                Trans::No,
+                w,
+                Trans::No,
+                S::zero(),
+                MatMut::new(rows, j, psi_b)?,
+            )?;
+            for row in psi_b.chunks_exact_mut(j) {
+                for (v, &bj) in row.iter_mut().zip(b) {
+                    *v = *v * inv_ell + bj;
+                }
+            }
+            cos_in_place(psi_b);
+            psi_b.iter_mut().for_each(|v| *v = scale * *v);
+        }
+        Ok(())
     }
 
     fn rows(&self, x: &[impl Copy]) -> Result<usize> {
@@ -108,6 +180,20 @@ impl DeepRff {
         Ok(n)
     }
 }
+
+/// `v = cos v` in place: the fast f32/f64 kernels (reached through `Any`, as `Scalar` has only
+/// a sin/cos slice hook), `Scalar::cos` for other types.
+fn cos_in_place<S: Scalar>(v: &mut [S]) {
+    if !(fastmath::map_in_place_as(v, fastmath::cos_in_place, |x: f64| fastmath::sin_cos(x).1)
+        || fastmath::map_in_place_as(v, fastmath::cos_in_place_f32, fastmath::cos_f32))
+    {
+        v.iter_mut().for_each(|x| *x = x.cos());
+    }
+}
+
+/// Rows per block in the feature stage: a block's z (ROW_BLOCK × J) stays in L1/L2 cache
+/// between its gemm, the sin/cos kernel and the scaling, instead of streaming n × J through memory.
+const ROW_BLOCK: usize = 32;
 
 /// Split `ws` into consecutive pieces of the given lengths.
 fn split6<'a, S>(ws: &'a mut [S], lens: &[usize; 6]) -> [&'a mut [S]; 6] {
@@ -130,8 +216,9 @@ impl FeatureMap for DeepRff {
     fn n_params(&self) -> usize {
         self.log_lengthscale_offset() + 1
     }
-    /// MLP workspace, φ (n × H), the argument z (n × J, reused for z̄ by the adjoint), sin z
-    /// (n × J, so the adjoint needs no trigonometry), φ̄ (n × H) and an H × J scratch.
+    /// MLP workspace, φ (n × H), one row block of the argument z (min(n, 32) × J, reused for z̄
+    /// by the adjoint), sin z (n × J, so the adjoint needs no trigonometry), φ̄ (n × H) and an
+    /// H × J scratch.
     fn workspace_len(&self, n: usize) -> usize {
         self.ws_lens(n).iter().sum()
     }
@@ -147,18 +234,32 @@ impl FeatureMap for DeepRff {
 
         let w = MatRef::new(h, j, &params[self.w_offset()..self.b_offset()])?;
         let b = &params[self.b_offset()..self.log_lengthscale_offset()];
-        let ell = params[self.log_lengthscale_offset()].exp();
+        let inv_ell = params[self.log_lengthscale_offset()].exp().recip();
 
         self.mlp.forward(&params[..self.w_offset()], x, phi, mlp_ws)?;
-        gemm(S::one(), MatRef::new(n, h, phi)?, Trans::No, w, Trans::No, S::zero(), MatMut::new(n, j, z)?)?;
-        for row in z.chunks_exact_mut(j) {
-            for (v, &bj) in row.iter_mut().zip(b) {
-                *v = *v / ell + bj;
-            }
-        }
-        S::sin_cos_slice(z, sin_z, psi);
         let scale = S::from_f64(2.0 / j as f64).sqrt();
-        psi.iter_mut().for_each(|v| *v = scale * *v);
+        let blocks =
+            phi.chunks(ROW_BLOCK * h).zip(psi.chunks_mut(ROW_BLOCK * j)).zip(sin_z.chunks_mut(ROW_BLOCK * j));
+        for ((phi_b, psi_b), sin_b) in blocks {
+            let rows = phi_b.len() / h;
+            let z_b = &mut z[..rows * j];
+            gemm(
+                S::one(),
+                MatRef::new(rows, h, phi_b)?,
+                Trans::No,
+                w,
+                Trans::No,
+                S::zero(),
+                MatMut::new(rows, j, z_b)?,
+            )?;
+            for row in z_b.chunks_exact_mut(j) {
+                for (v, &bj) in row.iter_mut().zip(b) {
+                    *v = *v * inv_ell + bj;
+                }
+            }
+            S::sin_cos_slice(z_b, sin_b, psi_b);
+            psi_b.iter_mut().for_each(|v| *v = scale * *v);
+        }
         Ok(())
     }
 
@@ -179,44 +280,61 @@ impl FeatureMap for DeepRff {
         let n = self.rows(x)?;
         let (h, j) = (self.hidden_dim(), self.n_features);
         check_len("deep RFF output adjoint", n * j, psi_bar.len())?;
+        if let Some(gx) = grad_x.as_deref() {
+            // Checked up front so an error leaves `grad_params` untouched.
+            check_len("deep RFF input gradient", x.len(), gx.len())?;
+        }
         let lens = self.ws_lens(n);
         check_buf("deep RFF workspace", lens.iter().sum(), ws.len())?;
+        if n == 0 {
+            return Ok(());
+        }
         let [mlp_ws, phi, zbar, sin_z, phi_bar, gw_tmp] = split6(ws, &lens);
 
         let w_data = &params[self.w_offset()..self.b_offset()];
-        let ell = params[self.log_lengthscale_offset()].exp();
+        let inv_ell = params[self.log_lengthscale_offset()].exp().recip();
         let (g_mlp, g_rest) = grad_params.split_at_mut(self.w_offset());
         let (g_w, g_rest) = g_rest.split_at_mut(h * j);
         let (g_b, g_ll) = g_rest.split_at_mut(j);
 
         let neg_scale = -S::from_f64(2.0 / j as f64).sqrt();
-        for ((zb, &s), &pb) in zbar.iter_mut().zip(sin_z.iter()).zip(psi_bar) {
-            *zb = neg_scale * s * pb;
-        }
-        for row in zbar.chunks_exact_mut(j) {
-            for (g, v) in g_b.iter_mut().zip(row.iter_mut()) {
-                *g += *v;
-                *v /= ell; // z̄ → ū
-            }
-        }
-        let ubar = MatRef::new(n, j, zbar)?;
         let w = MatRef::new(h, j, w_data)?;
-        gemm(
-            S::one(),
-            MatRef::new(n, h, phi)?,
-            Trans::Yes,
-            ubar,
-            Trans::No,
-            S::zero(),
-            MatMut::new(h, j, gw_tmp)?,
-        )?;
+        let blocks = psi_bar
+            .chunks(ROW_BLOCK * j)
+            .zip(sin_z.chunks(ROW_BLOCK * j))
+            .zip(phi.chunks(ROW_BLOCK * h))
+            .zip(phi_bar.chunks_mut(ROW_BLOCK * h));
+        for (k, (((pb_b, sin_b), phi_b), phi_bar_b)) in blocks.enumerate() {
+            let rows = phi_b.len() / h;
+            let zbar_b = &mut zbar[..rows * j];
+            let rows_iter = zbar_b.chunks_exact_mut(j).zip(sin_b.chunks_exact(j)).zip(pb_b.chunks_exact(j));
+            for ((zb_row, sin_row), pb_row) in rows_iter {
+                for (((zb, &sv), &pb), g) in zb_row.iter_mut().zip(sin_row).zip(pb_row).zip(g_b.iter_mut()) {
+                    let v = neg_scale * sv * pb;
+                    *g += v;
+                    *zb = v * inv_ell; // ū = z̄/ℓ
+                }
+            }
+            let ubar = MatRef::new(rows, j, zbar_b)?;
+            // W̄ accumulates φᵀ·ū over the blocks in `gw_tmp` (overwritten by the first block).
+            let beta = if k == 0 { S::zero() } else { S::one() };
+            gemm(
+                S::one(),
+                MatRef::new(rows, h, phi_b)?,
+                Trans::Yes,
+                ubar,
+                Trans::No,
+                beta,
+                MatMut::new(h, j, gw_tmp)?,
+            )?;
+            gemm(S::one(), ubar, Trans::No, w, Trans::Yes, S::zero(), MatMut::new(rows, h, phi_bar_b)?)?;
+        }
         let mut ll_bar = S::zero();
         for ((g, &t), &wv) in g_w.iter_mut().zip(gw_tmp.iter()).zip(w_data) {
             *g += t;
             ll_bar += wv * t;
         }
         g_ll[0] -= ll_bar;
-        gemm(S::one(), ubar, Trans::No, w, Trans::Yes, S::zero(), MatMut::new(n, h, phi_bar)?)?;
         self.mlp.backward(&params[..self.w_offset()], x, phi_bar, g_mlp, grad_x, mlp_ws)
     }
 }
