@@ -12,6 +12,7 @@ extern crate alloc;
 #[cfg(feature = "std")]
 extern crate std;
 
+pub mod deploy;
 pub mod dual;
 pub mod error;
 pub mod features;

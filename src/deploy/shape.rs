@@ -1,0 +1,106 @@
+//! How a model's feature map or kernel describes itself in a blob header, and the stored scalars.
+
+use crate::error::{Error, Result};
+use crate::kernel::Rbf;
+use crate::Scalar;
+
+/// Number of `u32` words a shape may use in the header (unused words must be 0).
+pub const SHAPE_WORDS: usize = 16;
+
+/// The largest input dimension, feature count or inducing-point count a blob may declare.
+///
+/// Far beyond any microcontroller model; it bounds the size arithmetic on untrusted headers.
+pub const MAX_DIM: u32 = 1 << 20;
+
+/// A feature map or kernel shape that can be written into and read back from a blob header.
+///
+/// Decoding untrusted words must reject anything that cannot describe a valid shape
+/// (zero or absurd sizes, unknown options, non-zero unused words) with
+/// [`Error::InvalidModel`], so that the reader never builds a shape it cannot evaluate.
+pub trait ModelShape: Copy + Sized {
+    /// A number identifying the family (type) in the header; distinct for every implementor.
+    const FAMILY: u32;
+    /// Write the shape into `words` (all zero on entry).
+    fn encode_shape(&self, words: &mut [u32; SHAPE_WORDS]) -> Result<()>;
+    /// Rebuild the shape from header words, validating them.
+    fn decode_shape(words: &[u32; SHAPE_WORDS]) -> Result<Self>;
+}
+
+/// Byte offset of the shape words in the header (for error positions).
+pub(crate) const SHAPE_OFFSET: usize = 16;
+
+/// An [`Error::InvalidModel`] pointing at shape word `i`.
+#[cold]
+pub fn bad_shape(what: &'static str, word: usize) -> Error {
+    Error::InvalidModel { what, at: SHAPE_OFFSET + 4 * word }
+}
+
+/// Checks that a size read from a header is in `1..=MAX_DIM`.
+pub fn check_size(words: &[u32; SHAPE_WORDS], i: usize, what: &'static str) -> Result<usize> {
+    match words[i] {
+        1..=MAX_DIM => Ok(words[i] as usize),
+        _ => Err(bad_shape(what, i)),
+    }
+}
+
+/// Checks that words `from..` are zero (reserved for other shapes).
+pub fn check_unused(words: &[u32; SHAPE_WORDS], from: usize) -> Result<()> {
+    match words.iter().skip(from).position(|&w| w != 0) {
+        None => Ok(()),
+        Some(k) => Err(bad_shape("non-zero unused shape word", from + k)),
+    }
+}
+
+impl ModelShape for Rbf {
+    const FAMILY: u32 = 0x0001;
+    fn encode_shape(&self, words: &mut [u32; SHAPE_WORDS]) -> Result<()> {
+        words[0] = dim_word(crate::kernel::Kernel::input_dim(self))?;
+        Ok(())
+    }
+    fn decode_shape(words: &[u32; SHAPE_WORDS]) -> Result<Self> {
+        let d = check_size(words, 0, "RBF input dimension")?;
+        check_unused(words, 1)?;
+        Ok(Rbf::new(d))
+    }
+}
+
+/// A size as a header word, refusing sizes the reader would reject.
+pub fn dim_word(n: usize) -> Result<u32> {
+    match u32::try_from(n) {
+        Ok(w @ 1..=MAX_DIM) => Ok(w),
+        _ => Err(Error::InvalidParameter { what: "model size for export", value: n as f64 }),
+    }
+}
+
+/// A float type a blob can store: `f32` (code 4) or `f64` (code 8), little-endian.
+pub trait StoredScalar: Scalar {
+    /// The header's scalar-type byte (the size in bytes).
+    const CODE: u8;
+    /// Bytes per value.
+    const SIZE: usize;
+    /// Decode from exactly `SIZE` little-endian bytes.
+    fn read_le(bytes: &[u8]) -> Self;
+    /// Encode into exactly `SIZE` bytes, little-endian.
+    fn write_le(self, out: &mut [u8]);
+}
+
+macro_rules! impl_stored {
+    ($t:ty, $n:literal) => {
+        impl StoredScalar for $t {
+            const CODE: u8 = $n;
+            const SIZE: usize = $n;
+            #[inline]
+            fn read_le(bytes: &[u8]) -> Self {
+                let mut a = [0u8; $n];
+                a.copy_from_slice(&bytes[..$n]);
+                <$t>::from_le_bytes(a)
+            }
+            #[inline]
+            fn write_le(self, out: &mut [u8]) {
+                out[..$n].copy_from_slice(&self.to_le_bytes());
+            }
+        }
+    };
+}
+impl_stored!(f32, 4);
+impl_stored!(f64, 8);
