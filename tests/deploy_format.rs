@@ -1,0 +1,191 @@
+//! The model format: round trips, and one typed error per kind of damage.
+#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
+
+mod deploy_common;
+
+use deploy_common::*;
+use proptest::prelude::*;
+use svgp::deploy::*;
+use svgp::kernel::Rbf;
+
+fn feature_blob_f32(seed: u64) -> (Vec<u8>, Vec<f32>) {
+    let r = random_feature_model(seed, 2, 24, 5);
+    let model = FeatureModel::from_flat(r.map, 5, 1e-6, &r.flat).unwrap();
+    let mut storage = vec![0.0f32; FeaturePosterior::<f32, TestRff>::storage_len(&r.map, 5).unwrap()];
+    let post =
+        FeaturePosterior::build(&model, &mut storage, &mut vec![0.0; model.build_workspace_len()]).unwrap();
+    (feature_to_bytes(&post).unwrap(), storage.clone())
+}
+
+/// Rewrites the trailing CRC so that a deliberate header/payload edit reaches the later checks.
+fn reseal(blob: &mut [u8]) {
+    let n = blob.len() - 4;
+    let crc = crc32(&blob[..n]);
+    blob[n..].copy_from_slice(&crc.to_le_bytes());
+}
+
+fn read(blob: &[u8]) -> Result<Vec<f32>, Error> {
+    let mut storage = vec![0.0f32; 4096];
+    read_feature::<f32, TestRff>(blob, &mut storage).map(|p| p.storage().to_vec())
+}
+
+fn model_err(what: &'static str, at: usize) -> Result<Vec<f32>, Error> {
+    Err(Error::InvalidModel { what, at })
+}
+
+#[test]
+fn feature_round_trip_is_bit_exact_and_predicts_the_same() {
+    let (blob, storage) = feature_blob_f32(1);
+    assert_eq!(blob.len(), encoded_len::<f32>(storage.len()));
+    assert_eq!(&blob[..4], b"SVGP");
+    let h = read_header(&blob).unwrap();
+    assert_eq!((h.kind, h.scalar_size, h.count), (ModelKind::Feature, 4, storage.len()));
+    let mut back = vec![0.0f32; h.count];
+    let post = read_feature::<f32, TestRff>(&blob, &mut back).unwrap();
+    assert_eq!(post.map(), &TestRff { d: 2, j: 24 });
+    assert_eq!(post.storage(), &storage[..]);
+    let orig = FeaturePosterior::from_storage(TestRff { d: 2, j: 24 }, 5, &storage).unwrap();
+    let (mut w1, mut w2) = (vec![0.0; orig.workspace_len()], vec![0.0; orig.workspace_len()]);
+    let x = [0.3f32, -0.2];
+    assert_eq!(orig.predict(&x, &mut w1).unwrap(), post.predict(&x, &mut w2).unwrap());
+}
+
+#[test]
+fn f64_feature_and_kernel_round_trips() {
+    let r = random_feature_model(2, 3, 10, 4);
+    let model = FeatureModel::from_flat(r.map, 4, 1e-6, &r.flat).unwrap();
+    let mut storage = vec![0.0f64; FeaturePosterior::<f64, TestRff>::storage_len(&r.map, 4).unwrap()];
+    let post =
+        FeaturePosterior::build(&model, &mut storage, &mut vec![0.0; model.build_workspace_len()]).unwrap();
+    let blob = feature_to_bytes(&post).unwrap();
+    let mut back = vec![0.0f64; storage.len()];
+    assert_eq!(read_feature::<f64, TestRff>(&blob, &mut back).unwrap().storage(), &storage[..]);
+    // Reading it as f32 is a typed error, not a reinterpretation.
+    assert_eq!(read(&blob), model_err(BAD_SCALAR, 6));
+
+    let params = [0.1, -0.5, 0.0, 0.5, 1.0, -1.0, 0.5, 0.1, 0.3, -3.0];
+    let km = KernelModel::from_flat(Rbf::new(1), 2, 1e-6, &params).unwrap();
+    let mut ks = vec![0.0f64; KernelPosterior::<f64, Rbf>::storage_len(&Rbf::new(1), 2).unwrap()];
+    let kp = KernelPosterior::build(&km, &mut ks, &mut vec![0.0; km.build_workspace_len()]).unwrap();
+    let kblob = kernel_to_bytes(&kp).unwrap();
+    let mut kback = vec![0.0f64; ks.len()];
+    let kread = read_kernel::<f64, Rbf>(&kblob, &mut kback).unwrap();
+    assert_eq!(kread.storage(), &ks[..]);
+    assert_eq!(kread.kernel(), &Rbf::new(1));
+    // A kernel blob is not a feature blob.
+    let mut fstore = vec![0.0f64; 4096];
+    assert_eq!(
+        read_feature::<f64, TestRff>(&kblob, &mut fstore).map(|_| ()),
+        Err(Error::InvalidModel { what: BAD_KIND, at: 7 })
+    );
+}
+
+#[test]
+fn every_truncation_is_reported_as_truncated() {
+    let (blob, _) = feature_blob_f32(3);
+    for n in 0..blob.len() {
+        assert_eq!(read(&blob[..n]), model_err(TRUNCATED, n), "prefix {n}");
+    }
+}
+
+#[test]
+fn header_damage_gets_its_own_error() {
+    let (blob, _) = feature_blob_f32(4);
+    let edit = |at: usize, bytes: &[u8], seal: bool| {
+        let mut b = blob.clone();
+        b[at..at + bytes.len()].copy_from_slice(bytes);
+        if seal {
+            reseal(&mut b);
+        }
+        read(&b)
+    };
+    assert_eq!(edit(0, b"SVGQ", true), model_err(BAD_MAGIC, 0));
+    assert_eq!(edit(4, &2u16.to_le_bytes(), true), model_err(BAD_VERSION, 4));
+    assert_eq!(edit(6, &[2], true), model_err(BAD_SCALAR, 6));
+    assert_eq!(edit(7, &[9], true), model_err(BAD_KIND, 7));
+    assert_eq!(edit(8, &7u32.to_le_bytes(), true), model_err(BAD_FAMILY, 8));
+    // Impossible shapes: M = 0, a count that disagrees with the sizes, a shape word the
+    // family rejects, a shape that disagrees with the counts, sizes whose product overflows.
+    assert_eq!(edit(80, &0u32.to_le_bytes(), true), model_err(BAD_SHAPE, 80));
+    assert_eq!(edit(92, &7u32.to_le_bytes(), true), model_err(BAD_SHAPE, 92));
+    assert_eq!(edit(16 + 4 * 5, &1u32.to_le_bytes(), true), model_err("non-zero unused shape word", 36));
+    assert_eq!(edit(16, &0u32.to_le_bytes(), true), model_err("test map input dimension", 16));
+    assert_eq!(edit(16, &3u32.to_le_bytes(), true), model_err(BAD_SHAPE, 12));
+    assert_eq!(edit(80, &MAX_DIM.to_le_bytes(), true), model_err(BAD_SHAPE, 92));
+    // Checksum: one payload bit, and the stored CRC itself.
+    let mut b = blob.clone();
+    b[200] ^= 0x10;
+    assert_eq!(read(&b), model_err(BAD_CHECKSUM, blob.len() - 4));
+    let mut b = blob.clone();
+    *b.last_mut().unwrap() ^= 1;
+    assert_eq!(read(&b), model_err(BAD_CHECKSUM, blob.len() - 4));
+    // Extra bytes after the CRC.
+    let mut b = blob.clone();
+    b.push(0);
+    assert_eq!(read(&b), model_err(TRAILING_BYTES, blob.len()));
+}
+
+#[test]
+fn non_finite_payload_is_reported_with_its_index() {
+    let (blob, _) = feature_blob_f32(5);
+    for (k, bad) in [(3usize, f32::NAN), (40, f32::INFINITY), (0, f32::NEG_INFINITY)] {
+        let mut b = blob.clone();
+        b[HEADER_LEN + 4 * k..HEADER_LEN + 4 * k + 4].copy_from_slice(&bad.to_le_bytes());
+        reseal(&mut b);
+        match read(&b) {
+            Err(Error::NonFinite { index, .. }) => assert_eq!(index, k),
+            other => panic!("expected NonFinite at {k}, got {other:?}"),
+        }
+    }
+}
+
+#[test]
+fn storage_too_small_is_a_buffer_error() {
+    let (blob, storage) = feature_blob_f32(6);
+    let mut small = vec![0.0f32; storage.len() - 1];
+    assert!(matches!(
+        read_feature::<f32, TestRff>(&blob, &mut small),
+        Err(Error::BufferTooSmall { needed, .. }) if needed == storage.len()
+    ));
+}
+
+#[test]
+fn every_single_byte_change_is_rejected() {
+    // CRC-32 catches every burst of ≤ 32 bits; the header checks catch the rest first.
+    let (blob, _) = feature_blob_f32(7);
+    for i in 0..blob.len() {
+        for flip in [0x01u8, 0x80, 0xFF] {
+            let mut b = blob.clone();
+            b[i] ^= flip;
+            assert!(read(&b).is_err(), "byte {i} ^ {flip:#x} accepted");
+        }
+    }
+}
+
+#[test]
+fn unaligned_blob_reads_the_same() {
+    let (blob, storage) = feature_blob_f32(8);
+    let mut shifted = vec![0u8; blob.len() + 3];
+    shifted[3..].copy_from_slice(&blob);
+    assert_eq!(read(&shifted[3..]).unwrap(), storage);
+}
+
+proptest! {
+    #![proptest_config(ProptestConfig::with_cases(512))]
+    #[test]
+    fn arbitrary_bytes_never_panic(bytes in proptest::collection::vec(any::<u8>(), 0..600)) {
+        let _ = read(&bytes);
+        let mut k = vec![0.0f64; 256];
+        let _ = read_kernel::<f64, Rbf>(&bytes, &mut k);
+    }
+
+    #[test]
+    fn valid_header_with_random_payload_never_panics(seed in any::<u64>(), edits in proptest::collection::vec((0usize..104, any::<u8>()), 1..6)) {
+        let (mut blob, _) = feature_blob_f32(seed % 16);
+        for (at, v) in edits {
+            blob[at] = v;
+        }
+        reseal(&mut blob);
+        let _ = read(&blob);
+    }
+}
