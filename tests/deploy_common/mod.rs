@@ -108,7 +108,15 @@ pub fn random_feature_model(seed: u64, d: usize, j: usize, m: usize) -> Random {
 }
 
 pub fn fixture(name: &str) -> serde_json::Value {
-    let path = format!("/work/shared/fixtures/{name}");
+    // The shared fixtures sit next to the repository (../shared) or where SVGP_FIXTURES says.
+    let dirs = [
+        std::env::var("SVGP_FIXTURES").unwrap_or_default(),
+        concat!(env!("CARGO_MANIFEST_DIR"), "/../shared/fixtures").into(),
+        "/work/shared/fixtures".into(),
+    ];
+    let dir =
+        dirs.iter().find(|d| !d.is_empty() && std::path::Path::new(d).is_dir()).expect("fixtures directory");
+    let path = format!("{dir}/{name}");
     let text = std::fs::read_to_string(&path).unwrap_or_else(|e| panic!("{path}: {e}"));
     serde_json::from_str(&text).expect("fixture JSON")
 }

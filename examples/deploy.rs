@@ -1,0 +1,261 @@
+//! Train on the desktop, deploy to a microcontroller: build the compact posterior, export it
+//! as a model blob, reload it and predict; report the f32 blob against the f64 model on the
+//! 80 × 80 grid.
+//!
+//! ```text
+//! cargo run --release --example deploy -- [--kernel rbf] [--export firmware/model.bin]
+//! cargo run --release --example deploy -- --check qemu.log --model firmware/model.bin
+//! ```
+//!
+//! `--export PATH` writes the f32 blob the firmware embeds and, next to it, `PATH.f64`, the
+//! same posterior in f64 (the desktop reference for `--check`). `--check LOG` reads the
+//! firmware's semihosting output (`P <i> <x1> <x2> <mean> <var>` as f32 bit patterns) and
+//! compares every line with the host's predictions from the same blobs.
+
+use std::error::Error as StdError;
+use std::path::{Path, PathBuf};
+
+use svgp::deploy::{
+    kernel_to_bytes, read_header, read_kernel, KernelModel, KernelPosterior, ModelKind, Prediction,
+    StoredScalar,
+};
+use svgp::kernel::Rbf;
+use svgp::Scalar;
+
+type Res<T> = Result<T, Box<dyn StdError>>;
+
+/// Options from the command line.
+struct Opts {
+    kernel: String,
+    export: Option<PathBuf>,
+    check: Option<PathBuf>,
+    model: PathBuf,
+}
+
+fn opts() -> Res<Opts> {
+    let mut o = Opts { kernel: "rbf".into(), export: None, check: None, model: "firmware/model.bin".into() };
+    let mut args = std::env::args().skip(1);
+    while let Some(a) = args.next() {
+        let mut val = || args.next().ok_or(format!("{a} needs a value"));
+        match a.as_str() {
+            "--kernel" => o.kernel = val()?,
+            "--export" => o.export = Some(val()?.into()),
+            "--check" => o.check = Some(val()?.into()),
+            "--model" => o.model = val()?.into(),
+            _ => return Err(format!("unknown argument {a}").into()),
+        }
+    }
+    Ok(o)
+}
+
+fn fixtures_dir() -> Res<PathBuf> {
+    let env = std::env::var("SVGP_FIXTURES").unwrap_or_default();
+    let here = concat!(env!("CARGO_MANIFEST_DIR"), "/../shared/fixtures");
+    [env.as_str(), here, "/work/shared/fixtures"]
+        .iter()
+        .map(PathBuf::from)
+        .find(|p| !p.as_os_str().is_empty() && p.is_dir())
+        .ok_or_else(|| "fixtures not found: set SVGP_FIXTURES".into())
+}
+
+fn floats(v: &serde_json::Value) -> Vec<f64> {
+    match v {
+        serde_json::Value::Array(a) => a.iter().flat_map(floats).collect(),
+        serde_json::Value::Number(n) => n.as_f64().into_iter().collect(),
+        _ => Vec::new(),
+    }
+}
+
+fn pack_lower(full: &[f64], m: usize) -> Vec<f64> {
+    (0..m).flat_map(|i| (0..=i).map(move |k| full[i * m + k])).collect()
+}
+
+/// The 80 × 80 evaluation grid (x1 fastest) and the true function on it.
+struct Grid {
+    points: Vec<[f64; 2]>,
+    f_true: Vec<f64>,
+}
+
+fn grid(fx: &serde_json::Value) -> Grid {
+    let axis = floats(&fx["data"]["grid"]["axis"]);
+    let g = axis.len();
+    Grid {
+        points: (0..g * g).map(|k| [axis[k % g], axis[k / g]]).collect(),
+        f_true: floats(&fx["data"]["grid"]["f_true"]),
+    }
+}
+
+/// A posterior the example can evaluate, whatever its storage type.
+trait Predict<S> {
+    fn at(&self, x: &[S], ws: &mut [S]) -> svgp::Result<Prediction<S>>;
+    fn ws_len(&self) -> usize;
+}
+
+impl<S: Scalar, K: svgp::kernel::Kernel> Predict<S> for KernelPosterior<'_, S, K> {
+    fn at(&self, x: &[S], ws: &mut [S]) -> svgp::Result<Prediction<S>> {
+        self.predict(x, ws)
+    }
+    fn ws_len(&self) -> usize {
+        self.workspace_len()
+    }
+}
+
+fn on_grid<S: Scalar>(post: &dyn Predict<S>, points: &[[f64; 2]]) -> Res<Vec<(f64, f64)>> {
+    let mut ws = vec![S::zero(); post.ws_len()];
+    points
+        .iter()
+        .map(|p| {
+            let r = post.at(&[S::from_f64(p[0]), S::from_f64(p[1])], &mut ws)?;
+            Ok((r.mean.re(), r.variance.re()))
+        })
+        .collect()
+}
+
+/// max |Δ mean| and max |Δ variance| between two sets of predictions.
+fn max_diff(a: &[(f64, f64)], b: &[(f64, f64)]) -> (f64, f64) {
+    a.iter()
+        .zip(b)
+        .fold((0.0, 0.0), |(dm, dv), (p, q)| (dm.max((p.0 - q.0).abs()), dv.max((p.1 - q.1).abs())))
+}
+
+/// The RBF SVGP as JAX trained it (fixture `final.params`).
+fn rbf_model_params(fx: &serde_json::Value) -> (Vec<f64>, usize, f64) {
+    let p = &fx["final"]["params"];
+    let m = floats(&p["guide"]["m"]).len();
+    let mut flat = floats(&p["kernel"]["log_variance"]);
+    flat.extend(floats(&p["kernel"]["log_lengthscale"]));
+    flat.extend(floats(&p["Z"]));
+    flat.extend(floats(&p["guide"]["m"]));
+    flat.extend(pack_lower(&floats(&p["guide"]["L"]), m));
+    flat.extend(floats(&p["log_noise_var"]));
+    (flat, m, fx["meta"]["jitter"].as_f64().unwrap_or(1e-4))
+}
+
+fn build_kernel<S: StoredScalar>(model: &KernelModel<'_, Rbf>) -> Res<Vec<S>> {
+    let mut storage =
+        vec![S::zero(); KernelPosterior::<S, Rbf>::storage_len(&model.kernel, model.n_inducing())?];
+    KernelPosterior::build(model, &mut storage, &mut vec![0.0; model.build_workspace_len()])?;
+    Ok(storage)
+}
+
+fn export_rbf(o: &Opts) -> Res<()> {
+    let fx: serde_json::Value = serde_json::from_str(&std::fs::read_to_string(
+        fixtures_dir()?.join("flagship_rbf_seed0_tril.json"),
+    )?)?;
+    let (flat, m, jitter) = rbf_model_params(&fx);
+    let k = Rbf::new(2);
+    let model = KernelModel::from_flat(k, m, jitter, &flat)?;
+    let (s64, s32) = (build_kernel::<f64>(&model)?, build_kernel::<f32>(&model)?);
+    let p64 = KernelPosterior::from_storage(k, m, &s64)?;
+    let p32 = KernelPosterior::from_storage(k, m, &s32)?;
+    let blob32 = kernel_to_bytes(&p32)?;
+    let blob64 = kernel_to_bytes(&p64)?;
+    // Reload the blob exactly as the firmware does, into caller storage.
+    let mut back = vec![0.0f32; read_header(&blob32)?.count];
+    let reloaded = read_kernel::<f32, Rbf>(&blob32, &mut back)?;
+    report(&grid(&fx), &p64, &reloaded, blob32.len())?;
+    if let Some(path) = &o.export {
+        write_blobs(path, &blob32, &blob64)?;
+    }
+    Ok(())
+}
+
+fn write_blobs(path: &Path, b32: &[u8], b64: &[u8]) -> Res<()> {
+    std::fs::write(path, b32)?;
+    std::fs::write(f64_path(path), b64)?;
+    println!(
+        "wrote {} ({} bytes, f32) and {} ({} bytes, f64)",
+        path.display(),
+        b32.len(),
+        f64_path(path).display(),
+        b64.len()
+    );
+    Ok(())
+}
+
+fn f64_path(p: &Path) -> PathBuf {
+    let mut s = p.as_os_str().to_owned();
+    s.push(".f64");
+    s.into()
+}
+
+fn report(g: &Grid, p64: &dyn Predict<f64>, p32: &dyn Predict<f32>, blob_len: usize) -> Res<()> {
+    let a = on_grid(p64, &g.points)?;
+    let b = on_grid(p32, &g.points)?;
+    let (dm, dv) = max_diff(&a, &b);
+    let rmse = |p: &[(f64, f64)]| {
+        (p.iter().zip(&g.f_true).map(|(q, f)| (q.0 - f).powi(2)).sum::<f64>() / p.len() as f64).sqrt()
+    };
+    println!("blob: {blob_len} bytes (f32)");
+    println!("grid RMSE vs truth: f64 {:.5}, f32 blob {:.5}", rmse(&a), rmse(&b));
+    println!(
+        "f32 blob vs f64 model on the {}-point grid: max |Δ mean| = {dm:.3e}, max |Δ variance| = {dv:.3e}",
+        g.points.len()
+    );
+    Ok(())
+}
+
+/// One firmware line: index, input and f32 results.
+fn parse_line(line: &str) -> Option<(usize, [f32; 2], f32, f32)> {
+    let mut it = line.strip_prefix("P ")?.split_whitespace();
+    let i = it.next()?.parse().ok()?;
+    let mut f = || u32::from_str_radix(it.next()?, 16).ok().map(f32::from_bits);
+    Some((i, [f()?, f()?], f()?, f()?))
+}
+
+fn check(o: &Opts, log: &Path) -> Res<()> {
+    let text = std::fs::read_to_string(log)?;
+    let lines: Vec<_> = text.lines().filter_map(parse_line).collect();
+    if lines.is_empty() || !text.lines().any(|l| l == "DONE") {
+        return Err(format!("{}: no predictions or no DONE line", log.display()).into());
+    }
+    let (b32, b64) = (std::fs::read(&o.model)?, std::fs::read(f64_path(&o.model))?);
+    let h = read_header(&b32)?;
+    let (mut s32, mut s64) = (vec![0.0f32; h.count], vec![0.0f64; h.count]);
+    let (p32, p64): (Box<dyn Predict<f32> + '_>, Box<dyn Predict<f64> + '_>) = match h.kind {
+        ModelKind::Kernel => (
+            Box::new(read_kernel::<f32, Rbf>(&b32, &mut s32)?),
+            Box::new(read_kernel::<f64, Rbf>(&b64, &mut s64)?),
+        ),
+        ModelKind::Feature => return Err("feature models: not wired yet".into()),
+    };
+    let (mut w32, mut w64) = (vec![0.0f32; p32.ws_len()], vec![0.0f64; p64.ws_len()]);
+    let (mut host32, mut host64) = ((0.0f64, 0.0f64), (0.0f64, 0.0f64));
+    for &(_, x, m, v) in &lines {
+        let a = p32.at(&x, &mut w32)?;
+        let b = p64.at(&[x[0] as f64, x[1] as f64], &mut w64)?;
+        host32 = (host32.0.max((m - a.mean).abs() as f64), host32.1.max((v - a.variance).abs() as f64));
+        host64 = (host64.0.max((m as f64 - b.mean).abs()), host64.1.max((v as f64 - b.variance).abs()));
+    }
+    println!("{} firmware predictions checked", lines.len());
+    println!(
+        "firmware vs host f32 (same blob): max |Δ mean| = {:.3e}, max |Δ variance| = {:.3e}",
+        host32.0, host32.1
+    );
+    println!(
+        "firmware vs host f64 model:       max |Δ mean| = {:.3e}, max |Δ variance| = {:.3e}",
+        host64.0, host64.1
+    );
+    let tol = TOLERANCE;
+    if host64.0 > tol || host64.1 > tol {
+        return Err(format!("firmware predictions differ from the f64 model by more than {tol:e}").into());
+    }
+    println!("OK: within {tol:e} of the desktop f64 predictions");
+    Ok(())
+}
+
+/// Agreement required between the firmware (f32) and the desktop f64 model, absolute, on
+/// means and latent variances of order 1: f32 keeps ~7 digits, and the posterior sums a few
+/// hundred products of O(1) terms whose rounding errors grow like √terms; see the README.
+const TOLERANCE: f64 = 1e-3;
+
+fn main() -> Res<()> {
+    let o = opts()?;
+    if let Some(log) = &o.check {
+        return check(&o, log);
+    }
+    match o.kernel.as_str() {
+        "rbf" => export_rbf(&o),
+        k => Err(format!("unknown kernel {k}").into()),
+    }
+}

@@ -1,0 +1,149 @@
+//! Predict from an embedded svgp model blob on a Cortex-M4F, with no allocator.
+//!
+//! The blob (`model.bin`, written on the host by `cargo run --example deploy -- --export ...`)
+//! is read with `svgp::deploy` into a stack array, then the posterior is evaluated at 64
+//! points of the 80 × 80 grid. Results go out over semihosting as hexadecimal bit patterns
+//! (exact, and no float-formatting code in flash), one line per point:
+//! `P <index> <x1> <x2> <mean> <variance>`; the host check (`--check`) recomputes them.
+//!
+//! Instruction counts come from SysTick under `qemu -icount shift=0` (one instruction per
+//! virtual nanosecond; SysTick runs at the 25 MHz core clock, so one tick is 40 instructions).
+//! A calibration line times `cortex_m::asm::delay(1_000_000)`, whose loop (cortex-m 0.7.10:
+//! `subs; bne`, n + 1 times) executes 2,000,002 instructions, so the host can check the
+//! 40-per-tick factor (50,000 ticks expected).
+#![no_std]
+#![no_main]
+
+use cortex_m::peripheral::{syst::SystClkSource, SYST};
+use cortex_m_rt::{entry, exception, ExceptionFrame};
+use cortex_m_semihosting::{debug, hprintln};
+use svgp::deploy::{read_header, read_kernel, ModelKind, ModelShape};
+use svgp::kernel::Rbf;
+
+/// The model, embedded in flash.
+static BLOB: &[u8] = include_bytes!("../model.bin");
+
+// `STORAGE`: the payload's scalar count, read from model.bin's header by build.rs, so the
+// static storage below is exactly as large as the model needs.
+include!(concat!(env!("OUT_DIR"), "/model_size.rs"));
+/// Prediction workspace.
+const WORKSPACE: usize = 1024;
+/// Grid points evaluated (and timed).
+const POINTS: usize = 64;
+/// Instructions per SysTick tick under `-icount shift=0` with a 25 MHz core clock.
+const INSNS_PER_TICK: u32 = 40;
+
+/// SysTick counts down from 2²⁴ − 1; elapsed ticks between two readings (at most one wrap).
+fn ticks(_syst: &SYST, start: u32) -> u32 {
+    start.wrapping_sub(SYST::get_current()) & 0x00FF_FFFF
+}
+
+/// The i-th test input: a spread of points of the 80 × 80 grid on [-1, 1]².
+fn point(i: usize) -> [f32; 2] {
+    let k = (i * 2557 + 11) % 6400;
+    let c = |g: usize| -1.0 + 2.0 * g as f32 / 79.0;
+    [c(k % 80), c(k / 80)]
+}
+
+fn fail(what: &str, e: svgp::Error) -> ! {
+    hprintln!("ERROR {}: {}", what, e);
+    debug::exit(debug::EXIT_FAILURE);
+    loop {}
+}
+
+/// Runs `predict` on every test point, printing when asked; returns instructions per point.
+fn run<F: FnMut(&[f32; 2]) -> Result<(f32, f32), svgp::Error>>(
+    syst: &SYST,
+    print: bool,
+    mut predict: F,
+) -> u32 {
+    let start = SYST::get_current();
+    for i in 0..POINTS {
+        let x = point(i);
+        match predict(&x) {
+            Ok((m, v)) if print => hprintln!(
+                "P {} {:08x} {:08x} {:08x} {:08x}",
+                i,
+                x[0].to_bits(),
+                x[1].to_bits(),
+                m.to_bits(),
+                v.to_bits()
+            ),
+            Ok(_) => {}
+            Err(e) => fail("predict", e),
+        }
+    }
+    ticks(syst, start) * INSNS_PER_TICK / POINTS as u32
+}
+
+#[entry]
+fn main() -> ! {
+    let Some(mut cp) = cortex_m::Peripherals::take() else {
+        fail("peripherals", svgp::Error::InvalidModel { what: "taken", at: 0 })
+    };
+    cp.SYST.set_clock_source(SystClkSource::Core);
+    cp.SYST.set_reload(0x00FF_FFFF);
+    cp.SYST.clear_current();
+    cp.SYST.enable_counter();
+    let syst = &cp.SYST;
+
+    let start = SYST::get_current();
+    cortex_m::asm::delay(1_000_000);
+    hprintln!("CAL delay1000000 ticks {}", ticks(syst, start));
+
+    let header = match read_header(BLOB) {
+        Ok(h) => h,
+        Err(e) => fail("header", e),
+    };
+    hprintln!(
+        "MODEL kind {} family {:08x} m {} j {} params {} count {} bytes {}",
+        header.kind as u8,
+        header.family,
+        header.n_inducing,
+        header.n_features,
+        header.n_params,
+        header.count,
+        BLOB.len()
+    );
+    // Static, so the linker's .bss size is the RAM the posterior needs (no stack estimate).
+    let Some(storage) = cortex_m::singleton!(: [f32; STORAGE] = [0.0; STORAGE]) else {
+        fail("storage", svgp::Error::InvalidModel { what: "taken", at: 0 })
+    };
+    let Some(ws) = cortex_m::singleton!(: [f32; WORKSPACE] = [0.0; WORKSPACE]) else {
+        fail("workspace", svgp::Error::InvalidModel { what: "taken", at: 0 })
+    };
+
+    match (header.kind, header.family) {
+        (ModelKind::Kernel, Rbf::FAMILY) => {
+            let start = SYST::get_current();
+            let post = match read_kernel::<f32, Rbf>(BLOB, storage) {
+                Ok(p) => p,
+                Err(e) => fail("read", e),
+            };
+            hprintln!("ICOUNT read {}", ticks(syst, start) * INSNS_PER_TICK);
+            run(syst, true, |x| post.predict(x, ws).map(|p| (p.mean, p.variance)));
+            let mean = run(syst, false, |x| post.predict_mean(x, ws).map(|m| (m, 0.0)));
+            let both = run(syst, false, |x| post.predict(x, ws).map(|p| (p.mean, p.variance)));
+            hprintln!("ICOUNT mean {}", mean);
+            hprintln!("ICOUNT meanvar {}", both);
+        }
+        _ => fail("model", svgp::Error::InvalidModel { what: "no firmware support for this family", at: 8 }),
+    }
+    hprintln!("DONE");
+    debug::exit(debug::EXIT_SUCCESS);
+    loop {}
+}
+
+#[exception]
+unsafe fn HardFault(_frame: &ExceptionFrame) -> ! {
+    hprintln!("ERROR hard fault");
+    debug::exit(debug::EXIT_FAILURE);
+    loop {}
+}
+
+#[panic_handler]
+fn panic(info: &core::panic::PanicInfo) -> ! {
+    hprintln!("ERROR panic: {}", info);
+    debug::exit(debug::EXIT_FAILURE);
+    loop {}
+}
