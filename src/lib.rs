@@ -15,6 +15,7 @@ extern crate std;
 pub mod deploy;
 pub mod dual;
 pub mod error;
+pub mod fastmath;
 pub mod features;
 pub mod gp;
 pub mod kernel;
