@@ -189,3 +189,41 @@ proptest! {
         let _ = read(&blob);
     }
 }
+
+#[test]
+fn deep_rff_blob_round_trips_and_rejects_bad_shapes() {
+    use svgp::features::DeepRff;
+    let fx = fixture("flagship_deep_seed0_tril.json");
+    let (map, flat, m, jitter) = deep_fixture_model(&fx, "final");
+    let model = FeatureModel::from_flat(map, m, jitter, &flat).unwrap();
+    let mut storage = vec![0.0f32; FeaturePosterior::<f32, DeepRff>::storage_len(&map, m).unwrap()];
+    let post =
+        FeaturePosterior::build(&model, &mut storage, &mut vec![0.0; model.build_workspace_len()]).unwrap();
+    let blob = feature_to_bytes(&post).unwrap();
+    let mut back = vec![0.0f32; storage.len()];
+    let read = read_feature::<f32, DeepRff>(&blob, &mut back).unwrap();
+    assert_eq!(read.map(), &map);
+    assert_eq!(read.storage(), &storage[..]);
+    // Shape words: [layers 3, activation 1, 2, 32, 32, 8, J 256].
+    let word = |i: usize| u32::from_le_bytes(blob[16 + 4 * i..20 + 4 * i].try_into().unwrap());
+    assert_eq!((0..7).map(word).collect::<Vec<_>>(), [3, 1, 2, 32, 32, 8, 256]);
+    let mut store = vec![0.0f32; storage.len()];
+    let mut edit = |word_index: usize, v: u32| {
+        let mut b = blob.clone();
+        b[16 + 4 * word_index..20 + 4 * word_index].copy_from_slice(&v.to_le_bytes());
+        reseal(&mut b);
+        read_feature::<f32, DeepRff>(&b, &mut store).map(|_| ()).unwrap_err()
+    };
+    let at = |w: usize| 16 + 4 * w;
+    assert_eq!(edit(0, 0), Error::InvalidModel { what: "deep RFF layer count", at: at(0) });
+    assert_eq!(edit(0, 99), Error::InvalidModel { what: "deep RFF layer count", at: at(0) });
+    assert_eq!(edit(1, 6), Error::InvalidModel { what: "deep RFF activation", at: at(1) });
+    assert_eq!(edit(3, 0), Error::InvalidModel { what: "deep RFF layer width", at: at(3) });
+    assert_eq!(edit(6, 0), Error::InvalidModel { what: "deep RFF features", at: at(6) });
+    assert_eq!(edit(7, 5), Error::InvalidModel { what: "non-zero unused shape word", at: at(7) });
+    assert_eq!(edit(6, MAX_DIM), Error::InvalidModel { what: BAD_SHAPE, at: 84 });
+    assert_eq!(edit(5, 65536), Error::InvalidModel { what: "deep RFF too many parameters", at: at(6) });
+    // A valid but different shape (another activation) disagrees with nothing in the counts,
+    // so it reads; a different width changes the parameter count and is caught.
+    assert_eq!(edit(4, 31), Error::InvalidModel { what: BAD_SHAPE, at: 88 });
+}

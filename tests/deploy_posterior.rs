@@ -144,6 +144,38 @@ fn kernel_posterior_reproduces_jax_rbf_fixture() {
     }
 }
 
+/// The JAX-trained deep kernel (fixture `final`): the compact f64 posterior reproduces JAX's
+/// grid predictions, and the f32 one stays close.
+#[test]
+fn feature_posterior_reproduces_jax_deep_fixture() {
+    let fx = fixture("flagship_deep_seed0_tril.json");
+    let (map, flat, m, jitter) = deep_fixture_model(&fx, "final");
+    let model = FeatureModel::from_flat(map, m, jitter, &flat).unwrap();
+    let n = FeaturePosterior::<f64, svgp::features::DeepRff>::storage_len(&map, m).unwrap();
+    let mut ws = vec![0.0; model.build_workspace_len()];
+    let (mut s64, mut s32) = (vec![0.0f64; n], vec![0.0f32; n]);
+    let p64 = FeaturePosterior::build(&model, &mut s64, &mut ws).unwrap();
+    let p32 = FeaturePosterior::build(&model, &mut s32, &mut ws).unwrap();
+    let axis = floats(&fx["data"]["grid"]["axis"]);
+    let means = floats(&fx["final"]["grid_mean_first20"]);
+    let vars = floats(&fx["final"]["grid_var_first20"]);
+    let (mut w64, mut w32) = (vec![0.0; p64.workspace_len()], vec![0.0f32; p32.workspace_len()]);
+    for k in 0..20 {
+        let x = grid_point(&axis, k);
+        let a = p64.predict(&x, &mut w64).unwrap();
+        assert!(rel(a.mean, means[k], 1e-3) < 1e-8, "mean {k}: {} vs {}", a.mean, means[k]);
+        assert!(
+            (a.variance - vars[k]).abs() < 1e-8 * vars[k].max(1e-3),
+            "var {k}: {} vs {}",
+            a.variance,
+            vars[k]
+        );
+        let b = p32.predict(&[x[0] as f32, x[1] as f32], &mut w32).unwrap();
+        assert!((b.mean as f64 - means[k]).abs() < 1e-3, "f32 mean {k}: {} vs {}", b.mean, means[k]);
+        assert!((b.variance as f64 - vars[k]).abs() < 1e-3, "f32 var {k}: {} vs {}", b.variance, vars[k]);
+    }
+}
+
 #[test]
 fn prediction_rejects_bad_inputs() {
     let r = random_feature_model(5, 2, 8, 3);

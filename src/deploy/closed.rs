@@ -7,7 +7,7 @@
 //! rather than the single M × M matrix L_z⁻ᵀ(L Lᵀ − I)L_z⁻¹, whose entries grow like
 //! 1/jitter and would lose everything to cancellation in `f32`.
 
-use super::feature::dot;
+use super::feature::{dot, finite};
 use super::prediction::Prediction;
 use crate::error::{check_buf, check_len, Error, Result};
 use crate::kernel::{gram, Kernel};
@@ -227,7 +227,8 @@ impl<'a, S: Scalar, K: Kernel> KernelPosterior<'a, S, K> {
         check_buf("predict workspace", self.workspace_len(), ws.len())?;
         let kz = &mut ws[..self.layout.m];
         self.cross(x, kz)?;
-        Ok(dot(kz, &self.storage[Layout::ALPHA..self.layout.z()]))
+        let mean = dot(kz, &self.storage[Layout::ALPHA..self.layout.z()]);
+        finite(Prediction { mean, variance: S::zero() }).map(|p| p.mean)
     }
 
     /// Posterior mean and latent variance (never negative) at one input `x`.
@@ -256,6 +257,6 @@ impl<'a, S: Scalar, K: Kernel> KernelPosterior<'a, S, K> {
         }
         let kxx = self.kernel.eval_diag(self.kernel_params(), x);
         let variance = (kxx - dot(a, a) + dot(&t[..m], &t[..m])).max(S::zero());
-        Ok(Prediction { mean, variance })
+        finite(Prediction { mean, variance })
     }
 }

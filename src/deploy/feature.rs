@@ -282,7 +282,8 @@ impl<'a, S: Scalar, F: FeatureMap> FeaturePosterior<'a, S, F> {
     /// Posterior mean of the latent function at one input `x` (D values): ψ(x)·w.
     pub fn predict_mean(&self, x: &[S], ws: &mut [S]) -> Result<S> {
         let (psi, _) = self.features(x, ws)?;
-        Ok(dot(psi, &self.storage[Layout::W..self.layout.bs()]))
+        let mean = dot(psi, &self.storage[Layout::W..self.layout.bs()]);
+        finite(Prediction { mean, variance: S::zero() }).map(|p| p.mean)
     }
 
     /// Posterior mean and latent variance (never negative) at one input `x` (D values).
@@ -298,7 +299,7 @@ impl<'a, S: Scalar, F: FeatureMap> FeaturePosterior<'a, S, F> {
         let q = &self.storage[lay.q()..lay.params()];
         let quad: S = u.iter().zip(q.chunks_exact(lay.m)).map(|(&ui, row)| ui * dot(row, u)).sum();
         let variance = (self.kernel_variance() * dot(psi, psi) + quad).max(S::zero());
-        Ok(Prediction { mean, variance })
+        finite(Prediction { mean, variance })
     }
 
     /// [`Self::predict`] for n row-major inputs (n × D) into `mean` and `variance` (n each).
@@ -312,6 +313,18 @@ impl<'a, S: Scalar, F: FeatureMap> FeaturePosterior<'a, S, F> {
             (*mu, *var) = (p.mean, p.variance);
         }
         Ok(())
+    }
+}
+
+/// The prediction, or [`Error::NonFinite`] if it overflowed (a damaged or extreme model).
+#[inline]
+pub(crate) fn finite<S: Scalar>(p: Prediction<S>) -> Result<Prediction<S>> {
+    match (p.mean.is_finite(), p.variance.is_finite()) {
+        (true, true) => Ok(p),
+        (false, _) => Err(Error::NonFinite { what: "predicted mean", index: 0, value: p.mean.re() }),
+        (true, false) => {
+            Err(Error::NonFinite { what: "predicted variance", index: 0, value: p.variance.re() })
+        }
     }
 }
 

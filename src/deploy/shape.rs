@@ -1,7 +1,9 @@
 //! How a model's feature map or kernel describes itself in a blob header, and the stored scalars.
 
 use crate::error::{Error, Result};
+use crate::features::{DeepRff, FeatureMap};
 use crate::kernel::Rbf;
+use crate::nn::{Activation, Mlp, MAX_LAYERS};
 use crate::Scalar;
 
 /// Number of `u32` words a shape may use in the header (unused words must be 0).
@@ -61,6 +63,70 @@ impl ModelShape for Rbf {
         let d = check_size(words, 0, "RBF input dimension")?;
         check_unused(words, 1)?;
         Ok(Rbf::new(d))
+    }
+}
+
+/// The largest parameter count a decoded shape may have (bounds all later size arithmetic,
+/// on 32-bit targets too).
+const MAX_PARAMS: u64 = 1 << 24;
+/// The widest MLP layer a blob may declare.
+const MAX_WIDTH: u32 = 1 << 16;
+
+fn activation_code(a: Activation) -> u32 {
+    match a {
+        Activation::Tanh => 1,
+        Activation::Relu => 2,
+        Activation::Gelu => 3,
+        Activation::Softplus => 4,
+        Activation::Sin => 5,
+    }
+}
+
+/// Words: `[layers L, activation, widths[0..=L] (input first), J]`; activation codes
+/// 1 tanh, 2 relu, 3 gelu, 4 softplus, 5 sin.
+impl ModelShape for DeepRff {
+    const FAMILY: u32 = 0x0100;
+    fn encode_shape(&self, words: &mut [u32; SHAPE_WORDS]) -> Result<()> {
+        let mlp = self.mlp();
+        words[0] = dim_word(mlp.n_layers())?;
+        words[1] = activation_code(mlp.activation());
+        for (w, &width) in words[2..].iter_mut().zip(mlp.widths()) {
+            *w = dim_word(width)?;
+        }
+        words[3 + mlp.n_layers()] = dim_word(self.n_features())?;
+        Ok(())
+    }
+    fn decode_shape(words: &[u32; SHAPE_WORDS]) -> Result<Self> {
+        let layers = match words[0] {
+            l @ 1..=8 if l as usize <= MAX_LAYERS => l as usize,
+            _ => return Err(bad_shape("deep RFF layer count", 0)),
+        };
+        let activation = match words[1] {
+            1 => Activation::Tanh,
+            2 => Activation::Relu,
+            3 => Activation::Gelu,
+            4 => Activation::Softplus,
+            5 => Activation::Sin,
+            _ => return Err(bad_shape("deep RFF activation", 1)),
+        };
+        let widths = &words[2..3 + layers];
+        if let Some(i) = widths.iter().position(|&w| w == 0 || w > MAX_WIDTH) {
+            return Err(bad_shape("deep RFF layer width", 2 + i));
+        }
+        let j = check_size(words, 3 + layers, "deep RFF features")?;
+        check_unused(words, 4 + layers)?;
+        // Parameter count in u64 before any usize arithmetic on these sizes.
+        let mlp_params: u64 = widths.windows(2).map(|w| (u64::from(w[0]) + 1) * u64::from(w[1])).sum();
+        let h = u64::from(widths[layers]);
+        if mlp_params + (h + 1) * j as u64 + 1 > MAX_PARAMS {
+            return Err(bad_shape("deep RFF too many parameters", 3 + layers));
+        }
+        let mut ws = [0usize; MAX_LAYERS + 1];
+        for (o, &w) in ws.iter_mut().zip(widths) {
+            *o = w as usize;
+        }
+        let mlp = Mlp::new(&ws[..=layers], activation).map_err(|_| bad_shape("deep RFF MLP", 2))?;
+        DeepRff::new(mlp, j).map_err(|_| bad_shape("deep RFF features", 3 + layers))
     }
 }
 

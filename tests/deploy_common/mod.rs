@@ -138,3 +138,30 @@ pub fn pack_lower(full: &[f64], m: usize) -> Vec<f64> {
 pub fn grid_point(axis: &[f64], k: usize) -> [f64; 2] {
     [axis[k % axis.len()], axis[k / axis.len()]]
 }
+
+/// The fixture's deep-kernel SVGP as (map, flat params [ln σ² | map | Z | m | L packed | ln σ_n²], M, jitter).
+pub fn deep_fixture_model(
+    fx: &serde_json::Value,
+    section: &str,
+) -> (svgp::features::DeepRff, Vec<f64>, usize, f64) {
+    use svgp::nn::{Activation, Mlp};
+    let p = if section == "init" { &fx["init"] } else { &fx["final"]["params"] };
+    let k = &p["kernel"];
+    let m = floats(&p["guide"]["m"]).len();
+    let j = floats(&k["b"]).len();
+    let map = svgp::features::DeepRff::new(Mlp::equinox(2, 32, 2, 8, Activation::Tanh).unwrap(), j).unwrap();
+    let mut flat = floats(&k["log_variance"]);
+    for layer in k["mlp"].as_array().unwrap() {
+        flat.extend(floats(&layer["weight"]));
+        flat.extend(floats(&layer["bias"]));
+    }
+    flat.extend(floats(&k["W"]));
+    flat.extend(floats(&k["b"]));
+    flat.extend(floats(&k["log_feature_lengthscale"]));
+    assert_eq!(flat.len(), 1 + svgp::features::FeatureMap::n_params(&map));
+    flat.extend(floats(&p["Z"]));
+    flat.extend(floats(&p["guide"]["m"]));
+    flat.extend(pack_lower(&floats(&p["guide"]["L"]), m));
+    flat.extend(floats(&p["log_noise_var"]));
+    (map, flat, m, fx["meta"]["jitter"].as_f64().unwrap())
+}
