@@ -16,10 +16,12 @@ use std::error::Error as StdError;
 use std::path::{Path, PathBuf};
 
 use svgp::deploy::{
-    kernel_to_bytes, read_header, read_kernel, KernelModel, KernelPosterior, ModelKind, Prediction,
-    StoredScalar,
+    feature_to_bytes, kernel_to_bytes, read_feature, read_header, read_kernel, FeatureModel,
+    FeaturePosterior, KernelModel, KernelPosterior, ModelKind, Prediction, StoredScalar,
 };
+use svgp::features::{DeepRff, FeatureMap};
 use svgp::kernel::Rbf;
+use svgp::nn::{Activation, Mlp};
 use svgp::Scalar;
 
 type Res<T> = Result<T, Box<dyn StdError>>;
@@ -33,7 +35,7 @@ struct Opts {
 }
 
 fn opts() -> Res<Opts> {
-    let mut o = Opts { kernel: "rbf".into(), export: None, check: None, model: "firmware/model.bin".into() };
+    let mut o = Opts { kernel: "deep".into(), export: None, check: None, model: "firmware/model.bin".into() };
     let mut args = std::env::args().skip(1);
     while let Some(a) = args.next() {
         let mut val = || args.next().ok_or(format!("{a} needs a value"));
@@ -100,6 +102,15 @@ impl<S: Scalar, K: svgp::kernel::Kernel> Predict<S> for KernelPosterior<'_, S, K
     }
 }
 
+impl<S: Scalar, F: FeatureMap> Predict<S> for FeaturePosterior<'_, S, F> {
+    fn at(&self, x: &[S], ws: &mut [S]) -> svgp::Result<Prediction<S>> {
+        self.predict(x, ws)
+    }
+    fn ws_len(&self) -> usize {
+        self.workspace_len()
+    }
+}
+
 fn on_grid<S: Scalar>(post: &dyn Predict<S>, points: &[[f64; 2]]) -> Res<Vec<(f64, f64)>> {
     let mut ws = vec![S::zero(); post.ws_len()];
     points
@@ -129,6 +140,56 @@ fn rbf_model_params(fx: &serde_json::Value) -> (Vec<f64>, usize, f64) {
     flat.extend(pack_lower(&floats(&p["guide"]["L"]), m));
     flat.extend(floats(&p["log_noise_var"]));
     (flat, m, fx["meta"]["jitter"].as_f64().unwrap_or(1e-4))
+}
+
+/// The deep-kernel SVGP as JAX trained it (fixture `final.params`), as the flat buffer
+/// `[ln σ² | MLP | W | b | ln ℓ | Z | m | L packed | ln σ_n²]`.
+fn deep_model_params(fx: &serde_json::Value) -> Res<(DeepRff, Vec<f64>, usize, f64)> {
+    let p = &fx["final"]["params"];
+    let k = &p["kernel"];
+    let m = floats(&p["guide"]["m"]).len();
+    let map = DeepRff::new(Mlp::equinox(2, 32, 2, 8, Activation::Tanh)?, floats(&k["b"]).len())?;
+    let mut flat = floats(&k["log_variance"]);
+    for layer in k["mlp"].as_array().ok_or("fixture: kernel.mlp")? {
+        flat.extend(floats(&layer["weight"]));
+        flat.extend(floats(&layer["bias"]));
+    }
+    for key in ["W", "b", "log_feature_lengthscale"] {
+        flat.extend(floats(&k[key]));
+    }
+    flat.extend(floats(&p["Z"]));
+    flat.extend(floats(&p["guide"]["m"]));
+    flat.extend(pack_lower(&floats(&p["guide"]["L"]), m));
+    flat.extend(floats(&p["log_noise_var"]));
+    Ok((map, flat, m, fx["meta"]["jitter"].as_f64().unwrap_or(1e-4)))
+}
+
+fn build_feature<S: StoredScalar>(model: &FeatureModel<'_, DeepRff>) -> Res<Vec<S>> {
+    let mut storage =
+        vec![S::zero(); FeaturePosterior::<S, DeepRff>::storage_len(&model.map, model.n_inducing())?];
+    FeaturePosterior::build(model, &mut storage, &mut vec![0.0; model.build_workspace_len()])?;
+    Ok(storage)
+}
+
+fn export_deep(o: &Opts) -> Res<()> {
+    let fx = load_fixture("flagship_deep_seed0_tril.json")?;
+    let (map, flat, m, jitter) = deep_model_params(&fx)?;
+    let model = FeatureModel::from_flat(map, m, jitter, &flat)?;
+    let (s64, s32) = (build_feature::<f64>(&model)?, build_feature::<f32>(&model)?);
+    let p64 = FeaturePosterior::from_storage(map, m, &s64)?;
+    let p32 = FeaturePosterior::from_storage(map, m, &s32)?;
+    let (blob32, blob64) = (feature_to_bytes(&p32)?, feature_to_bytes(&p64)?);
+    let mut back = vec![0.0f32; read_header(&blob32)?.count];
+    let reloaded = read_feature::<f32, DeepRff>(&blob32, &mut back)?;
+    report(&grid(&fx), &p64, &reloaded, blob32.len())?;
+    if let Some(path) = &o.export {
+        write_blobs(path, &blob32, &blob64)?;
+    }
+    Ok(())
+}
+
+fn load_fixture(name: &str) -> Res<serde_json::Value> {
+    Ok(serde_json::from_str(&std::fs::read_to_string(fixtures_dir()?.join(name))?)?)
 }
 
 fn build_kernel<S: StoredScalar>(model: &KernelModel<'_, Rbf>) -> Res<Vec<S>> {
@@ -217,7 +278,10 @@ fn check(o: &Opts, log: &Path) -> Res<()> {
             Box::new(read_kernel::<f32, Rbf>(&b32, &mut s32)?),
             Box::new(read_kernel::<f64, Rbf>(&b64, &mut s64)?),
         ),
-        ModelKind::Feature => return Err("feature models: not wired yet".into()),
+        ModelKind::Feature => (
+            Box::new(read_feature::<f32, DeepRff>(&b32, &mut s32)?),
+            Box::new(read_feature::<f64, DeepRff>(&b64, &mut s64)?),
+        ),
     };
     let (mut w32, mut w64) = (vec![0.0f32; p32.ws_len()], vec![0.0f64; p64.ws_len()]);
     let (mut host32, mut host64) = ((0.0f64, 0.0f64), (0.0f64, 0.0f64));
@@ -256,6 +320,7 @@ fn main() -> Res<()> {
     }
     match o.kernel.as_str() {
         "rbf" => export_rbf(&o),
+        "deep" => export_deep(&o),
         k => Err(format!("unknown kernel {k}").into()),
     }
 }

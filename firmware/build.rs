@@ -1,21 +1,47 @@
 //! Puts memory.x on the linker path and passes cortex-m-rt's link.x from here, not from
 //! .cargo/config.toml, so the ELF links correctly whatever directory cargo starts in.
+//!
+//! It also reads model.bin's header with svgp itself (a host build of the same reader) and
+//! writes the exact storage and workspace lengths the firmware's static buffers need, so the
+//! linker's .bss is the RAM the posterior really uses. A blob the reader rejects fails the
+//! build here, before it can reach a device.
 
 use std::{env, fs, path::PathBuf};
+
+use svgp::deploy::{read_header, FeaturePosterior, KernelPosterior, ModelKind, ModelShape, SHAPE_WORDS};
+use svgp::features::DeepRff;
+use svgp::kernel::Rbf;
+
+fn buffers(blob: &[u8]) -> Result<(usize, usize), String> {
+    let h = read_header(blob).map_err(|e| format!("firmware/model.bin: {e}"))?;
+    let words: &[u32; SHAPE_WORDS] = &h.shape;
+    let m = h.n_inducing as usize;
+    let ws = match (h.kind, h.family) {
+        (ModelKind::Feature, DeepRff::FAMILY) => {
+            let map = DeepRff::decode_shape(words).map_err(|e| e.to_string())?;
+            FeaturePosterior::<f32, DeepRff>::workspace_len_for(&map, m)
+        }
+        (ModelKind::Kernel, Rbf::FAMILY) => KernelPosterior::<f32, Rbf>::workspace_len_for(m),
+        _ => return Err(format!("firmware/model.bin: family {:#x} has no firmware support", h.family)),
+    };
+    Ok((h.count, ws))
+}
 
 fn main() {
     let out = PathBuf::from(env::var_os("OUT_DIR").expect("OUT_DIR"));
     fs::copy("memory.x", out.join("memory.x")).expect("copy memory.x");
     println!("cargo:rustc-link-search={}", out.display());
-    // The payload's scalar count sits at byte 92 of the header; the reader validates the rest.
-    let blob = fs::read("model.bin")
-        .expect("firmware/model.bin: run `cargo run --example deploy -- --export firmware/model.bin`");
-    let count = blob.get(92..96).map_or(0, |b| u32::from_le_bytes([b[0], b[1], b[2], b[3]]));
-    fs::write(out.join("model_size.rs"), format!("const STORAGE: usize = {count};\n"))
-        .expect("write model_size.rs");
     if env::var("TARGET").is_ok_and(|t| t.starts_with("thumb")) {
         println!("cargo:rustc-link-arg=-Tlink.x");
     }
+    let blob = fs::read("model.bin")
+        .expect("firmware/model.bin missing: run `cargo run --release --example deploy -- --export firmware/model.bin`");
+    let (storage, workspace) = buffers(&blob).unwrap_or_else(|e| panic!("{e}"));
+    fs::write(
+        out.join("model_size.rs"),
+        format!("const STORAGE: usize = {storage};\nconst WORKSPACE: usize = {workspace};\n"),
+    )
+    .expect("write model_size.rs");
     println!("cargo:rerun-if-changed=memory.x");
     println!("cargo:rerun-if-changed=model.bin");
     println!("cargo:rerun-if-changed=build.rs");

@@ -17,17 +17,16 @@
 use cortex_m::peripheral::{syst::SystClkSource, SYST};
 use cortex_m_rt::{entry, exception, ExceptionFrame};
 use cortex_m_semihosting::{debug, hprintln};
-use svgp::deploy::{read_header, read_kernel, ModelKind, ModelShape};
+use svgp::deploy::{read_feature, read_header, read_kernel, ModelKind, ModelShape};
+use svgp::features::DeepRff;
 use svgp::kernel::Rbf;
 
 /// The model, embedded in flash.
 static BLOB: &[u8] = include_bytes!("../model.bin");
 
-// `STORAGE`: the payload's scalar count, read from model.bin's header by build.rs, so the
-// static storage below is exactly as large as the model needs.
+// `STORAGE` (the payload's scalar count) and `WORKSPACE` (the prediction workspace), read from
+// model.bin's header by build.rs, so the static buffers below are exactly what the model needs.
 include!(concat!(env!("OUT_DIR"), "/model_size.rs"));
-/// Prediction workspace.
-const WORKSPACE: usize = 1024;
 /// Grid points evaluated (and timed).
 const POINTS: usize = 64;
 /// Instructions per SysTick tick under `-icount shift=0` with a 25 MHz core clock.
@@ -45,8 +44,26 @@ fn point(i: usize) -> [f32; 2] {
     [c(k % 80), c(k / 80)]
 }
 
+/// Reports an error and exits with failure. Only the error's names and positions are printed:
+/// its `Display` would format the offending f64 value and pull ~20 KB of float formatting into
+/// flash.
 fn fail(what: &str, e: svgp::Error) -> ! {
-    hprintln!("ERROR {}: {}", what, e);
+    use svgp::Error as E;
+    match e {
+        E::InvalidModel { what: w, at } => hprintln!("ERROR {}: invalid model: {} at byte {}", what, w, at),
+        E::NonFinite { what: w, index, .. } => hprintln!("ERROR {}: non-finite {} at {}", what, w, index),
+        E::DimensionMismatch { what: w, expected, found } => {
+            hprintln!("ERROR {}: {} expected {} found {}", what, w, expected, found)
+        }
+        E::BufferTooSmall { what: w, needed, found } => {
+            hprintln!("ERROR {}: {} needs {} has {}", what, w, needed, found)
+        }
+        E::InvalidParameter { what: w, .. } => hprintln!("ERROR {}: invalid parameter {}", what, w),
+        E::NotPositiveDefinite { pivot, .. } => {
+            hprintln!("ERROR {}: not positive definite at {}", what, pivot)
+        }
+        _ => hprintln!("ERROR {}", what),
+    }
     debug::exit(debug::EXIT_FAILURE);
     loop {}
 }
@@ -127,6 +144,19 @@ fn main() -> ! {
             hprintln!("ICOUNT mean {}", mean);
             hprintln!("ICOUNT meanvar {}", both);
         }
+        (ModelKind::Feature, DeepRff::FAMILY) => {
+            let start = SYST::get_current();
+            let post = match read_feature::<f32, DeepRff>(BLOB, storage) {
+                Ok(p) => p,
+                Err(e) => fail("read", e),
+            };
+            hprintln!("ICOUNT read {}", ticks(syst, start) * INSNS_PER_TICK);
+            run(syst, true, |x| post.predict(x, ws).map(|p| (p.mean, p.variance)));
+            let mean = run(syst, false, |x| post.predict_mean(x, ws).map(|m| (m, 0.0)));
+            let both = run(syst, false, |x| post.predict(x, ws).map(|p| (p.mean, p.variance)));
+            hprintln!("ICOUNT mean {}", mean);
+            hprintln!("ICOUNT meanvar {}", both);
+        }
         _ => fail("model", svgp::Error::InvalidModel { what: "no firmware support for this family", at: 8 }),
     }
     hprintln!("DONE");
@@ -143,7 +173,11 @@ unsafe fn HardFault(_frame: &ExceptionFrame) -> ! {
 
 #[panic_handler]
 fn panic(info: &core::panic::PanicInfo) -> ! {
-    hprintln!("ERROR panic: {}", info);
+    // The location only: formatting the message could pull in float formatting.
+    match info.location() {
+        Some(l) => hprintln!("ERROR panic at {}:{}", l.file(), l.line()),
+        None => hprintln!("ERROR panic"),
+    }
     debug::exit(debug::EXIT_FAILURE);
     loop {}
 }

@@ -205,7 +205,11 @@ impl<'a, S: Scalar, K: Kernel> KernelPosterior<'a, S, K> {
     }
     /// Workspace length [`Self::predict`] needs.
     pub fn workspace_len(&self) -> usize {
-        2 * self.layout.m
+        Self::workspace_len_for(self.layout.m)
+    }
+    /// [`Self::workspace_len`] before a posterior exists (to size static buffers).
+    pub fn workspace_len_for(m: usize) -> usize {
+        2 * m
     }
 
     /// k_z(x) into `kz` (M).

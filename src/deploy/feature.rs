@@ -263,7 +263,11 @@ impl<'a, S: Scalar, F: FeatureMap> FeaturePosterior<'a, S, F> {
 
     /// Workspace length [`Self::predict`] and [`Self::predict_mean`] need.
     pub fn workspace_len(&self) -> usize {
-        self.map.workspace_len(1) + self.layout.j + self.layout.m
+        Self::workspace_len_for(&self.map, self.layout.m)
+    }
+    /// [`Self::workspace_len`] before a posterior exists (to size static buffers).
+    pub fn workspace_len_for(map: &F, m: usize) -> usize {
+        map.workspace_len(1) + map.n_features() + m
     }
 
     /// ψ(x) into the front of `ws`; returns (ψ, rest of the workspace).
