@@ -98,3 +98,18 @@ fn rbf_closed_form_adjoint_matches_dual_default() {
     kd.diagonal_adjoint(&params, &x1, &wd, &mut gb).unwrap();
     assert!(grad_errors(&ga, &gb).0 <= 1e-14);
 }
+
+#[test]
+fn deep_kernel_reverse_sweep_matches_dual() {
+    use svgp::features::{DeepRff, FeatureMap};
+    use svgp::nn::{Activation, Mlp};
+    let map = DeepRff::new(Mlp::equinox(2, 3, 2, 2, Activation::Tanh).unwrap(), 6).unwrap();
+    let model = Svgp::new(Features(map), 4, 1e-4).unwrap();
+    let mut rng = Xoshiro256::from_u64(2024);
+    let mut prior = vec![0.0_f64; 1 + map.n_params()];
+    prior[0] = 0.3;
+    map.init(&mut rng, 0.5, &mut prior[1..]).unwrap();
+    for seed in 0..3 {
+        check(&model, &prior, 40 + seed, ElboOptions::default(), "deep kernel");
+    }
+}
