@@ -176,6 +176,63 @@ fn feature_posterior_reproduces_jax_deep_fixture() {
     }
 }
 
+/// Against the training model's own `Svgp::predict` (the flagship's prediction path), for the
+/// JAX-trained deep kernel and the RBF kernel, on 400 grid points.
+#[test]
+fn compact_posteriors_match_svgp_predict() {
+    use svgp::gp::{Closed, Features, Svgp};
+    let fx = fixture("flagship_deep_seed0_tril.json");
+    let axis = floats(&fx["data"]["grid"]["axis"]);
+    let xs: Vec<f64> = (0..400).flat_map(|k| grid_point(&axis, k * 16)).collect();
+    let full = |model_pred: &dyn Fn(&[f64], &mut [f64], &mut [f64])| {
+        let (mut mean, mut var) = (vec![0.0; 400], vec![0.0; 400]);
+        model_pred(&xs, &mut mean, &mut var);
+        (mean, var)
+    };
+
+    let (map, flat, m, jitter) = deep_fixture_model(&fx, "final");
+    let svgp = Svgp::new(Features(map), m, jitter).unwrap();
+    let (mean, var) = full(&|x, mu, v| {
+        let mut ws = vec![0.0; svgp.predict_workspace_len(400)];
+        svgp.predict(&flat, x, mu, v, &mut ws).unwrap();
+    });
+    let model = FeatureModel::from_svgp(&svgp, &flat).unwrap();
+    let mut storage =
+        vec![0.0; FeaturePosterior::<f64, svgp::features::DeepRff>::storage_len(&map, m).unwrap()];
+    let post =
+        FeaturePosterior::build(&model, &mut storage, &mut vec![0.0; model.build_workspace_len()]).unwrap();
+    let mut ws = vec![0.0; post.workspace_len()];
+    for (i, x) in xs.chunks_exact(2).enumerate() {
+        let p = post.predict(x, &mut ws).unwrap();
+        assert!((p.mean - mean[i]).abs() < 1e-9, "deep mean {i}: {} vs {}", p.mean, mean[i]);
+        assert!((p.variance - var[i]).abs() < 1e-9, "deep var {i}: {} vs {}", p.variance, var[i]);
+    }
+
+    let rfx = fixture("flagship_rbf_seed0_tril.json");
+    let rp = &rfx["final"]["params"];
+    let mut rflat = floats(&rp["kernel"]["log_variance"]);
+    rflat.extend(floats(&rp["kernel"]["log_lengthscale"]));
+    rflat.extend(floats(&rp["Z"]));
+    rflat.extend(floats(&rp["guide"]["m"]));
+    rflat.extend(pack_lower(&floats(&rp["guide"]["L"]), 30));
+    rflat.extend(floats(&rp["log_noise_var"]));
+    let rsvgp = Svgp::new(Closed(Rbf::new(2)), 30, 1e-4).unwrap();
+    let (mean, var) = full(&|x, mu, v| {
+        let mut ws = vec![0.0; rsvgp.predict_workspace_len(400)];
+        rsvgp.predict(&rflat, x, mu, v, &mut ws).unwrap();
+    });
+    let model = KernelModel::from_svgp(&rsvgp, &rflat).unwrap();
+    let mut storage = vec![0.0; KernelPosterior::<f64, Rbf>::storage_len(&Rbf::new(2), 30).unwrap()];
+    let post =
+        KernelPosterior::build(&model, &mut storage, &mut vec![0.0; model.build_workspace_len()]).unwrap();
+    let mut ws = vec![0.0; post.workspace_len()];
+    for (i, x) in xs.chunks_exact(2).enumerate() {
+        let p = post.predict(x, &mut ws).unwrap();
+        assert!((p.mean - mean[i]).abs() < 1e-9, "rbf mean {i}: {} vs {}", p.mean, mean[i]);
+        assert!((p.variance - var[i]).abs() < 1e-9, "rbf var {i}: {} vs {}", p.variance, var[i]);
+    }
+}
+
 #[test]
 fn prediction_rejects_bad_inputs() {
     let r = random_feature_model(5, 2, 8, 3);

@@ -53,6 +53,10 @@ impl<'a, K: Kernel> KernelModel<'a, K> {
         let (l_packed, rest) = rest.split_at(m * (m + 1) / 2);
         Ok(Self { kernel, kernel_params, z, m: mv, l_packed, ln_noise_variance: rest[0], jitter })
     }
+    /// The pieces of a trained [`Svgp`](crate::gp::Svgp) with a closed-form prior.
+    pub fn from_svgp(svgp: &crate::gp::Svgp<crate::gp::Closed<K>>, params: &'a [f64]) -> Result<Self> {
+        Self::from_flat(svgp.prior.0, svgp.m, svgp.jitter, params)
+    }
     /// Number of inducing points M.
     pub fn n_inducing(&self) -> usize {
         self.m.len()

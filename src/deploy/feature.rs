@@ -69,6 +69,25 @@ impl<'a, F: FeatureMap> FeatureModel<'a, F> {
         Ok(Self { map, ln_variance, map_params, z, m: mv, l_packed, ln_noise_variance: rest[0], jitter })
     }
 
+    /// The pieces of a trained [`Svgp`](crate::gp::Svgp) with a feature prior and its flat
+    /// parameters (the training layout, see [`Self::from_flat`]).
+    ///
+    /// ```
+    /// use svgp::deploy::FeatureModel;
+    /// use svgp::features::{DeepRff, FeatureMap};
+    /// use svgp::gp::{Features, Svgp};
+    /// use svgp::nn::{Activation, Mlp};
+    /// let map = DeepRff::new(Mlp::equinox(2, 8, 1, 2, Activation::Tanh)?, 16)?;
+    /// let svgp = Svgp::new(Features(map), 4, 1e-4)?;
+    /// let params = vec![0.1; svgp.n_params()];
+    /// let model = FeatureModel::from_svgp(&svgp, &params)?;
+    /// assert_eq!(model.map_params.len(), map.n_params());
+    /// # Ok::<(), svgp::Error>(())
+    /// ```
+    pub fn from_svgp(svgp: &crate::gp::Svgp<crate::gp::Features<F>>, params: &'a [f64]) -> Result<Self> {
+        Self::from_flat(svgp.prior.0, svgp.m, svgp.jitter, params)
+    }
+
     /// Number of inducing points M.
     pub fn n_inducing(&self) -> usize {
         self.m.len()
