@@ -176,6 +176,9 @@ fn feature_posterior_reproduces_jax_deep_fixture() {
     }
 }
 
+/// A full-model prediction: inputs, mean out, variance out.
+type PredictFn<'a> = dyn Fn(&[f64], &mut [f64], &mut [f64]) + 'a;
+
 /// Against the training model's own `Svgp::predict` (the flagship's prediction path), for the
 /// JAX-trained deep kernel and the RBF kernel, on 400 grid points.
 #[test]
@@ -184,7 +187,7 @@ fn compact_posteriors_match_svgp_predict() {
     let fx = fixture("flagship_deep_seed0_tril.json");
     let axis = floats(&fx["data"]["grid"]["axis"]);
     let xs: Vec<f64> = (0..400).flat_map(|k| grid_point(&axis, k * 16)).collect();
-    let full = |model_pred: &dyn Fn(&[f64], &mut [f64], &mut [f64])| {
+    let full = |model_pred: &PredictFn| -> (Vec<f64>, Vec<f64>) {
         let (mut mean, mut var) = (vec![0.0; 400], vec![0.0; 400]);
         model_pred(&xs, &mut mean, &mut var);
         (mean, var)
