@@ -3,9 +3,15 @@
 //! 80 × 80 grid.
 //!
 //! ```text
-//! cargo run --release --example deploy -- [--kernel rbf] [--export firmware/model.bin]
+//! cargo run --release --example deploy -- [--steps 3000 | --jax-final] [--kernel rbf] [--export firmware/model.bin]
 //! cargo run --release --example deploy -- --check qemu.log --model firmware/model.bin
 //! ```
+//!
+//! The deep kernel (MLP 2→32→32→8, J = 256 random Fourier features, M = 30) is trained here
+//! from the reference's data and initial parameters (`../shared/fixtures`, or
+//! `SVGP_FIXTURES`) with the reference's recipe (full-batch Adam, lr 0.01, clip 1, 3000
+//! steps); `--jax-final` skips training and deploys the parameters JAX trained instead.
+//! The RBF kernel (`--kernel rbf`) always deploys JAX's trained parameters.
 //!
 //! `--export PATH` writes the f32 blob the firmware embeds and, next to it, `PATH.f64`, the
 //! same posterior in f64 (the desktop reference for `--check`). `--check LOG` reads the
@@ -15,13 +21,17 @@
 use std::error::Error as StdError;
 use std::path::{Path, PathBuf};
 
+use std::ops::ControlFlow;
 use svgp::deploy::{
     feature_to_bytes, kernel_to_bytes, read_feature, read_header, read_kernel, FeatureModel,
     FeaturePosterior, KernelModel, KernelPosterior, ModelKind, Prediction, StoredScalar,
 };
 use svgp::features::{DeepRff, FeatureMap};
+use svgp::gp::{Features, Svgp};
 use svgp::kernel::Rbf;
 use svgp::nn::{Activation, Mlp};
+use svgp::optim::AdamConfig;
+use svgp::train::fit_svgp;
 use svgp::Scalar;
 
 type Res<T> = Result<T, Box<dyn StdError>>;
@@ -29,18 +39,29 @@ type Res<T> = Result<T, Box<dyn StdError>>;
 /// Options from the command line.
 struct Opts {
     kernel: String,
+    steps: usize,
+    jax_final: bool,
     export: Option<PathBuf>,
     check: Option<PathBuf>,
     model: PathBuf,
 }
 
 fn opts() -> Res<Opts> {
-    let mut o = Opts { kernel: "deep".into(), export: None, check: None, model: "firmware/model.bin".into() };
+    let mut o = Opts {
+        kernel: "deep".into(),
+        steps: 3000,
+        jax_final: false,
+        export: None,
+        check: None,
+        model: "firmware/model.bin".into(),
+    };
     let mut args = std::env::args().skip(1);
     while let Some(a) = args.next() {
         let mut val = || args.next().ok_or(format!("{a} needs a value"));
         match a.as_str() {
             "--kernel" => o.kernel = val()?,
+            "--steps" => o.steps = val()?.parse()?,
+            "--jax-final" => o.jax_final = true,
             "--export" => o.export = Some(val()?.into()),
             "--check" => o.check = Some(val()?.into()),
             "--model" => o.model = val()?.into(),
@@ -142,10 +163,10 @@ fn rbf_model_params(fx: &serde_json::Value) -> (Vec<f64>, usize, f64) {
     (flat, m, fx["meta"]["jitter"].as_f64().unwrap_or(1e-4))
 }
 
-/// The deep-kernel SVGP as JAX trained it (fixture `final.params`), as the flat buffer
-/// `[ln σ² | MLP | W | b | ln ℓ | Z | m | L packed | ln σ_n²]`.
-fn deep_model_params(fx: &serde_json::Value) -> Res<(DeepRff, Vec<f64>, usize, f64)> {
-    let p = &fx["final"]["params"];
+/// The deep-kernel SVGP of the fixture (`init`, or `final.params` as JAX trained it) as the
+/// flat buffer `[ln σ² | MLP | W | b | ln ℓ | Z | m | L packed | ln σ_n²]`.
+fn deep_model_params(fx: &serde_json::Value, trained: bool) -> Res<(DeepRff, Vec<f64>, usize, f64)> {
+    let p = if trained { &fx["final"]["params"] } else { &fx["init"] };
     let k = &p["kernel"];
     let m = floats(&p["guide"]["m"]).len();
     let map = DeepRff::new(Mlp::equinox(2, 32, 2, 8, Activation::Tanh)?, floats(&k["b"]).len())?;
@@ -173,18 +194,51 @@ fn build_feature<S: StoredScalar>(model: &FeatureModel<'_, DeepRff>) -> Res<Vec<
 
 fn export_deep(o: &Opts) -> Res<()> {
     let fx = load_fixture("flagship_deep_seed0_tril.json")?;
-    let (map, flat, m, jitter) = deep_model_params(&fx)?;
-    let model = FeatureModel::from_flat(map, m, jitter, &flat)?;
+    let (map, mut flat, m, jitter) = deep_model_params(&fx, o.jax_final)?;
+    let svgp = Svgp::new(Features(map), m, jitter)?;
+    if !o.jax_final {
+        train(&fx, &svgp, &mut flat, o.steps)?;
+    }
+    let g = grid(&fx);
+    let model = FeatureModel::from_svgp(&svgp, &flat)?;
     let (s64, s32) = (build_feature::<f64>(&model)?, build_feature::<f32>(&model)?);
     let p64 = FeaturePosterior::from_storage(map, m, &s64)?;
     let p32 = FeaturePosterior::from_storage(map, m, &s32)?;
     let (blob32, blob64) = (feature_to_bytes(&p32)?, feature_to_bytes(&p64)?);
     let mut back = vec![0.0f32; read_header(&blob32)?.count];
     let reloaded = read_feature::<f32, DeepRff>(&blob32, &mut back)?;
-    report(&grid(&fx), &p64, &reloaded, blob32.len())?;
+    // The compact posterior against the training model's own prediction, both in f64.
+    let xs: Vec<f64> = g.points.iter().flatten().copied().collect();
+    let n = g.points.len();
+    let (mut mean, mut var) = (vec![0.0; n], vec![0.0; n]);
+    svgp.predict(&flat, &xs, &mut mean, &mut var, &mut vec![0.0; svgp.predict_workspace_len(n)])?;
+    let full: Vec<(f64, f64)> = mean.into_iter().zip(var).collect();
+    let (dm, dv) = max_diff(&full, &on_grid(&p64, &g.points)?);
+    println!("compact f64 posterior vs Svgp::predict: max |Δ mean| = {dm:.3e}, max |Δ variance| = {dv:.3e}");
+    report(&g, &p64, &reloaded, blob32.len())?;
     if let Some(path) = &o.export {
         write_blobs(path, &blob32, &blob64)?;
     }
+    Ok(())
+}
+
+/// Trains the SVGP from the fixture's data with the reference recipe, reporting progress.
+fn train(
+    fx: &serde_json::Value,
+    svgp: &Svgp<Features<DeepRff>>,
+    params: &mut [f64],
+    steps: usize,
+) -> Res<()> {
+    let (x, y) = (floats(&fx["data"]["X"]), floats(&fx["data"]["y"]));
+    let cfg = AdamConfig::new(0.01).with_clip(1.0);
+    let t0 = std::time::Instant::now();
+    let summary = fit_svgp(svgp, params, &x, &y, cfg, steps, |r| {
+        if r.step == 1 || r.step % 500 == 0 || r.step == steps {
+            println!("step {:5}  -ELBO {:12.4}", r.step, r.loss);
+        }
+        ControlFlow::Continue(())
+    })?;
+    println!("trained {} steps in {:.1} s", summary.steps, t0.elapsed().as_secs_f64());
     Ok(())
 }
 
