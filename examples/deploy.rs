@@ -354,18 +354,32 @@ fn check(o: &Opts, log: &Path) -> Res<()> {
         "firmware vs host f64 model:       max |Δ mean| = {:.3e}, max |Δ variance| = {:.3e}",
         host64.0, host64.1
     );
-    let tol = TOLERANCE;
-    if host64.0 > tol || host64.1 > tol {
-        return Err(format!("firmware predictions differ from the f64 model by more than {tol:e}").into());
+    if host64.0 > TOL_F64 || host64.1 > TOL_F64 {
+        return Err(format!("firmware predictions differ from the f64 model by more than {TOL_F64:e}").into());
     }
-    println!("OK: within {tol:e} of the desktop f64 predictions");
+    if host32.0 > TOL_F32 || host32.1 > TOL_F32 {
+        return Err(
+            format!("firmware predictions differ from the host f32 ones by more than {TOL_F32:e}").into()
+        );
+    }
+    println!("OK: within {TOL_F64:e} of the desktop f64 model and {TOL_F32:e} of the host f32 posterior");
     Ok(())
 }
 
-/// Agreement required between the firmware (f32) and the desktop f64 model, absolute, on
-/// means and latent variances of order 1: f32 keeps ~7 digits, and the posterior sums a few
-/// hundred products of O(1) terms whose rounding errors grow like √terms; see the README.
-const TOLERANCE: f64 = 1e-3;
+/// Agreement required between the firmware (f32) and the desktop f64 model, absolute.
+///
+/// Means are O(1) (|f| ≤ 1 here) and latent variances ≤ σ². In f32 each prediction is a few
+/// sums of ≤ 256 products, and the host measures the whole effect on the 80 × 80 grid (f32
+/// blob vs f64 model: ≈ 2e-6 for the deep kernel, 1.5e-5 for the RBF). 1e-4 leaves a margin
+/// of ~10–50 for rounding on another toolchain while any real defect (a misread parameter, a
+/// wrong feature) shows up at 1e-2 or more.
+const TOL_F64: f64 = 1e-4;
+
+/// Agreement required between the firmware and the host evaluating the same f32 blob. Both run
+/// the same IEEE-754 single-precision operations in the same order (Rust never contracts
+/// `a * b + c` into an FMA, and the fast cosine is plain arithmetic), so they agree bit for
+/// bit today; the bound only allows for a libm fallback differing between targets.
+const TOL_F32: f64 = 1e-6;
 
 fn main() -> Res<()> {
     let o = opts()?;

@@ -18,7 +18,7 @@ use cortex_m::peripheral::{syst::SystClkSource, SYST};
 use cortex_m_rt::{entry, exception, ExceptionFrame};
 use cortex_m_semihosting::{debug, hprintln};
 use svgp::deploy::{read_feature, read_header, read_kernel, ModelKind, ModelShape};
-use svgp::features::DeepRff;
+use svgp::features::{DeepRff, FeatureMap};
 use svgp::kernel::Rbf;
 
 /// The model, embedded in flash.
@@ -154,6 +154,13 @@ fn main() -> ! {
             run(syst, true, |x| post.predict(x, ws).map(|p| (p.mean, p.variance)));
             let mean = run(syst, false, |x| post.predict_mean(x, ws).map(|m| (m, 0.0)));
             let both = run(syst, false, |x| post.predict(x, ws).map(|p| (p.mean, p.variance)));
+            // The feature map alone (MLP, φ·W, 256 cosines), for the breakdown.
+            let (map, j) = (*post.map(), post.map().n_features());
+            let feats = run(syst, false, |x| {
+                let (psi, rest) = ws.split_at_mut(j);
+                map.features(post.map_params(), x, psi, rest).map(|()| (psi[0], 0.0))
+            });
+            hprintln!("ICOUNT features {}", feats);
             hprintln!("ICOUNT mean {}", mean);
             hprintln!("ICOUNT meanvar {}", both);
         }
