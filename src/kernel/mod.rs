@@ -160,3 +160,15 @@ pub(crate) fn rows_of<S>(x: &[S], d: usize, what: &'static str) -> Result<usize>
     check_len(what, n * d, x.len())?;
     Ok(n)
 }
+
+mod arccos;
+mod grad;
+mod matern;
+mod rbf_ard;
+
+pub use arccos::ArcCosine;
+pub use grad::{
+    cross_covariance_adjoint, diagonal_adjoint, gradient_workspace_len, gram_adjoint, KernelDual, LANES,
+};
+pub use matern::{Matern, Nu};
+pub use rbf_ard::RbfArd;
