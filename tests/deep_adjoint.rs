@@ -84,6 +84,13 @@ fn deep_rff_adjoint_matches_dual_other_shapes() {
 }
 
 #[test]
+fn deep_rff_adjoint_matches_dual_over_several_row_blocks() {
+    // 70 rows: two full blocks of 32 and a partial one.
+    let map = DeepRff::new(Mlp::new(&[1, 2, 2], Activation::Tanh).unwrap(), 3).unwrap();
+    check(map, 70, 0.8, 5);
+}
+
+#[test]
 fn adjoint_can_be_repeated_after_one_forward() {
     let map = DeepRff::new(Mlp::new(&[2, 6, 3], Activation::Relu).unwrap(), 9).unwrap();
     let n = 4;

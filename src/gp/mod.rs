@@ -28,8 +28,8 @@
 //! Everything runs on [`Dual`](crate::Dual) numbers too: the forward-mode gradient is the
 //! oracle the reverse sweep is tested against.
 
-mod chol_adjoint;
 mod elbo;
+pub(crate) mod fastexp;
 pub(crate) mod kernel_adjoint;
 mod model;
 mod predict;

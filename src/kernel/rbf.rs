@@ -109,4 +109,28 @@ impl Kernel for Rbf {
         grad_params[0] += s * params[0].exp();
         Ok(())
     }
+    /// The same formula as `eval`, with σ² and ℓ² hoisted out of the loop and the exponentials
+    /// of a row taken by a vectorisable exp (within 2 ulp of libm's).
+    fn cross_covariance_block<S: Scalar>(&self, params: &[S], x1: &[S], x2: &[S], out: &mut [S]) {
+        let d = self.dim.max(1);
+        let n2 = x2.len() / d;
+        let s2 = params[0].exp();
+        let l = params[1].exp();
+        let l2 = l * l;
+        let m_half = S::from_f64(-0.5);
+        for (xi, row) in x1.chunks_exact(d).zip(out.chunks_exact_mut(n2)) {
+            for (o, yj) in row.iter_mut().zip(x2.chunks_exact(d)) {
+                let (mut xx, mut yy, mut xy) = (S::zero(), S::zero(), S::zero());
+                for (&a, &b) in xi.iter().zip(yj) {
+                    xx += a * a;
+                    yy += b * b;
+                    xy += a * b;
+                }
+                *o = m_half * (xx + yy - (xy + xy)).max(S::zero()) / l2;
+            }
+            for o in row.iter_mut() {
+                *o = s2 * crate::gp::fastexp::exp(*o);
+            }
+        }
+    }
 }
