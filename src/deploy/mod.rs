@@ -9,6 +9,40 @@
 //!
 //! The posteriors only borrow their storage, so the same code serves a `Vec` on the host and
 //! an array on a microcontroller.
+//!
+//! ```
+//! use svgp::deploy::{feature_to_bytes, read_feature, read_header, FeatureModel, FeaturePosterior};
+//! use svgp::features::{DeepRff, FeatureMap};
+//! use svgp::gp::{Features, Svgp};
+//! use svgp::nn::{Activation, Mlp};
+//! use svgp::rng::Xoshiro256;
+//!
+//! // Host, f64: a (here untrained) deep-kernel SVGP with M = 4 inducing points.
+//! let map = DeepRff::new(Mlp::equinox(2, 8, 1, 2, Activation::Tanh)?, 16)?;
+//! let svgp = Svgp::new(Features(map), 4, 1e-4)?;
+//! let mut map_params = vec![0.0; map.n_params()];
+//! map.init(&mut Xoshiro256::from_u64(1), 0.5, &mut map_params)?;
+//! let prior = [&[0.0][..], &map_params].concat(); // [ln σ² | map params]
+//! let mut params = vec![0.0; svgp.n_params()];
+//! svgp.init_params(&prior, &[-0.5, -0.5, 0.5, -0.5, -0.5, 0.5, 0.5, 0.5], 0.01, &mut params)?;
+//!
+//! // Compact f32 posterior and its blob.
+//! let model = FeatureModel::from_svgp(&svgp, &params)?;
+//! let mut storage = vec![0.0_f32; FeaturePosterior::<f32, DeepRff>::storage_len(&map, 4)?];
+//! let post = FeaturePosterior::build(&model, &mut storage, &mut vec![0.0; model.build_workspace_len()])?;
+//! let blob = feature_to_bytes(&post)?;
+//!
+//! // Device side: no allocation, arrays only.
+//! let mut store = [0.0_f32; 512];
+//! assert!(read_header(&blob)?.count <= store.len());
+//! let post = read_feature::<f32, DeepRff>(&blob, &mut store)?;
+//! let mut ws = [0.0_f32; 256];
+//! let p = post.predict(&[0.1, -0.2], &mut ws[..post.workspace_len()])?;
+//! // At initialisation (m = 0, L = I) the posterior is the prior: mean 0, variance σ²|ψ|².
+//! assert_eq!(p.mean, 0.0);
+//! assert!(p.variance > 0.0);
+//! # Ok::<(), svgp::Error>(())
+//! ```
 
 mod closed;
 mod crc32;
