@@ -54,7 +54,9 @@ if [[ $export_blob -eq 1 ]]; then
 fi
 
 # 3. The firmware (build.rs passes the linker script; no .cargo/config.toml needed).
-cargo build --release --quiet --manifest-path firmware/Cargo.toml --target "$target"
+# FIRMWARE_FEATURES=breakdown adds per-stage instruction counts (and their code).
+cargo build --release --quiet --manifest-path firmware/Cargo.toml --target "$target" \
+    ${FIRMWARE_FEATURES:+--features "$FIRMWARE_FEATURES"}
 elf="$here/target/$target/release/svgp-firmware"
 if [[ -n "$size_tool" ]]; then
     echo "--- footprint ($size_tool): text = flash (code + model blob), bss = RAM (storage + workspace)"

@@ -18,7 +18,9 @@ use cortex_m::peripheral::{syst::SystClkSource, SYST};
 use cortex_m_rt::{entry, exception, ExceptionFrame};
 use cortex_m_semihosting::{debug, hprintln};
 use svgp::deploy::{read_feature, read_header, read_kernel, ModelKind, ModelShape};
-use svgp::features::{DeepRff, FeatureMap};
+use svgp::features::DeepRff;
+#[cfg(feature = "breakdown")]
+use svgp::features::FeatureMap;
 use svgp::kernel::Rbf;
 
 /// The model, embedded in flash.
@@ -154,13 +156,8 @@ fn main() -> ! {
             run(syst, true, |x| post.predict(x, ws).map(|p| (p.mean, p.variance)));
             let mean = run(syst, false, |x| post.predict_mean(x, ws).map(|m| (m, 0.0)));
             let both = run(syst, false, |x| post.predict(x, ws).map(|p| (p.mean, p.variance)));
-            // The feature map alone (MLP, φ·W, 256 cosines), for the breakdown.
-            let (map, j) = (*post.map(), post.map().n_features());
-            let feats = run(syst, false, |x| {
-                let (psi, rest) = ws.split_at_mut(j);
-                map.features(post.map_params(), x, psi, rest).map(|()| (psi[0], 0.0))
-            });
-            hprintln!("ICOUNT features {}", feats);
+            #[cfg(feature = "breakdown")]
+            breakdown(syst, &post, ws);
             hprintln!("ICOUNT mean {}", mean);
             hprintln!("ICOUNT meanvar {}", both);
         }
@@ -169,6 +166,36 @@ fn main() -> ! {
     hprintln!("DONE");
     debug::exit(debug::EXIT_SUCCESS);
     loop {}
+}
+
+/// Instruction counts of the deep feature map and its two main stages (the MLP; sin/cos of
+/// 256 arguments), for the README's breakdown. Off by default so the footprint stays the
+/// posterior's: `FIRMWARE_FEATURES=breakdown firmware/run.sh`.
+#[cfg(feature = "breakdown")]
+fn breakdown(syst: &SYST, post: &svgp::deploy::FeaturePosterior<'_, f32, DeepRff>, ws: &mut [f32]) {
+    // The feature map alone (MLP, φ·W, 256 cosines), for the breakdown.
+    let (map, j) = (*post.map(), post.map().n_features());
+    let feats = run(syst, false, |x| {
+        let (psi, rest) = ws.split_at_mut(j);
+        map.features(post.map_params(), x, psi, rest).map(|()| (psi[0], 0.0))
+    });
+    // Its two main stages: the MLP, and sin/cos of the 256 feature arguments.
+    let mlp = map.mlp();
+    let mlp_ws = mlp.workspace_len(1);
+    let mlp_cost = run(syst, false, |x| {
+        let (phi, rest) = ws.split_at_mut(mlp.output_dim());
+        mlp.forward(&post.map_params()[..mlp.n_params()], x, phi, &mut rest[..mlp_ws]).map(|()| (phi[0], 0.0))
+    });
+    let trig = run(syst, false, |x| {
+        let (z, rest) = ws.split_at_mut(j);
+        let (s, c) = rest.split_at_mut(j);
+        z.iter_mut().enumerate().for_each(|(k, v)| *v = x[0] * k as f32 + x[1]);
+        svgp::fastmath::sin_cos_slice_f32(z, s, &mut c[..j]);
+        Ok((c[0], 0.0))
+    });
+    hprintln!("ICOUNT mlp {}", mlp_cost);
+    hprintln!("ICOUNT sincos256 {}", trig);
+    hprintln!("ICOUNT features {}", feats);
 }
 
 #[exception]
