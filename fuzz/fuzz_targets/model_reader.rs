@@ -5,6 +5,20 @@
 //! RFF blob and an RBF blob, in f32 and f64): the input's bytes are (offset, value) pairs
 //! written over the blob, which is then resealed with a correct CRC so the shape, count and
 //! value checks behind it get exercised.
+//!
+//! Wiring (fuzz/Cargo.toml belongs to the fuzz crate; it needs `libfuzzer-sys = "0.4"` and
+//! `svgp = { path = ".." }` with default features, for the writers that build the seeds):
+//!
+//! ```toml
+//! [[bin]]
+//! name = "model_reader"
+//! path = "fuzz_targets/model_reader.rs"
+//! test = false
+//! doc = false
+//! bench = false
+//! ```
+//!
+//! Run: `cargo +nightly fuzz run model_reader -- -max_total_time=60 -max_len=4096`.
 #![no_main]
 
 use std::sync::OnceLock;
