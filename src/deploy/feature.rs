@@ -50,12 +50,16 @@ impl<'a, F: FeatureMap> FeatureModel<'a, F> {
     /// `[ln σ² | map params | Z (M × D) | m (M) | L packed (M(M+1)/2) | ln σ_n²]`.
     ///
     /// ```
-    /// # use svgp::deploy::FeatureModel;
-    /// # use svgp::features::FeatureMap;
-    /// # fn demo<F: FeatureMap>(map: F, params: &[f64]) -> svgp::Result<()> {
-    /// let model = FeatureModel::from_flat(map, 30, 1e-4, params)?;
-    /// assert_eq!(model.m.len(), 30);
-    /// # Ok(()) }
+    /// use svgp::deploy::FeatureModel;
+    /// use svgp::features::{DeepRff, FeatureMap};
+    /// use svgp::nn::{Activation, Mlp};
+    /// let map = DeepRff::new(Mlp::equinox(2, 4, 1, 2, Activation::Tanh)?, 8)?;
+    /// let (m, d) = (3, 2);
+    /// let params = vec![0.5; 1 + map.n_params() + m * d + m + m * (m + 1) / 2 + 1];
+    /// let model = FeatureModel::from_flat(map, m, 1e-4, &params)?;
+    /// assert_eq!((model.z.len(), model.l_packed.len()), (6, 6));
+    /// assert!(FeatureModel::from_flat(map, m, 1e-4, &params[1..]).is_err());
+    /// # Ok::<(), svgp::Error>(())
     /// ```
     pub fn from_flat(map: F, m: usize, jitter: f64, params: &'a [f64]) -> Result<Self> {
         let (p, d) = (map.n_params(), map.input_dim());
@@ -135,21 +139,27 @@ impl Layout {
 /// [`Scalar`] (`f32` on a microcontroller, `f64` on a desktop).
 ///
 /// Build it on the host with [`FeaturePosterior::build`] (from an `f64` model, into storage of
-/// the target type), ship it with [`super::format`], and predict with
-/// [`FeaturePosterior::predict`].
+/// the target type), ship it with [`write_feature`](super::write_feature), and predict with
+/// [`FeaturePosterior::predict`] (the [module docs](super) show the whole round trip).
 ///
 /// ```
 /// use svgp::deploy::{FeatureModel, FeaturePosterior};
-/// # use svgp::features::FeatureMap;
-/// # fn demo<F: FeatureMap>(model: FeatureModel<'_, F>, x: &[f64]) -> svgp::Result<()> {
-/// let mut storage = vec![0.0_f32; FeaturePosterior::<f32, F>::storage_len(&model.map, model.n_inducing())?];
-/// let mut ws = vec![0.0_f64; model.build_workspace_len()];
-/// let post = FeaturePosterior::build(&model, &mut storage, &mut ws)?;
-/// let mut pws = vec![0.0_f32; post.workspace_len()];
-/// let x32: Vec<f32> = x.iter().map(|&v| v as f32).collect();
-/// let p = post.predict(&x32, &mut pws)?;
-/// assert!(p.variance >= 0.0);
-/// # Ok(()) }
+/// use svgp::features::{DeepRff, FeatureMap};
+/// use svgp::nn::{Activation, Mlp};
+/// // All map parameters 0: ψ_j(x) = √(2/J)·cos 0, so k(x, x) = σ²·|ψ|² = 2 for σ² = 1.
+/// let map = DeepRff::new(Mlp::equinox(1, 4, 1, 1, Activation::Tanh)?, 8)?;
+/// // [ln σ² | map params | Z (1 × 1) | m (1) | L packed (1) | ln σ_n²]
+/// let mut flat = vec![0.0; 1 + map.n_params() + 4];
+/// let n = flat.len();
+/// (flat[n - 2], flat[n - 1]) = (1.0, -4.0); // L = I, σ_n² = e⁻⁴
+/// let model = FeatureModel::from_flat(map, 1, 1e-6, &flat)?;
+/// let mut storage = vec![0.0_f32; FeaturePosterior::<f32, DeepRff>::storage_len(&map, 1)?];
+/// let post = FeaturePosterior::build(&model, &mut storage, &mut vec![0.0; model.build_workspace_len()])?;
+/// let p = post.predict(&[0.5_f32], &mut vec![0.0; post.workspace_len()])?;
+/// // q(v) = N(0, I) is the prior, so the posterior is the prior: mean 0, variance k(x, x).
+/// assert_eq!(p.mean, 0.0);
+/// assert!((p.variance - 2.0).abs() < 1e-5);
+/// # Ok::<(), svgp::Error>(())
 /// ```
 #[derive(Clone, Copy, Debug)]
 pub struct FeaturePosterior<'a, S, F> {

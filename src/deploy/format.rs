@@ -248,12 +248,10 @@ fn check_counts(h: &Header, d: usize, j: usize, p: usize) -> Result<()> {
 ///
 /// ```
 /// use svgp::deploy::{read_feature, Error, TRUNCATED};
-/// # use svgp::deploy::ModelShape; use svgp::features::FeatureMap;
-/// # fn demo<F: FeatureMap + ModelShape>() {
+/// use svgp::features::DeepRff;
 /// let mut storage = [0.0_f32; 64];
-/// let err = read_feature::<f32, F>(&[0u8; 10], &mut storage).unwrap_err();
+/// let err = read_feature::<f32, DeepRff>(&[0u8; 10], &mut storage).unwrap_err();
 /// assert_eq!(err, Error::InvalidModel { what: TRUNCATED, at: 10 });
-/// # }
 /// ```
 pub fn read_feature<'s, S: StoredScalar, F: FeatureMap + ModelShape>(
     bytes: &[u8],
