@@ -116,7 +116,8 @@ fn kernel_posterior_matches_direct_svgp_prediction() {
     }
 }
 
-/// JAX's posterior (fixture `final`) from its trained RBF parameters: an independent oracle.
+/// JAX's posterior (fixture `final`) from its trained RBF parameters: an independent oracle;
+/// and the same posterior in f32 stays within 1e-4 of it.
 #[test]
 fn kernel_posterior_reproduces_jax_rbf_fixture() {
     let fx = fixture("flagship_rbf_seed0_tril.json");
@@ -141,6 +142,20 @@ fn kernel_posterior_reproduces_jax_rbf_fixture() {
         let pr = post.predict(&grid_point(&axis, kpt), &mut ws).unwrap();
         assert!(rel(pr.mean, means[kpt], 1e-3) < 1e-9, "mean {kpt}: {} vs {}", pr.mean, means[kpt]);
         assert!(rel(pr.variance, vars[kpt], 1e-3) < 1e-8, "var {kpt}: {} vs {}", pr.variance, vars[kpt]);
+    }
+    let mut s32 = vec![0.0f32; storage.len()];
+    let p32 = KernelPosterior::build(&model, &mut s32, &mut vec![0.0; model.build_workspace_len()]).unwrap();
+    let mut ws = vec![0.0f32; p32.workspace_len()];
+    for kpt in 0..20 {
+        let x = grid_point(&axis, kpt);
+        let pr = p32.predict(&[x[0] as f32, x[1] as f32], &mut ws).unwrap();
+        assert!((pr.mean as f64 - means[kpt]).abs() < 1e-4, "f32 mean {kpt}: {} vs {}", pr.mean, means[kpt]);
+        assert!(
+            (pr.variance as f64 - vars[kpt]).abs() < 1e-4,
+            "f32 var {kpt}: {} vs {}",
+            pr.variance,
+            vars[kpt]
+        );
     }
 }
 
