@@ -12,19 +12,20 @@ use svgp::deploy::{read_header, FeaturePosterior, KernelPosterior, ModelKind, Mo
 use svgp::features::DeepRff;
 use svgp::kernel::Rbf;
 
-fn buffers(blob: &[u8]) -> Result<(usize, usize), String> {
+/// (storage length, workspace length, cfg naming the model type).
+fn buffers(blob: &[u8]) -> Result<(usize, usize, &'static str), String> {
     let h = read_header(blob).map_err(|e| format!("firmware/model.bin: {e}"))?;
     let words: &[u32; SHAPE_WORDS] = &h.shape;
     let m = h.n_inducing as usize;
-    let ws = match (h.kind, h.family) {
+    let (ws, cfg) = match (h.kind, h.family) {
         (ModelKind::Feature, DeepRff::FAMILY) => {
             let map = DeepRff::decode_shape(words).map_err(|e| e.to_string())?;
-            FeaturePosterior::<f32, DeepRff>::workspace_len_for(&map, m)
+            (FeaturePosterior::<f32, DeepRff>::workspace_len_for(&map, m), "model_deep")
         }
-        (ModelKind::Kernel, Rbf::FAMILY) => KernelPosterior::<f32, Rbf>::workspace_len_for(m),
+        (ModelKind::Kernel, Rbf::FAMILY) => (KernelPosterior::<f32, Rbf>::workspace_len_for(m), "model_rbf"),
         _ => return Err(format!("firmware/model.bin: family {:#x} has no firmware support", h.family)),
     };
-    Ok((h.count, ws))
+    Ok((h.count, ws, cfg))
 }
 
 fn main() {
@@ -36,7 +37,10 @@ fn main() {
     }
     let blob = fs::read("model.bin")
         .expect("firmware/model.bin missing: run `cargo run --release --example deploy -- --export firmware/model.bin`");
-    let (storage, workspace) = buffers(&blob).unwrap_or_else(|e| panic!("{e}"));
+    let (storage, workspace, model) = buffers(&blob).unwrap_or_else(|e| panic!("{e}"));
+    // Only the embedded model's code is compiled in (the footprint is that model's).
+    println!("cargo::rustc-check-cfg=cfg(model_deep, model_rbf)");
+    println!("cargo:rustc-cfg={model}");
     fs::write(
         out.join("model_size.rs"),
         format!("const STORAGE: usize = {storage};\nconst WORKSPACE: usize = {workspace};\n"),

@@ -227,3 +227,76 @@ fn deep_rff_blob_round_trips_and_rejects_bad_shapes() {
     // so it reads; a different width changes the parameter count and is caught.
     assert_eq!(edit(4, 31), Error::InvalidModel { what: BAD_SHAPE, at: 88 });
 }
+
+/// The committed firmware blob, checked and decoded entirely at compile time.
+const FIRMWARE_BLOB: &[u8] = include_bytes!("../firmware/model.bin");
+const FIRMWARE_COUNT: usize =
+    u32::from_le_bytes([FIRMWARE_BLOB[92], FIRMWARE_BLOB[93], FIRMWARE_BLOB[94], FIRMWARE_BLOB[95]]) as usize;
+static FIRMWARE_PAYLOAD: Result<[f32; FIRMWARE_COUNT], Error> = payload_f32::<FIRMWARE_COUNT>(FIRMWARE_BLOB);
+
+#[test]
+fn compile_time_payload_matches_the_runtime_reader() {
+    let payload = FIRMWARE_PAYLOAD.as_ref().unwrap();
+    let mut storage = vec![0.0f32; FIRMWARE_COUNT];
+    let h = read_header(FIRMWARE_BLOB).unwrap();
+    match h.kind {
+        ModelKind::Feature => {
+            let a = read_feature::<f32, svgp::features::DeepRff>(FIRMWARE_BLOB, &mut storage).unwrap();
+            let b = read_feature_in_place::<f32, svgp::features::DeepRff>(FIRMWARE_BLOB, payload).unwrap();
+            assert_eq!(a.storage(), b.storage());
+            assert!(core::ptr::eq(b.storage(), &payload[..]), "in place: no copy");
+        }
+        ModelKind::Kernel => {
+            let a = read_kernel::<f32, Rbf>(FIRMWARE_BLOB, &mut storage).unwrap();
+            let b = read_kernel_in_place::<f32, Rbf>(FIRMWARE_BLOB, payload).unwrap();
+            assert_eq!(a.storage(), b.storage());
+        }
+    }
+}
+
+#[test]
+fn in_place_reading_checks_what_the_const_decoder_does_not() {
+    let (blob, storage) = feature_blob_f32(9);
+    const N: usize = 2 + 24 + 5 * 24 + 25 + 3 * 24;
+    assert_eq!(storage.len(), N);
+    let payload = payload_f32::<N>(&blob).unwrap();
+    assert_eq!(&payload[..], &storage[..]);
+    let post = read_feature_in_place::<f32, TestRff>(&blob[..HEADER_LEN], &payload).unwrap();
+    assert_eq!(post.storage(), &storage[..]);
+    // The const decoder's own errors.
+    assert_eq!(
+        payload_f32::<{ N - 1 }>(&blob).map(|_| ()),
+        Err(Error::InvalidModel { what: BAD_SHAPE, at: 92 })
+    );
+    let mut b = blob.clone();
+    b[300] ^= 4;
+    assert_eq!(
+        payload_f32::<N>(&b).map(|_| ()),
+        Err(Error::InvalidModel { what: BAD_CHECKSUM, at: blob.len() - 4 })
+    );
+    assert_eq!(
+        payload_f32::<N>(&blob[..50]).map(|_| ()),
+        Err(Error::InvalidModel { what: TRUNCATED, at: 50 })
+    );
+    // What the in-place view checks: kind, family, shape, payload length, finiteness.
+    let mut h = blob[..HEADER_LEN].to_vec();
+    h[8] = 9;
+    assert!(matches!(
+        read_feature_in_place::<f32, TestRff>(&h, &payload),
+        Err(Error::InvalidModel { what: BAD_FAMILY, at: 8 })
+    ));
+    assert!(matches!(
+        read_feature_in_place::<f32, TestRff>(&blob, &payload[1..]),
+        Err(Error::DimensionMismatch { .. })
+    ));
+    let mut bad = payload;
+    bad[7] = f32::NAN;
+    assert!(matches!(
+        read_feature_in_place::<f32, TestRff>(&blob, &bad),
+        Err(Error::NonFinite { index: 7, .. })
+    ));
+    assert!(matches!(
+        read_feature_in_place::<f32, TestRff>(&blob[..20], &payload),
+        Err(Error::InvalidModel { what: TRUNCATED, at: 20 })
+    ));
+}

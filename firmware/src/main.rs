@@ -17,14 +17,42 @@
 use cortex_m::peripheral::{syst::SystClkSource, SYST};
 use cortex_m_rt::{entry, exception, ExceptionFrame};
 use cortex_m_semihosting::{debug, hprintln};
-use svgp::deploy::{read_feature, read_header, read_kernel, ModelKind, ModelShape};
+#[cfg(not(feature = "flash-storage"))]
+use svgp::deploy::read_header;
+use svgp::deploy::{ModelKind, ModelShape};
+#[cfg(model_deep)]
 use svgp::features::DeepRff;
 #[cfg(feature = "breakdown")]
 use svgp::features::FeatureMap;
+#[cfg(model_rbf)]
 use svgp::kernel::Rbf;
 
-/// The model, embedded in flash.
+/// The model blob, embedded in flash and read at start-up into a static RAM array.
+#[cfg(not(feature = "flash-storage"))]
 static BLOB: &[u8] = include_bytes!("../model.bin");
+
+/// With `flash-storage`, the blob is checked (checksum included) and decoded at compile time
+/// into a `static` f32 array that stays in flash; at start-up the posterior borrows it in place
+/// (no copy, no RAM for the model). A damaged blob fails the build.
+#[cfg(feature = "flash-storage")]
+mod flash {
+    use svgp::deploy::{payload_f32, HEADER_LEN};
+    const BLOB: &[u8] = include_bytes!("../model.bin");
+    pub static PAYLOAD: [f32; super::STORAGE] = match payload_f32::<{ super::STORAGE }>(BLOB) {
+        Ok(p) => p,
+        Err(_) => panic!("firmware/model.bin: invalid model blob"),
+    };
+    pub static HEADER: [u8; HEADER_LEN] = {
+        let mut h = [0u8; HEADER_LEN];
+        let mut i = 0;
+        while i < HEADER_LEN {
+            h[i] = BLOB[i];
+            i += 1;
+        }
+        h
+    };
+    pub const LEN: usize = BLOB.len();
+}
 
 // `STORAGE` (the payload's scalar count) and `WORKSPACE` (the prediction workspace), read from
 // model.bin's header by build.rs, so the static buffers below are exactly what the model needs.
@@ -110,7 +138,11 @@ fn main() -> ! {
     cortex_m::asm::delay(1_000_000);
     hprintln!("CAL delay1000000 ticks {}", ticks(syst, start));
 
-    let header = match read_header(BLOB) {
+    #[cfg(not(feature = "flash-storage"))]
+    let (header, blob_len) = (read_header(BLOB), BLOB.len());
+    #[cfg(feature = "flash-storage")]
+    let (header, blob_len) = (svgp::deploy::read_header_fields(&flash::HEADER), flash::LEN);
+    let header = match header {
         Ok(h) => h,
         Err(e) => fail("header", e),
     };
@@ -122,9 +154,10 @@ fn main() -> ! {
         header.n_features,
         header.n_params,
         header.count,
-        BLOB.len()
+        blob_len
     );
     // Static, so the linker's .bss size is the RAM the posterior needs (no stack estimate).
+    #[cfg(not(feature = "flash-storage"))]
     let Some(storage) = cortex_m::singleton!(: [f32; STORAGE] = [0.0; STORAGE]) else {
         fail("storage", svgp::Error::InvalidModel { what: "taken", at: 0 })
     };
@@ -133,9 +166,14 @@ fn main() -> ! {
     };
 
     match (header.kind, header.family) {
+        #[cfg(model_rbf)]
         (ModelKind::Kernel, Rbf::FAMILY) => {
             let start = SYST::get_current();
-            let post = match read_kernel::<f32, Rbf>(BLOB, storage) {
+            #[cfg(not(feature = "flash-storage"))]
+            let post = svgp::deploy::read_kernel::<f32, Rbf>(BLOB, storage);
+            #[cfg(feature = "flash-storage")]
+            let post = svgp::deploy::read_kernel_in_place::<f32, Rbf>(&flash::HEADER, &flash::PAYLOAD);
+            let post = match post {
                 Ok(p) => p,
                 Err(e) => fail("read", e),
             };
@@ -146,9 +184,14 @@ fn main() -> ! {
             hprintln!("ICOUNT mean {}", mean);
             hprintln!("ICOUNT meanvar {}", both);
         }
+        #[cfg(model_deep)]
         (ModelKind::Feature, DeepRff::FAMILY) => {
             let start = SYST::get_current();
-            let post = match read_feature::<f32, DeepRff>(BLOB, storage) {
+            #[cfg(not(feature = "flash-storage"))]
+            let post = svgp::deploy::read_feature::<f32, DeepRff>(BLOB, storage);
+            #[cfg(feature = "flash-storage")]
+            let post = svgp::deploy::read_feature_in_place::<f32, DeepRff>(&flash::HEADER, &flash::PAYLOAD);
+            let post = match post {
                 Ok(p) => p,
                 Err(e) => fail("read", e),
             };
@@ -171,7 +214,7 @@ fn main() -> ! {
 /// Instruction counts of the deep feature map and its two main stages (the MLP; sin/cos of
 /// 256 arguments), for the README's breakdown. Off by default so the footprint stays the
 /// posterior's: `FIRMWARE_FEATURES=breakdown firmware/run.sh`.
-#[cfg(feature = "breakdown")]
+#[cfg(all(feature = "breakdown", model_deep))]
 fn breakdown(syst: &SYST, post: &svgp::deploy::FeaturePosterior<'_, f32, DeepRff>, ws: &mut [f32]) {
     // The feature map alone (MLP, φ·W, 256 cosines), for the breakdown.
     let (map, j) = (*post.map(), post.map().n_features());

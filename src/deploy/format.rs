@@ -34,7 +34,7 @@ use super::closed::KernelPosterior;
 use super::crc32::crc32;
 use super::feature::FeaturePosterior;
 use super::shape::{ModelShape, StoredScalar, MAX_DIM, SHAPE_OFFSET, SHAPE_WORDS};
-use crate::error::{check_buf, Error, Result};
+use crate::error::{check_buf, check_len, Error, Result};
 use crate::features::FeatureMap;
 use crate::kernel::Kernel;
 
@@ -98,15 +98,15 @@ pub struct Header {
     pub count: usize,
 }
 
-fn invalid(what: &'static str, at: usize) -> Error {
+const fn invalid(what: &'static str, at: usize) -> Error {
     Error::InvalidModel { what, at }
 }
 
-fn u16_at(b: &[u8], at: usize) -> u16 {
+const fn u16_at(b: &[u8], at: usize) -> u16 {
     u16::from_le_bytes([b[at], b[at + 1]])
 }
 
-fn u32_at(b: &[u8], at: usize) -> u32 {
+const fn u32_at(b: &[u8], at: usize) -> u32 {
     u32::from_le_bytes([b[at], b[at + 1], b[at + 2], b[at + 3]])
 }
 
@@ -143,6 +143,36 @@ pub fn read_header(bytes: &[u8]) -> Result<Header> {
     if bytes.len() < HEADER_LEN + TRAILER_LEN {
         return Err(invalid(TRUNCATED, bytes.len()));
     }
+    let h = read_header_fields(bytes)?;
+    let total = encoded_len_checked(h.count, h.scalar_size as usize).ok_or(invalid(BAD_SHAPE, 92))?;
+    if bytes.len() < total {
+        return Err(invalid(TRUNCATED, bytes.len()));
+    }
+    if bytes.len() > total {
+        return Err(invalid(TRAILING_BYTES, total));
+    }
+    let body = total - TRAILER_LEN;
+    if crc32(&bytes[..body]) != u32_at(bytes, body) {
+        return Err(invalid(BAD_CHECKSUM, body));
+    }
+    Ok(h)
+}
+
+/// Blob length for `count` scalars of `size` bytes, `None` on overflow.
+const fn encoded_len_checked(count: usize, size: usize) -> Option<usize> {
+    match count.checked_mul(size) {
+        Some(n) => n.checked_add(HEADER_LEN + TRAILER_LEN),
+        None => None,
+    }
+}
+
+/// Every header check that does not need the payload: magic, version, scalar type, kind,
+/// sizes and their consistency with the payload count. `bytes` holds at least the header
+/// (extra bytes are ignored); for a payload checked elsewhere, e.g. by [`payload_f32`].
+pub fn read_header_fields(bytes: &[u8]) -> Result<Header> {
+    if bytes.len() < HEADER_LEN {
+        return Err(invalid(TRUNCATED, bytes.len()));
+    }
     if bytes[..4] != MAGIC {
         return Err(invalid(BAD_MAGIC, 0));
     }
@@ -177,22 +207,8 @@ pub fn read_header(bytes: &[u8]) -> Result<Header> {
     }
     let count = u32_at(bytes, 92) as usize;
     let implied = implied_count(kind, d as usize, m as usize, j as usize, p as usize);
-    if implied != Some(count) {
+    if implied != Some(count) || encoded_len_checked(count, scalar_size as usize).is_none() {
         return Err(invalid(BAD_SHAPE, 92));
-    }
-    let total = count
-        .checked_mul(scalar_size as usize)
-        .and_then(|n| n.checked_add(HEADER_LEN + TRAILER_LEN))
-        .ok_or(invalid(BAD_SHAPE, 92))?;
-    if bytes.len() < total {
-        return Err(invalid(TRUNCATED, bytes.len()));
-    }
-    if bytes.len() > total {
-        return Err(invalid(TRAILING_BYTES, total));
-    }
-    let body = total - TRAILER_LEN;
-    if crc32(&bytes[..body]) != u32_at(bytes, body) {
-        return Err(invalid(BAD_CHECKSUM, body));
     }
     Ok(Header {
         scalar_size,
@@ -207,13 +223,57 @@ pub fn read_header(bytes: &[u8]) -> Result<Header> {
     })
 }
 
-/// Validates the header against the types asked for and decodes the payload into `storage`.
-fn read_payload<'s, S: StoredScalar, T: ModelShape>(
-    bytes: &[u8],
-    kind: ModelKind,
-    storage: &'s mut [S],
-) -> Result<(Header, T, &'s [S])> {
-    let h = read_header(bytes)?;
+/// Checks a whole `f32` blob (length, magic, version, scalar type, payload count `N`,
+/// checksum) and decodes its payload, in a `const` context: a firmware can keep the posterior
+/// in flash as a `static [f32; N]` built at compile time, with no copy in RAM and no unsafe
+/// cast. The shape checks and the finiteness checks run when the payload is viewed with
+/// [`read_feature_in_place`] / [`read_kernel_in_place`].
+///
+/// ```
+/// use svgp::deploy::{payload_f32, Error, TRUNCATED};
+/// const BAD: Result<[f32; 2], Error> = payload_f32::<2>(b"SVGP");
+/// assert_eq!(BAD, Err(Error::InvalidModel { what: TRUNCATED, at: 4 }));
+/// ```
+pub const fn payload_f32<const N: usize>(blob: &[u8]) -> Result<[f32; N]> {
+    if blob.len() < HEADER_LEN + TRAILER_LEN {
+        return Err(invalid(TRUNCATED, blob.len()));
+    }
+    if blob[0] != MAGIC[0] || blob[1] != MAGIC[1] || blob[2] != MAGIC[2] || blob[3] != MAGIC[3] {
+        return Err(invalid(BAD_MAGIC, 0));
+    }
+    if u16_at(blob, 4) != VERSION {
+        return Err(invalid(BAD_VERSION, 4));
+    }
+    if blob[6] != 4 {
+        return Err(invalid(BAD_SCALAR, 6));
+    }
+    if u32_at(blob, 92) as usize != N {
+        return Err(invalid(BAD_SHAPE, 92));
+    }
+    let total = HEADER_LEN + 4 * N + TRAILER_LEN;
+    if blob.len() < total {
+        return Err(invalid(TRUNCATED, blob.len()));
+    }
+    if blob.len() > total {
+        return Err(invalid(TRAILING_BYTES, total));
+    }
+    let body = total - TRAILER_LEN;
+    let (covered, _) = blob.split_at(body);
+    if crc32(covered) != u32_at(blob, body) {
+        return Err(invalid(BAD_CHECKSUM, body));
+    }
+    let mut out = [0.0f32; N];
+    let mut i = 0;
+    while i < N {
+        let at = HEADER_LEN + 4 * i;
+        out[i] = f32::from_le_bytes([blob[at], blob[at + 1], blob[at + 2], blob[at + 3]]);
+        i += 1;
+    }
+    Ok(out)
+}
+
+/// Checks the header against the scalar type, kind and family asked for; decodes the shape.
+fn check_types<S: StoredScalar, T: ModelShape>(h: &Header, kind: ModelKind) -> Result<T> {
     if h.scalar_size != S::CODE {
         return Err(invalid(BAD_SCALAR, 6));
     }
@@ -223,7 +283,17 @@ fn read_payload<'s, S: StoredScalar, T: ModelShape>(
     if h.family != T::FAMILY {
         return Err(invalid(BAD_FAMILY, 8));
     }
-    let shape = T::decode_shape(&h.shape)?;
+    T::decode_shape(&h.shape)
+}
+
+/// Validates the whole blob against the types asked for and decodes the payload into `storage`.
+fn read_payload<'s, S: StoredScalar, T: ModelShape>(
+    bytes: &[u8],
+    kind: ModelKind,
+    storage: &'s mut [S],
+) -> Result<(Header, T, &'s [S])> {
+    let h = read_header(bytes)?;
+    let shape = check_types::<S, T>(&h, kind)?;
     check_buf("model storage", h.count, storage.len())?;
     let out = &mut storage[..h.count];
     let payload = &bytes[HEADER_LEN..HEADER_LEN + h.count * S::SIZE];
@@ -231,6 +301,19 @@ fn read_payload<'s, S: StoredScalar, T: ModelShape>(
         *o = S::read_le(chunk);
     }
     Ok((h, shape, out))
+}
+
+/// The header (first [`HEADER_LEN`] bytes of `header`) checked against the types asked for
+/// and against a payload decoded elsewhere (by [`payload_f32`], which checked the checksum).
+fn check_in_place<S: StoredScalar, T: ModelShape>(
+    header: &[u8],
+    kind: ModelKind,
+    payload: &[S],
+) -> Result<(Header, T)> {
+    let h = read_header_fields(header)?;
+    let shape = check_types::<S, T>(&h, kind)?;
+    check_len("in-place payload", h.count, payload.len())?;
+    Ok((h, shape))
 }
 
 /// Checks that the decoded shape agrees with the header's counts.
@@ -260,6 +343,28 @@ pub fn read_feature<'s, S: StoredScalar, F: FeatureMap + ModelShape>(
     let (h, map, values) = read_payload::<S, F>(bytes, ModelKind::Feature, storage)?;
     check_counts(&h, map.input_dim(), map.n_features(), map.n_params())?;
     FeaturePosterior::from_storage(map, h.n_inducing as usize, values)
+}
+
+/// Views a payload that already sits in memory (typically a `static` array in flash built
+/// by [`payload_f32`]) as a feature-kernel posterior, without copying: `header` is the blob's
+/// header (or the whole blob); the shape, counts and every value are checked here.
+pub fn read_feature_in_place<'s, S: StoredScalar, F: FeatureMap + ModelShape>(
+    header: &[u8],
+    payload: &'s [S],
+) -> Result<FeaturePosterior<'s, S, F>> {
+    let (h, map) = check_in_place::<S, F>(header, ModelKind::Feature, payload)?;
+    check_counts(&h, map.input_dim(), map.n_features(), map.n_params())?;
+    FeaturePosterior::from_storage(map, h.n_inducing as usize, payload)
+}
+
+/// [`read_feature_in_place`] for a closed-form-kernel posterior.
+pub fn read_kernel_in_place<'s, S: StoredScalar, K: Kernel + ModelShape>(
+    header: &[u8],
+    payload: &'s [S],
+) -> Result<KernelPosterior<'s, S, K>> {
+    let (h, kernel) = check_in_place::<S, K>(header, ModelKind::Kernel, payload)?;
+    check_counts(&h, kernel.input_dim(), 0, kernel.n_params())?;
+    KernelPosterior::from_storage(kernel, h.n_inducing as usize, payload)
 }
 
 /// Reads a closed-form-kernel posterior from a blob into caller storage.

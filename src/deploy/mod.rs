@@ -56,9 +56,10 @@ pub use closed::{KernelModel, KernelPosterior};
 pub use crc32::{crc32, Crc32};
 pub use feature::{FeatureModel, FeaturePosterior};
 pub use format::{
-    encoded_len, read_feature, read_header, read_kernel, write_feature, write_kernel, Header, ModelKind,
-    BAD_CHECKSUM, BAD_FAMILY, BAD_KIND, BAD_MAGIC, BAD_SCALAR, BAD_SHAPE, BAD_VERSION, HEADER_LEN, MAGIC,
-    TRAILER_LEN, TRAILING_BYTES, TRUNCATED, VERSION,
+    encoded_len, payload_f32, read_feature, read_feature_in_place, read_header, read_header_fields,
+    read_kernel, read_kernel_in_place, write_feature, write_kernel, Header, ModelKind, BAD_CHECKSUM,
+    BAD_FAMILY, BAD_KIND, BAD_MAGIC, BAD_SCALAR, BAD_SHAPE, BAD_VERSION, HEADER_LEN, MAGIC, TRAILER_LEN,
+    TRAILING_BYTES, TRUNCATED, VERSION,
 };
 #[cfg(feature = "alloc")]
 pub use format::{feature_to_bytes, kernel_to_bytes};
