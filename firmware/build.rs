@@ -14,7 +14,7 @@ use svgp::kernel::Rbf;
 
 /// (storage length, workspace length, cfg naming the model type).
 fn buffers(blob: &[u8]) -> Result<(usize, usize, &'static str), String> {
-    let h = read_header(blob).map_err(|e| format!("firmware/model.bin: {e}"))?;
+    let h = read_header(blob).map_err(|e| e.to_string())?;
     let words: &[u32; SHAPE_WORDS] = &h.shape;
     let m = h.n_inducing as usize;
     let (ws, cfg) = match (h.kind, h.family) {
@@ -23,7 +23,7 @@ fn buffers(blob: &[u8]) -> Result<(usize, usize, &'static str), String> {
             (FeaturePosterior::<f32, DeepRff>::workspace_len_for(&map, m), "model_deep")
         }
         (ModelKind::Kernel, Rbf::FAMILY) => (KernelPosterior::<f32, Rbf>::workspace_len_for(m), "model_rbf"),
-        _ => return Err(format!("firmware/model.bin: family {:#x} has no firmware support", h.family)),
+        _ => return Err(format!("family {:#x} has no firmware support", h.family)),
     };
     Ok((h.count, ws, cfg))
 }
@@ -35,9 +35,16 @@ fn main() {
     if env::var("TARGET").is_ok_and(|t| t.starts_with("thumb")) {
         println!("cargo:rustc-link-arg=-Tlink.x");
     }
-    let blob = fs::read("model.bin")
-        .expect("firmware/model.bin missing: run `cargo run --release --example deploy -- --export firmware/model.bin`");
-    let (storage, workspace, model) = buffers(&blob).unwrap_or_else(|e| panic!("{e}"));
+    // The blob to embed: $SVGP_MODEL (run.sh points it at a freshly exported one) or the
+    // committed firmware/model.bin.
+    let manifest = PathBuf::from(env::var_os("CARGO_MANIFEST_DIR").expect("CARGO_MANIFEST_DIR"));
+    let model = env::var_os("SVGP_MODEL").map_or_else(|| manifest.join("model.bin"), PathBuf::from);
+    let model = fs::canonicalize(&model).unwrap_or_else(|e| panic!("model blob {}: {e}", model.display()));
+    let blob = fs::read(&model).unwrap_or_else(|e| panic!("model blob {}: {e}", model.display()));
+    println!("cargo:rustc-env=SVGP_MODEL_PATH={}", model.display());
+    println!("cargo:rerun-if-env-changed=SVGP_MODEL");
+    println!("cargo:rerun-if-changed={}", model.display());
+    let (storage, workspace, model) = buffers(&blob).unwrap_or_else(|e| panic!("{}: {e}", model.display()));
     // Only the embedded model's code is compiled in (the footprint is that model's).
     println!("cargo::rustc-check-cfg=cfg(model_deep, model_rbf)");
     println!("cargo:rustc-cfg={model}");
@@ -47,6 +54,5 @@ fn main() {
     )
     .expect("write model_size.rs");
     println!("cargo:rerun-if-changed=memory.x");
-    println!("cargo:rerun-if-changed=model.bin");
     println!("cargo:rerun-if-changed=build.rs");
 }

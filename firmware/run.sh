@@ -3,7 +3,7 @@
 # predictions against the desktop's. Installs the Rust target, QEMU and binutils-arm-none-eabi
 # when missing; where one cannot be had, says so and exits 0 (skipped, not failed).
 #
-#   firmware/run.sh                 # export the model blob from the host, build, run, check
+#   firmware/run.sh                 # train + export a blob on the host, build, run, check
 #   firmware/run.sh --no-export     # use the committed firmware/model.bin (+ .f64) as is
 #   EXPORT_ARGS="--kernel rbf" firmware/run.sh   # extra arguments for the host export
 set -euo pipefail
@@ -38,20 +38,23 @@ elif command -v llvm-size >/dev/null 2>&1; then size_tool=llvm-size; fi
 
 # 2. The model blob and the desktop reference, from the host.
 cd "$root"
-# Training needs the reference's data (../shared/fixtures or $SVGP_FIXTURES); without it the
-# committed blob (and its .f64 twin, the desktop reference) is used as is.
+# The fresh blob goes to firmware/target/ (the committed one stays untouched). Training needs
+# the reference's data (../shared/fixtures or $SVGP_FIXTURES); without it the committed blob
+# (and its .f64 twin, the desktop reference) is used.
+model="$here/model.bin"
 if [[ $export_blob -eq 1 ]]; then
+    mkdir -p "$here/target"
     # shellcheck disable=SC2086
-    if ! out=$(cargo run --release --quiet --example deploy -- ${EXPORT_ARGS:-} --export firmware/model.bin 2>&1); then
-        if grep -q "fixtures not found" <<<"$out"; then
-            echo "firmware: reference data not found; using the committed firmware/model.bin"
-        else
-            echo "$out"; exit 1
-        fi
-    else
+    if out=$(cargo run --release --quiet --example deploy -- ${EXPORT_ARGS:-} --export "$here/target/model.bin" 2>&1); then
         echo "$out"
+        model="$here/target/model.bin"
+    elif grep -q "fixtures not found" <<<"$out"; then
+        echo "firmware: reference data not found; using the committed firmware/model.bin"
+    else
+        echo "$out"; exit 1
     fi
 fi
+export SVGP_MODEL="$model"
 
 # 3. The firmware (build.rs passes the linker script; no .cargo/config.toml needed).
 # FIRMWARE_FEATURES=breakdown adds per-stage instruction counts (and their code).
@@ -73,4 +76,4 @@ grep -q '^CAL delay1000000 ticks 50000$' "$log" ||
     echo "firmware: WARNING: SysTick calibration is not 40 instructions per tick; ICOUNT lines are off"
 
 # 5. Compare with the desktop predictions.
-cargo run --release --quiet --example deploy -- --check "$log" --model firmware/model.bin
+cargo run --release --quiet --example deploy -- --check "$log" --model "$model"

@@ -1,6 +1,7 @@
 //! Predict from an embedded svgp model blob on a Cortex-M4F, with no allocator.
 //!
-//! The blob (`model.bin`, written on the host by `cargo run --example deploy -- --export ...`)
+//! The blob (`model.bin`, or `$SVGP_MODEL` at build time; written on the host by
+//! `cargo run --example deploy -- --export ...`)
 //! is read with `svgp::deploy` into a stack array, then the posterior is evaluated at 64
 //! points of the 80 × 80 grid. Results go out over semihosting as hexadecimal bit patterns
 //! (exact, and no float-formatting code in flash), one line per point:
@@ -29,7 +30,7 @@ use svgp::kernel::Rbf;
 
 /// The model blob, embedded in flash and read at start-up into a static RAM array.
 #[cfg(not(feature = "flash-storage"))]
-static BLOB: &[u8] = include_bytes!("../model.bin");
+static BLOB: &[u8] = include_bytes!(env!("SVGP_MODEL_PATH"));
 
 /// With `flash-storage`, the blob is checked (checksum included) and decoded at compile time
 /// into a `static` f32 array that stays in flash; at start-up the posterior borrows it in place
@@ -37,10 +38,10 @@ static BLOB: &[u8] = include_bytes!("../model.bin");
 #[cfg(feature = "flash-storage")]
 mod flash {
     use svgp::deploy::{payload_f32, HEADER_LEN};
-    const BLOB: &[u8] = include_bytes!("../model.bin");
+    const BLOB: &[u8] = include_bytes!(env!("SVGP_MODEL_PATH"));
     pub static PAYLOAD: [f32; super::STORAGE] = match payload_f32::<{ super::STORAGE }>(BLOB) {
         Ok(p) => p,
-        Err(_) => panic!("firmware/model.bin: invalid model blob"),
+        Err(_) => panic!("invalid model blob (SVGP_MODEL or firmware/model.bin)"),
     };
     pub static HEADER: [u8; HEADER_LEN] = {
         let mut h = [0u8; HEADER_LEN];
