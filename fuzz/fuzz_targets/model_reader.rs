@@ -28,8 +28,9 @@ use svgp::deploy::{
     crc32, feature_to_bytes, kernel_to_bytes, read_feature, read_header, read_kernel, FeatureModel,
     FeaturePosterior, KernelModel, KernelPosterior, ModelKind, Prediction, StoredScalar,
 };
-use svgp::features::{DeepRff, FeatureMap};
-use svgp::kernel::Rbf;
+use svgp::deploy::ModelShape;
+use svgp::features::{DeepRff, FeatureMap, RandomFourier};
+use svgp::kernel::{ArcCosine, Kernel, Matern, Rbf, RbfArd};
 use svgp::nn::{Activation, Mlp};
 use svgp::rng::{standard_normal, Xoshiro256};
 
@@ -76,24 +77,37 @@ fn check(p: svgp::Result<Prediction<impl StoredScalar>>) {
     }
 }
 
+/// Reads as feature map `F`; predicts when the reader accepts (inputs up to D = 64).
+fn feature<S: StoredScalar, F: FeatureMap + ModelShape>(bytes: &[u8], storage: &mut [S]) {
+    if let Ok(post) = read_feature::<S, F>(bytes, storage) {
+        let mut ws = vec![S::zero(); post.workspace_len()];
+        let x: Vec<S> = (0..post.map().input_dim().min(64)).map(|i| S::from_f64(0.1 * i as f64 - 0.3)).collect();
+        check(post.predict(&x, &mut ws));
+        check(post.predict_mean(&x, &mut ws).map(|m| Prediction { mean: m, variance: m - m }));
+    }
+}
+
+/// Reads as kernel `K`; predicts when the reader accepts.
+fn kernel<S: StoredScalar, K: Kernel + ModelShape>(bytes: &[u8], storage: &mut [S]) {
+    if let Ok(post) = read_kernel::<S, K>(bytes, storage) {
+        let mut ws = vec![S::zero(); post.workspace_len()];
+        let x: Vec<S> = (0..post.kernel().input_dim().min(64)).map(|i| S::from_f64(0.2 - 0.1 * i as f64)).collect();
+        check(post.predict(&x, &mut ws));
+    }
+}
+
 fn exercise<S: StoredScalar>(bytes: &[u8], count: usize, kind: ModelKind) {
     let mut storage = vec![S::zero(); count];
-    let x = [S::from_f64(0.3), S::from_f64(-0.7), S::from_f64(0.1)];
     match kind {
         ModelKind::Feature => {
-            if let Ok(post) = read_feature::<S, DeepRff>(bytes, &mut storage) {
-                let mut ws = vec![S::zero(); post.workspace_len()];
-                let d = post.map().input_dim();
-                check(post.predict(&x[..d.min(3)], &mut ws));
-                check(post.predict_mean(&x[..d.min(3)], &mut ws).map(|m| Prediction { mean: m, variance: m - m }));
-            }
+            feature::<S, DeepRff>(bytes, &mut storage);
+            feature::<S, RandomFourier>(bytes, &mut storage);
         }
         ModelKind::Kernel => {
-            if let Ok(post) = read_kernel::<S, Rbf>(bytes, &mut storage) {
-                let mut ws = vec![S::zero(); post.workspace_len()];
-                let d = svgp::kernel::Kernel::input_dim(post.kernel());
-                check(post.predict(&x[..d.min(3)], &mut ws));
-            }
+            kernel::<S, Rbf>(bytes, &mut storage);
+            kernel::<S, RbfArd>(bytes, &mut storage);
+            kernel::<S, Matern>(bytes, &mut storage);
+            kernel::<S, ArcCosine>(bytes, &mut storage);
         }
     }
 }

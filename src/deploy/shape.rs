@@ -1,8 +1,8 @@
 //! How a model's feature map or kernel describes itself in a blob header, and the stored scalars.
 
 use crate::error::{Error, Result};
-use crate::features::{DeepRff, FeatureMap};
-use crate::kernel::Rbf;
+use crate::features::{Coupling, DeepRff, FeatureMap, FourierForm, RandomFourier, Spectrum};
+use crate::kernel::{ArcCosine, Kernel, Matern, Nu, Rbf, RbfArd};
 use crate::nn::{Activation, Mlp, MAX_LAYERS};
 use crate::Scalar;
 
@@ -56,7 +56,7 @@ pub fn check_unused(words: &[u32; SHAPE_WORDS], from: usize) -> Result<()> {
 impl ModelShape for Rbf {
     const FAMILY: u32 = 0x0001;
     fn encode_shape(&self, words: &mut [u32; SHAPE_WORDS]) -> Result<()> {
-        words[0] = dim_word(crate::kernel::Kernel::input_dim(self))?;
+        words[0] = dim_word(self.input_dim())?;
         Ok(())
     }
     fn decode_shape(words: &[u32; SHAPE_WORDS]) -> Result<Self> {
@@ -127,6 +127,113 @@ impl ModelShape for DeepRff {
         }
         let mlp = Mlp::new(&ws[..=layers], activation).map_err(|_| bad_shape("deep RFF MLP", 2))?;
         DeepRff::new(mlp, j).map_err(|_| bad_shape("deep RFF features", 3 + layers))
+    }
+}
+
+/// Words: `[D]`.
+impl ModelShape for RbfArd {
+    const FAMILY: u32 = 0x0002;
+    fn encode_shape(&self, words: &mut [u32; SHAPE_WORDS]) -> Result<()> {
+        words[0] = dim_word(self.input_dim())?;
+        Ok(())
+    }
+    fn decode_shape(words: &[u32; SHAPE_WORDS]) -> Result<Self> {
+        let d = check_size(words, 0, "ARD RBF input dimension")?;
+        check_unused(words, 1)?;
+        Ok(RbfArd::new(d))
+    }
+}
+
+fn nu_code(nu: Nu) -> u32 {
+    match nu {
+        Nu::Half => 1,
+        Nu::ThreeHalves => 3,
+        Nu::FiveHalves => 5,
+    }
+}
+
+fn nu_of(code: u32) -> Option<Nu> {
+    match code {
+        1 => Some(Nu::Half),
+        3 => Some(Nu::ThreeHalves),
+        5 => Some(Nu::FiveHalves),
+        _ => None,
+    }
+}
+
+/// Words: `[D, 2ν]` (2ν = 1, 3 or 5).
+impl ModelShape for Matern {
+    const FAMILY: u32 = 0x0003;
+    fn encode_shape(&self, words: &mut [u32; SHAPE_WORDS]) -> Result<()> {
+        words[0] = dim_word(self.input_dim())?;
+        words[1] = nu_code(self.nu());
+        Ok(())
+    }
+    fn decode_shape(words: &[u32; SHAPE_WORDS]) -> Result<Self> {
+        let d = check_size(words, 0, "Matern input dimension")?;
+        let nu = nu_of(words[1]).ok_or(bad_shape("Matern smoothness", 1))?;
+        check_unused(words, 2)?;
+        Ok(Matern::new(d, nu))
+    }
+}
+
+/// Words: `[D, order + 1]`.
+impl ModelShape for ArcCosine {
+    const FAMILY: u32 = 0x0004;
+    fn encode_shape(&self, words: &mut [u32; SHAPE_WORDS]) -> Result<()> {
+        words[0] = dim_word(self.input_dim())?;
+        words[1] = u32::from(self.order()) + 1;
+        Ok(())
+    }
+    fn decode_shape(words: &[u32; SHAPE_WORDS]) -> Result<Self> {
+        let d = check_size(words, 0, "arc-cosine input dimension")?;
+        let order = match words[1] {
+            1..=3 => (words[1] - 1) as u8,
+            _ => return Err(bad_shape("arc-cosine order", 1)),
+        };
+        check_unused(words, 2)?;
+        Ok(ArcCosine::new(d, order))
+    }
+}
+
+/// Words: `[D, J, form (1 cos-phase, 2 cos-sin), spectrum (1 RBF, 2/4/6 Matérn 2ν + 1, 7 Laplace)]`.
+///
+/// The coupling of the frequencies is a choice made when drawing them; evaluation does not
+/// depend on it, so it is not stored and a decoded map reports [`Coupling::Iid`].
+impl ModelShape for RandomFourier {
+    const FAMILY: u32 = 0x0101;
+    fn encode_shape(&self, words: &mut [u32; SHAPE_WORDS]) -> Result<()> {
+        let (d, j) = (self.input_dim(), self.n_features());
+        words[0] = dim_word(d)?;
+        words[1] = dim_word(j)?;
+        // The form is not exposed; the parameter count tells them apart (cos-phase has b).
+        words[2] = if self.n_params() == 1 + d * j + j { 1 } else { 2 };
+        words[3] = match self.spectrum() {
+            Spectrum::Rbf => 1,
+            Spectrum::Matern(nu) => nu_code(nu) + 1,
+            Spectrum::Laplace => 7,
+        };
+        Ok(())
+    }
+    fn decode_shape(words: &[u32; SHAPE_WORDS]) -> Result<Self> {
+        let d = check_size(words, 0, "random Fourier input dimension")?;
+        let j = check_size(words, 1, "random Fourier features")?;
+        let form = match words[2] {
+            1 => FourierForm::CosPhase,
+            2 => FourierForm::CosSin,
+            _ => return Err(bad_shape("random Fourier form", 2)),
+        };
+        let spectrum = match words[3] {
+            1 => Spectrum::Rbf,
+            7 => Spectrum::Laplace,
+            c => Spectrum::Matern(nu_of(c.wrapping_sub(1)).ok_or(bad_shape("random Fourier spectrum", 3))?),
+        };
+        check_unused(words, 4)?;
+        if (d as u64 + 1) * j as u64 + 1 > MAX_PARAMS {
+            return Err(bad_shape("random Fourier too many parameters", 1));
+        }
+        RandomFourier::new(d, j, form, spectrum, Coupling::Iid)
+            .map_err(|_| bad_shape("random Fourier features", 1))
     }
 }
 
