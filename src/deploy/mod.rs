@@ -8,7 +8,14 @@
 //!    or stack array, and predict with no allocator.
 //!
 //! The posteriors only borrow their storage, so the same code serves a `Vec` on the host and
-//! an array on a microcontroller.
+//! an array on a microcontroller. To keep the posterior in flash with no copy at all, decode the
+//! blob at compile time with the `const fn` [`payload_f32`] and view the `static` array with
+//! [`read_feature_in_place`] / [`read_kernel_in_place`].
+//!
+//! A blob names its feature map or kernel by a [`ModelShape`] family number plus shape words;
+//! implemented for [`Rbf`](crate::kernel::Rbf), [`RbfArd`](crate::kernel::RbfArd),
+//! [`Matern`](crate::kernel::Matern), [`ArcCosine`](crate::kernel::ArcCosine),
+//! [`DeepRff`](crate::features::DeepRff) and [`RandomFourier`](crate::features::RandomFourier).
 //!
 //! ```
 //! use svgp::deploy::{feature_to_bytes, read_feature, read_header, FeatureModel, FeaturePosterior};
