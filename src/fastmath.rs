@@ -138,7 +138,7 @@ fn sin_cos_slice_f64_body(x: &[f64], sin: &mut [f64], cos: &mut [f64]) {
     // test first, so the common case costs one cheap sweep).
     if !x.iter().fold(true, |ok, &v| ok & (v.abs() <= F64_FAST_LIMIT)) {
         for ((&v, s), c) in x.iter().zip(sin.iter_mut()).zip(cos.iter_mut()) {
-            if !(v.abs() <= F64_FAST_LIMIT) {
+            if v.is_nan() || v.abs() > F64_FAST_LIMIT {
                 (*s, *c) = libm::sincos(v);
             }
         }
@@ -259,7 +259,7 @@ pub fn sin_cos_slice_f32(x: &[f32], sin: &mut [f32], cos: &mut [f32]) {
     }
     if !x.iter().fold(true, |ok, &v| ok & (v.abs() <= F32_FAST_LIMIT)) {
         for ((&v, s), c) in x.iter().zip(sin.iter_mut()).zip(cos.iter_mut()) {
-            if !(v.abs() <= F32_FAST_LIMIT) {
+            if v.is_nan() || v.abs() > F32_FAST_LIMIT {
                 (*s, *c) = libm::sincosf(v);
             }
         }
