@@ -177,7 +177,6 @@ pub fn hvp<T, const N: usize, F>(
 ) -> Result<T>
 where
     T: Scalar,
-    T::Epsilon: Copy,
     F: FnMut(&[HvpDual<T, N>]) -> HvpDual<T, N>,
 {
     const { assert!(N > 0, "a forward-mode helper needs at least one tangent lane") };

@@ -175,8 +175,9 @@ impl<T: Scalar, const N: usize> Div for Dual<T, N> {
     type Output = Self;
     #[inline]
     fn div(self, rhs: Self) -> Self {
-        let inv = T::one() / rhs.re;
-        let q = self.re * inv;
+        // The value by a true division, so it matches the plain-float computation bit for bit.
+        let q = self.re / rhs.re;
+        let inv = rhs.re.recip();
         let mut eps = self.eps;
         for (a, b) in eps.iter_mut().zip(rhs.eps) {
             *a = (*a - q * b) * inv;
@@ -235,7 +236,12 @@ impl<T: Scalar, const N: usize> Div<T> for Dual<T, N> {
     type Output = Self;
     #[inline]
     fn div(self, rhs: T) -> Self {
-        self * (T::one() / rhs)
+        let inv = rhs.recip();
+        let mut eps = self.eps;
+        for e in eps.iter_mut() {
+            *e *= inv;
+        }
+        Self { re: self.re / rhs, eps }
     }
 }
 
@@ -273,10 +279,7 @@ impl<T: Scalar, const N: usize> DivAssign<T> for Dual<T, N> {
 
 macro_rules! nested_f64_rhs_ops {
     ($($tr:ident $method:ident $op:tt),*) => {$(
-        impl<T: Scalar, const M: usize, const N: usize> $tr<f64> for Dual<Dual<T, M>, N>
-        where
-            T::Epsilon: Copy,
-        {
+        impl<T: Scalar, const M: usize, const N: usize> $tr<f64> for Dual<Dual<T, M>, N> {
             type Output = Self;
             #[inline]
             fn $method(self, rhs: f64) -> Self {
@@ -351,10 +354,7 @@ impl<T: Scalar, const N: usize> num_traits::One for Dual<T, N> {
 
 // ---- approx: compare the value and every tangent ----
 
-impl<T: Scalar, const N: usize> approx::AbsDiffEq for Dual<T, N>
-where
-    T::Epsilon: Copy,
-{
+impl<T: Scalar, const N: usize> approx::AbsDiffEq for Dual<T, N> {
     type Epsilon = T::Epsilon;
     fn default_epsilon() -> Self::Epsilon {
         T::default_epsilon()
@@ -365,10 +365,7 @@ where
     }
 }
 
-impl<T: Scalar, const N: usize> approx::RelativeEq for Dual<T, N>
-where
-    T::Epsilon: Copy,
-{
+impl<T: Scalar, const N: usize> approx::RelativeEq for Dual<T, N> {
     fn default_max_relative() -> Self::Epsilon {
         T::default_max_relative()
     }
@@ -378,10 +375,7 @@ where
     }
 }
 
-impl<T: Scalar, const N: usize> approx::UlpsEq for Dual<T, N>
-where
-    T::Epsilon: Copy,
-{
+impl<T: Scalar, const N: usize> approx::UlpsEq for Dual<T, N> {
     fn default_max_ulps() -> u32 {
         T::default_max_ulps()
     }
@@ -393,10 +387,7 @@ where
 
 // ---- the Scalar implementation: value and derivative, then `chain` ----
 
-impl<T: Scalar, const N: usize> Scalar for Dual<T, N>
-where
-    T::Epsilon: Copy,
-{
+impl<T: Scalar, const N: usize> Scalar for Dual<T, N> {
     type Real = T::Real;
 
     #[inline]

@@ -141,7 +141,7 @@ pub fn gamma<R: Rng + ?Sized>(rng: &mut R, shape: f64) -> f64 {
     }
 }
 
-/// A chi-squared draw with `k > 0` degrees of freedom: 2·Gamma(k/2).
+/// A chi-squared draw with `k > 0` degrees of freedom: 2·Gamma(k/2) (NaN when k ≤ 0, as [`gamma`]).
 #[inline]
 pub fn chi_squared<R: Rng + ?Sized>(rng: &mut R, k: f64) -> f64 {
     2.0 * gamma(rng, 0.5 * k)
@@ -155,7 +155,10 @@ pub fn chi<R: Rng + ?Sized>(rng: &mut R, k: f64) -> f64 {
     libm::sqrt(chi_squared(rng, k))
 }
 
-/// A Student-t draw with `nu > 0` degrees of freedom: Z / √(χ²_ν / ν).
+/// A Student-t draw with `nu > 0` degrees of freedom: Z / √(χ²_ν / ν) (NaN when ν ≤ 0).
+///
+/// The multivariate t (the Matérn spectral law) shares one χ² across coordinates instead; see
+/// [`crate::features::Spectrum::Matern`].
 #[inline]
 pub fn student_t<R: Rng + ?Sized>(rng: &mut R, nu: f64) -> f64 {
     let z = standard_normal(rng);

@@ -44,7 +44,7 @@ pub trait Scalar:
     + num_traits::Zero
     + num_traits::One
     + approx::RelativeEq
-    + approx::UlpsEq
+    + approx::UlpsEq<Epsilon = <Self as Scalar>::Real>
 {
     /// The plain float at the bottom of any dual nesting (`f32` or `f64`).
     type Real: Scalar<Real = Self::Real> + Into<f64>;

@@ -1,5 +1,6 @@
 //! Every random-feature reverse rule against forward-mode `Dual` derivatives, and the maps'
 //! input validation.
+#![allow(clippy::unwrap_used)] // tests: a failed unwrap is a failed test
 
 use svgp::features::{ArcCosineFeatures, Coupling, FeatureMap, FourierForm, Hsgp, RandomFourier, Spectrum};
 use svgp::kernel::Nu;
@@ -39,9 +40,8 @@ fn check_adjoint<F: FeatureMap>(map: &F, params: &[f64], x: &[f64], seed: u64) {
         let xd: Vec<D8> = x.iter().enumerate().map(|(i, &v)| Dual::variable(v, lane(p + i))).collect();
         map.features(&pd, &xd, &mut psi_d, &mut ws_d).unwrap();
         let loss: D8 = psi_d.iter().zip(&psi_bar).map(|(a, &b)| *a * b).sum();
-        for v in start..(start + L).min(n_vars) {
-            want[v] = loss.eps[v - start];
-        }
+        let end = (start + L).min(n_vars);
+        want[start..end].copy_from_slice(&loss.eps[..end - start]);
     }
     let got: Vec<f64> = gp.iter().chain(&gx).copied().collect();
     let scale = want.iter().fold(0.0_f64, |m, v| m.max(v.abs())).max(1e-300);
@@ -161,4 +161,30 @@ fn bad_shapes_are_errors_not_panics() {
     let mut bad = vec![0.0; map.n_params()];
     assert!(map.draw(&mut Xoshiro256::from_u64(0), -1.0, &mut bad).is_err());
     let _ = <f64 as Scalar>::from_f64(0.0);
+}
+
+proptest::proptest! {
+    #![proptest_config(proptest::prelude::ProptestConfig::with_cases(24))]
+
+    /// The reverse rules hold at random inputs, lengthscales and draws, not just the pinned ones.
+    #[test]
+    fn adjoints_match_dual_at_random_points(
+        x in proptest::collection::vec(-2.0..2.0_f64, 6),
+        ell in 0.3..3.0_f64,
+        seed in 0u64..1000,
+    ) {
+        let rff = RandomFourier::new(2, 6, FourierForm::CosPhase, Spectrum::Matern(Nu::ThreeHalves), Coupling::Orthogonal).unwrap();
+        let mut p = vec![0.0; rff.n_params()];
+        rff.draw(&mut Xoshiro256::from_u64(seed), ell, &mut p).unwrap();
+        check_adjoint(&rff, &p, &x, seed + 1);
+
+        let arc = ArcCosineFeatures::new(2, 5, 2).unwrap();
+        let mut p = vec![0.0; arc.n_params()];
+        arc.draw(&mut Xoshiro256::from_u64(seed), ell, &mut p).unwrap();
+        check_adjoint(&arc, &p, &x, seed + 2);
+
+        let hsgp = Hsgp::new(2, 3, Spectrum::Matern(Nu::FiveHalves)).unwrap();
+        let p = [ell.ln(), 2.5, 3.0];
+        check_adjoint(&hsgp, &p, &x, seed + 3);
+    }
 }

@@ -9,6 +9,7 @@
 //! tailed integrands). Errors print with
 //! `cargo test --release --test features_convergence -- --nocapture`.
 //! HSGP is deterministic: its error must fall as m grows.
+#![allow(clippy::unwrap_used)] // tests: a failed unwrap is a failed test
 
 use svgp::features::{ArcCosineFeatures, Coupling, FeatureMap, FourierForm, Hsgp, RandomFourier, Spectrum};
 use svgp::kernel::{gram, ArcCosine, Kernel, Matern, Nu, Rbf};
@@ -30,8 +31,11 @@ fn feature_gram<F: FeatureMap>(map: &F, params: &[f64], x: &[f64]) -> Vec<f64> {
     map.features(params, x, &mut psi, &mut ws).unwrap();
     let mut k = vec![0.0; n * n];
     for a in 0..n {
-        for b in 0..n {
-            k[a * n + b] = (0..j).map(|t| psi[a * j + t] * psi[b * j + t]).sum();
+        for b in 0..=a {
+            let v: f64 =
+                psi[a * j..(a + 1) * j].iter().zip(&psi[b * j..(b + 1) * j]).map(|(u, w)| u * w).sum();
+            k[a * n + b] = v;
+            k[b * n + a] = v;
         }
     }
     k
@@ -204,4 +208,35 @@ fn hsgp_error_falls_with_m() {
         }
         assert!(prev < final_bound, "HSGP D={d} {spectrum:?}: final error {prev} ≥ {final_bound}");
     }
+}
+
+#[test]
+fn hsgp_features_are_dirichlet_eigenfunctions() {
+    // ψ_k = √S_k·φ_k with φ_k orthonormal on [−L, L] and zero at ±L, so
+    // ∫ψ_iψ_j dx = S_i·δ_ij (midpoint rule on 4000 cells) and ψ(±L) = 0.
+    let (m, half) = (6, 1.7);
+    let map = Hsgp::new(1, m, Spectrum::Rbf).unwrap();
+    let mut p = vec![0.0; 2];
+    map.params(0.6, half, &mut p).unwrap();
+    let cells = 4000;
+    let h = 2.0 * half / cells as f64;
+    let x: Vec<f64> = (0..cells).map(|i| -half + (i as f64 + 0.5) * h).collect();
+    let mut psi = vec![0.0; cells * m];
+    map.features(&p, &x, &mut psi, &mut vec![0.0; map.workspace_len(cells)]).unwrap();
+    for a in 0..m {
+        for b in 0..m {
+            let integral: f64 = (0..cells).map(|i| psi[i * m + a] * psi[i * m + b]).sum::<f64>() * h;
+            if a == b {
+                // S(ω) for the unit RBF in 1-D: √(2π)·ℓ·exp(−ℓ²ω²/2), ω = π(a+1)/(2L).
+                let w = std::f64::consts::PI * (a + 1) as f64 / (2.0 * half);
+                let s = (2.0 * std::f64::consts::PI).sqrt() * 0.6 * (-0.5 * 0.36 * w * w).exp();
+                assert!((integral / s - 1.0).abs() < 1e-5, "‖ψ_{a}‖² = {integral}, S = {s}");
+            } else {
+                assert!(integral.abs() < 1e-9, "⟨ψ_{a}, ψ_{b}⟩ = {integral}");
+            }
+        }
+    }
+    let mut edge = vec![0.0; 2 * m];
+    map.features(&p, &[-half, half], &mut edge, &mut vec![0.0; map.workspace_len(2)]).unwrap();
+    assert!(edge.iter().all(|v| v.abs() < 1e-12));
 }

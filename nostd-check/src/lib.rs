@@ -9,7 +9,9 @@ use svgp::{Dual, Scalar};
 
 #[panic_handler]
 fn panic(_: &PanicInfo<'_>) -> ! {
-    loop {}
+    loop {
+        core::hint::spin_loop();
+    }
 }
 
 fn objective<S: Scalar>(x: &[S]) -> S {

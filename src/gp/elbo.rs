@@ -305,14 +305,17 @@ impl<P: Prior> Svgp<P> {
             }
         }
         // Ā = mμ̄ᵀ + Q·diag(2v̄); then Q ← A·diag(√(−2v̄)) (v̄ ≤ 0 since s ≥ 0), so that
-        // A·diag(2v̄)·Aᵀ = −Q·Qᵀ comes from one syrk.
+        // A·diag(2v̄)·Aᵀ = −Q·Qᵀ comes from one syrk. (var is dead now: it holds √(−2v̄).)
+        for (r, &v) in var.iter_mut().zip(vbar.iter()) {
+            *r = (-v).sqrt();
+        }
         for k in 0..m {
             let mk = mv[k];
             let (ar, qr, br) =
                 (&a[k * n..(k + 1) * n], &mut q[k * n..(k + 1) * n], &mut abar[k * n..(k + 1) * n]);
             for i in 0..n {
                 br[i] = mk * mu[i] + qr[i] * vbar[i];
-                qr[i] = ar[i] * (-vbar[i]).sqrt();
+                qr[i] = ar[i] * var[i];
             }
         }
         // G = A·diag(2v̄)·Aᵀ = −QQᵀ, then L̄ = tril(G·L) (KL terms added below).

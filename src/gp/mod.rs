@@ -39,4 +39,5 @@ mod ws;
 pub use elbo::{ElboOptions, ElboTerms};
 pub use kernel_adjoint::{MAX_DUAL_DIM, MAX_DUAL_PARAMS};
 pub use model::{tri_len, Prior, Svgp};
+pub use predict::PREDICT_CHUNK;
 pub use prior::{Closed, Features};
