@@ -158,6 +158,13 @@ fn rejects_bad_shapes_and_buffers() {
     ));
     let mut g = vec![0.0; map.n_params() + 1];
     assert!(map.features_adjoint(&p, &[0.0; 4], &psi, &mut g, None, &mut ws).is_err());
+    // A wrong-length input gradient is an error that leaves the parameter gradient alone.
+    let mut g = vec![0.0; map.n_params()];
+    let psi_bar = vec![1.0; 8];
+    map.features(&p, &[0.1; 4], &mut psi, &mut ws).unwrap();
+    let r = map.features_adjoint(&p, &[0.1; 4], &psi_bar, &mut g, Some(&mut [0.0; 3]), &mut ws);
+    assert!(matches!(r, Err(Error::DimensionMismatch { .. })));
+    assert!(g.iter().all(|&v| v == 0.0));
     // An empty batch is fine and contributes nothing.
     let mut g = vec![0.0; map.n_params()];
     let mut ws0 = vec![0.0; map.workspace_len(0)];

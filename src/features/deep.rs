@@ -201,6 +201,10 @@ impl FeatureMap for DeepRff {
         let n = self.rows(x)?;
         let (h, j) = (self.hidden_dim(), self.n_features);
         check_len("deep RFF output adjoint", n * j, psi_bar.len())?;
+        if let Some(gx) = grad_x.as_deref() {
+            // Checked up front so an error leaves `grad_params` untouched.
+            check_len("deep RFF input gradient", x.len(), gx.len())?;
+        }
         let lens = self.ws_lens(n);
         check_buf("deep RFF workspace", lens.iter().sum(), ws.len())?;
         if n == 0 {
