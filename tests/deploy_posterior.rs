@@ -289,3 +289,28 @@ fn variance_never_negative_far_from_and_at_inducing_points() {
         assert!(post.predict(&x, &mut ws).unwrap().variance >= 0.0);
     }
 }
+
+#[test]
+fn predict_batch_matches_single_predictions() {
+    let r = random_feature_model(11, 2, 16, 4);
+    let model = FeatureModel::from_flat(r.map, 4, 1e-6, &r.flat).unwrap();
+    let mut storage = vec![0.0; FeaturePosterior::<f64, TestRff>::storage_len(&r.map, 4).unwrap()];
+    let post =
+        FeaturePosterior::build(&model, &mut storage, &mut vec![0.0; model.build_workspace_len()]).unwrap();
+    let x = [0.1, 0.2, -0.3, 0.4, 0.9, -0.8];
+    let (mut mean, mut var) = ([0.0; 3], [0.0; 3]);
+    let mut ws = vec![0.0; post.workspace_len()];
+    post.predict_batch(&x, &mut mean, &mut var, &mut ws).unwrap();
+    for i in 0..3 {
+        let p = post.predict(&x[2 * i..2 * i + 2], &mut ws).unwrap();
+        assert_eq!((mean[i], var[i]), (p.mean, p.variance));
+    }
+    assert!(matches!(
+        post.predict_batch(&x[..5], &mut mean, &mut var, &mut ws),
+        Err(Error::DimensionMismatch { .. })
+    ));
+    assert!(matches!(
+        post.predict_batch(&x, &mut mean, &mut var[..2], &mut ws),
+        Err(Error::DimensionMismatch { .. })
+    ));
+}
