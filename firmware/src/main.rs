@@ -1,9 +1,9 @@
 //! Predict from an embedded svgp model blob on a Cortex-M4F, with no allocator.
 //!
 //! The blob (`model.bin`, or `$SVGP_MODEL` at build time; written on the host by
-//! `cargo run --example deploy -- --export ...`)
-//! is read with `svgp::deploy` into a stack array, then the posterior is evaluated at 64
-//! points of the 80 × 80 grid. Results go out over semihosting as hexadecimal bit patterns
+//! `cargo run --example deploy -- --export ...`) is read with `svgp::deploy` into a static
+//! array (or, with the `flash-storage` feature, decoded at compile time and borrowed in place
+//! from flash), then the posterior is evaluated at 64 points of the 80 × 80 grid. Results go out over semihosting as hexadecimal bit patterns
 //! (exact, and no float-formatting code in flash), one line per point:
 //! `P <index> <x1> <x2> <mean> <variance>`; the host check (`--check`) recomputes them.
 //!
