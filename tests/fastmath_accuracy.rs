@@ -251,3 +251,61 @@ fn tanh_f64_within_documented_ulp_bound() {
     assert!(o[0].is_nan() && tanh(f64::NAN).is_nan());
     assert_eq!(tanh(-0.0).to_bits(), (-0.0_f64).to_bits());
 }
+
+#[test]
+fn tanh_f32_within_documented_ulp_bound() {
+    use svgp::fastmath::{tanh_f32, tanh_slice_f32, TANH_F32_MAX_ULP};
+    let mut rng = Xoshiro256::from_u64(10);
+    let mut xs: Vec<f32> = Vec::new();
+    for r in [0.7, 2.0, 5.0, 12.0] {
+        xs.extend((0..100_000).map(|_| uniform(&mut rng, -r, r) as f32));
+    }
+    xs.extend((0..50_000).map(|_| 10f64.powf(uniform(&mut rng, -45.0, 1.1)) as f32));
+    for edge in [0.625_f32, 9.0] {
+        let mut v = f32::from_bits(edge.to_bits() - 5);
+        for _ in 0..10 {
+            xs.extend([v, -v]);
+            v = f32::from_bits(v.to_bits() + 1);
+        }
+    }
+    xs.extend([0.0, -0.0, 1e-45, 1e30, -1e30, f32::INFINITY, f32::NEG_INFINITY]);
+    let mut out = vec![0.0_f32; xs.len()];
+    tanh_slice_f32(&xs, &mut out);
+    let mut worst = 0.0_f64;
+    for (&x, &y) in xs.iter().zip(&out) {
+        let r = libm::tanh(x as f64); // near-exact reference
+        let e = (y as f64 - r).abs() / ulp32(r as f32);
+        assert!(e <= TANH_F32_MAX_ULP, "tanhf({x:e}) = {y:e}, exact {r:e}: {e} ulp");
+        assert_eq!(y.to_bits(), tanh_f32(x).to_bits());
+        worst = worst.max(e);
+    }
+    eprintln!("tanh f32 worst error vs exact over {} points: {worst} ulp", xs.len());
+    assert!(tanh_f32(f32::NAN).is_nan());
+    assert_eq!(tanh_f32(-0.0).to_bits(), (-0.0_f32).to_bits());
+}
+
+#[test]
+fn cos_only_kernels_agree_with_sin_cos() {
+    use svgp::fastmath::{cos_in_place, cos_in_place_f32};
+    let mut rng = Xoshiro256::from_u64(12);
+    // f32: bit-identical to the cosines of sin_cos, inside and outside the fast range.
+    let mut xs: Vec<f32> = (0..200_000).map(|_| uniform(&mut rng, -7000.0, 7000.0) as f32).collect();
+    xs.extend([0.0, -0.0, F32_FAST_LIMIT, 1e30, f32::NAN]);
+    let mut v = xs.clone();
+    cos_in_place_f32(&mut v);
+    for (&x, &c) in xs.iter().zip(&v) {
+        let want = sin_cos_f32(x).1;
+        assert!(c.to_bits() == want.to_bits() || (c.is_nan() && want.is_nan()), "cos_f32 slice at {x}");
+        assert!(cos_f32(x).to_bits() == want.to_bits() || want.is_nan(), "cos_f32 at {x}");
+    }
+    // f64: within the documented bound of libm, small and general reductions alike.
+    for r in [50.0, 5e5] {
+        let xs: Vec<f64> = (0..100_000).map(|_| uniform(&mut rng, -r, r)).collect();
+        let mut v = xs.clone();
+        cos_in_place(&mut v);
+        for (&x, &c) in xs.iter().zip(&v) {
+            let rc = libm::cos(x);
+            assert!((c - rc).abs() <= F64_MAX_ULP * ulp64(rc), "cos_in_place({x:e}) = {c:e}, libm {rc:e}");
+        }
+    }
+}
