@@ -13,8 +13,11 @@ use crate::Scalar;
 
 /// A closed-form kernel as an SVGP prior; its parameters are the kernel's.
 ///
-/// The reverse sweep goes through [`Kernel::cross_covariance_adjoint`] and
-/// [`Kernel::diagonal_adjoint`] (Dual lanes by default, closed form for [`Rbf`](crate::kernel::Rbf)).
+/// Forward: K_zz and K_zx by [`Kernel::cross_covariance_block`] (K_zz by the cross formula,
+/// as the reference computes it), L_z = chol(K_zz + jitter·I), A = L_z⁻¹K_zx by a triangular
+/// solve. Reverse: K̄_zx = L_z⁻ᵀĀ, L̄_z = −tril(K̄_zx Aᵀ), the Cholesky adjoint for K̄_zz, then
+/// [`Kernel::cross_covariance_adjoint`] and [`Kernel::diagonal_adjoint`] (Dual lanes by
+/// default, closed form for [`Rbf`](crate::kernel::Rbf)).
 #[derive(Clone, Copy, Debug, PartialEq)]
 pub struct Closed<K>(pub K);
 
