@@ -1,3 +1,5 @@
+//! Smoke test: nested duals carry second derivatives.
+
 use svgp::{Dual, Scalar};
 
 #[test]
