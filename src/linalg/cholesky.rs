@@ -154,7 +154,8 @@ fn factor_upper<S: Scalar>(a: &mut [S], n: usize) -> core::result::Result<(), Fa
         for t in 0..kb {
             let r = k + t;
             let d = a[r * n + r];
-            if !(d > S::zero()) || !d.is_finite() {
+            let positive = d > S::zero() && d.is_finite();
+            if !positive {
                 return Err(Failure { pivot: r, value: d, panel: k });
             }
             let l = simd_sqrt(d);
@@ -196,8 +197,7 @@ fn factor_upper<S: Scalar>(a: &mut [S], n: usize) -> core::result::Result<(), Fa
 const TILE: usize = 8;
 
 /// Copies the strict lower triangle onto the strict upper one (`a[j][i] = a[i][j]`, j < i),
-/// tile by tile; with `zero`, the other way round (`a[i][j] = a[j][i]`) and the upper
-/// triangle is zeroed.
+/// tile by tile; with `upper_to_lower`, the other way round (`a[i][j] = a[j][i]`).
 #[inline(always)]
 fn transpose_triangle<S: Scalar>(a: &mut [S], n: usize, upper_to_lower: bool) {
     let mut ib = 0;
@@ -210,7 +210,6 @@ fn transpose_triangle<S: Scalar>(a: &mut [S], n: usize, upper_to_lower: bool) {
                 for j in jb..je.min(i) {
                     if upper_to_lower {
                         a[i * n + j] = a[j * n + i];
-                        a[j * n + i] = S::zero();
                     } else {
                         a[j * n + i] = a[i * n + j];
                     }
@@ -233,6 +232,10 @@ fn lower_to_upper<S: Scalar>(a: &mut [S], n: usize) {
 #[inline(always)]
 fn upper_to_lower<S: Scalar>(a: &mut [S], n: usize) {
     transpose_triangle(a, n, true);
+    // Zero row by row afterwards: contiguous fills rather than strided stores in the tiles.
+    for i in 0..n {
+        a[i * n + i + 1..(i + 1) * n].iter_mut().for_each(|v| *v = S::zero());
+    }
 }
 
 /// Undo a failed [`factor_upper`]: the strict lower triangle was never written, so only the
