@@ -12,6 +12,7 @@ extern crate alloc;
 #[cfg(feature = "std")]
 extern crate std;
 
+pub mod deploy;
 pub mod dual;
 pub mod error;
 pub mod fastmath;
@@ -20,8 +21,10 @@ pub mod gp;
 pub mod kernel;
 pub mod linalg;
 pub mod nn;
+pub mod optim;
 pub mod rng;
 pub mod scalar;
+pub mod train;
 
 pub use dual::Dual;
 pub use error::{Error, Result};

@@ -1,0 +1,394 @@
+//! Train on the desktop, deploy to a microcontroller: build the compact posterior, export it
+//! as a model blob, reload it and predict; report the f32 blob against the f64 model on the
+//! 80 × 80 grid.
+//!
+//! ```text
+//! cargo run --release --example deploy -- [--steps 3000 | --jax-final] [--kernel rbf] [--export firmware/model.bin]
+//! cargo run --release --example deploy -- --check qemu.log --model firmware/model.bin
+//! ```
+//!
+//! The deep kernel (MLP 2→32→32→8, J = 256 random Fourier features, M = 30) is trained here
+//! from the reference's data and initial parameters (`../shared/fixtures`, or
+//! `SVGP_FIXTURES`) with the reference's recipe (full-batch Adam, lr 0.01, clip 1, 3000
+//! steps); `--jax-final` skips training and deploys the parameters JAX trained instead.
+//! The RBF kernel (`--kernel rbf`) always deploys JAX's trained parameters.
+//!
+//! `--export PATH` writes the f32 blob the firmware embeds and, next to it, `PATH.f64`, the
+//! same posterior in f64 (the desktop reference for `--check`). `--check LOG` reads the
+//! firmware's semihosting output (`P <i> <x1> <x2> <mean> <var>` as f32 bit patterns) and
+//! compares every line with the host's predictions from the same blobs.
+
+use std::error::Error as StdError;
+use std::path::{Path, PathBuf};
+
+use std::ops::ControlFlow;
+use svgp::deploy::{
+    feature_to_bytes, kernel_to_bytes, read_feature, read_header, read_kernel, FeatureModel,
+    FeaturePosterior, KernelModel, KernelPosterior, ModelKind, Prediction, StoredScalar,
+};
+use svgp::features::{DeepRff, FeatureMap};
+use svgp::gp::{Features, Svgp};
+use svgp::kernel::Rbf;
+use svgp::nn::{Activation, Mlp};
+use svgp::optim::AdamConfig;
+use svgp::train::fit_svgp;
+use svgp::Scalar;
+
+type Res<T> = Result<T, Box<dyn StdError>>;
+
+/// Options from the command line.
+struct Opts {
+    kernel: String,
+    steps: usize,
+    jax_final: bool,
+    export: Option<PathBuf>,
+    check: Option<PathBuf>,
+    model: PathBuf,
+}
+
+fn opts() -> Res<Opts> {
+    let mut o = Opts {
+        kernel: "deep".into(),
+        steps: 3000,
+        jax_final: false,
+        export: None,
+        check: None,
+        model: "firmware/model.bin".into(),
+    };
+    let mut args = std::env::args().skip(1);
+    while let Some(a) = args.next() {
+        let mut val = || args.next().ok_or(format!("{a} needs a value"));
+        match a.as_str() {
+            "--kernel" => o.kernel = val()?,
+            "--steps" => o.steps = val()?.parse()?,
+            "--jax-final" => o.jax_final = true,
+            "--export" => o.export = Some(val()?.into()),
+            "--check" => o.check = Some(val()?.into()),
+            "--model" => o.model = val()?.into(),
+            _ => return Err(format!("unknown argument {a}").into()),
+        }
+    }
+    Ok(o)
+}
+
+fn fixtures_dir() -> Res<PathBuf> {
+    let env = std::env::var("SVGP_FIXTURES").unwrap_or_default();
+    let here = concat!(env!("CARGO_MANIFEST_DIR"), "/../shared/fixtures");
+    [env.as_str(), here, "/work/shared/fixtures"]
+        .iter()
+        .map(PathBuf::from)
+        .find(|p| !p.as_os_str().is_empty() && p.is_dir())
+        .ok_or_else(|| "fixtures not found: set SVGP_FIXTURES".into())
+}
+
+fn floats(v: &serde_json::Value) -> Vec<f64> {
+    match v {
+        serde_json::Value::Array(a) => a.iter().flat_map(floats).collect(),
+        serde_json::Value::Number(n) => n.as_f64().into_iter().collect(),
+        _ => Vec::new(),
+    }
+}
+
+fn pack_lower(full: &[f64], m: usize) -> Vec<f64> {
+    (0..m).flat_map(|i| (0..=i).map(move |k| full[i * m + k])).collect()
+}
+
+/// The 80 × 80 evaluation grid (x1 fastest) and the true function on it.
+struct Grid {
+    points: Vec<[f64; 2]>,
+    f_true: Vec<f64>,
+}
+
+fn grid(fx: &serde_json::Value) -> Grid {
+    let axis = floats(&fx["data"]["grid"]["axis"]);
+    let g = axis.len();
+    Grid {
+        points: (0..g * g).map(|k| [axis[k % g], axis[k / g]]).collect(),
+        f_true: floats(&fx["data"]["grid"]["f_true"]),
+    }
+}
+
+/// A posterior the example can evaluate, whatever its storage type.
+trait Predict<S> {
+    fn at(&self, x: &[S], ws: &mut [S]) -> svgp::Result<Prediction<S>>;
+    fn ws_len(&self) -> usize;
+}
+
+impl<S: Scalar, K: svgp::kernel::Kernel> Predict<S> for KernelPosterior<'_, S, K> {
+    fn at(&self, x: &[S], ws: &mut [S]) -> svgp::Result<Prediction<S>> {
+        self.predict(x, ws)
+    }
+    fn ws_len(&self) -> usize {
+        self.workspace_len()
+    }
+}
+
+impl<S: Scalar, F: FeatureMap> Predict<S> for FeaturePosterior<'_, S, F> {
+    fn at(&self, x: &[S], ws: &mut [S]) -> svgp::Result<Prediction<S>> {
+        self.predict(x, ws)
+    }
+    fn ws_len(&self) -> usize {
+        self.workspace_len()
+    }
+}
+
+fn on_grid<S: Scalar>(post: &dyn Predict<S>, points: &[[f64; 2]]) -> Res<Vec<(f64, f64)>> {
+    let mut ws = vec![S::zero(); post.ws_len()];
+    points
+        .iter()
+        .map(|p| {
+            let r = post.at(&[S::from_f64(p[0]), S::from_f64(p[1])], &mut ws)?;
+            Ok((r.mean.re(), r.variance.re()))
+        })
+        .collect()
+}
+
+/// max |Δ mean| and max |Δ variance| between two sets of predictions.
+fn max_diff(a: &[(f64, f64)], b: &[(f64, f64)]) -> (f64, f64) {
+    a.iter()
+        .zip(b)
+        .fold((0.0, 0.0), |(dm, dv), (p, q)| (dm.max((p.0 - q.0).abs()), dv.max((p.1 - q.1).abs())))
+}
+
+/// The RBF SVGP as JAX trained it (fixture `final.params`).
+fn rbf_model_params(fx: &serde_json::Value) -> (Vec<f64>, usize, f64) {
+    let p = &fx["final"]["params"];
+    let m = floats(&p["guide"]["m"]).len();
+    let mut flat = floats(&p["kernel"]["log_variance"]);
+    flat.extend(floats(&p["kernel"]["log_lengthscale"]));
+    flat.extend(floats(&p["Z"]));
+    flat.extend(floats(&p["guide"]["m"]));
+    flat.extend(pack_lower(&floats(&p["guide"]["L"]), m));
+    flat.extend(floats(&p["log_noise_var"]));
+    (flat, m, fx["meta"]["jitter"].as_f64().unwrap_or(1e-4))
+}
+
+/// The deep-kernel SVGP of the fixture (`init`, or `final.params` as JAX trained it) as the
+/// flat buffer `[ln σ² | MLP | W | b | ln ℓ | Z | m | L packed | ln σ_n²]`.
+fn deep_model_params(fx: &serde_json::Value, trained: bool) -> Res<(DeepRff, Vec<f64>, usize, f64)> {
+    let p = if trained { &fx["final"]["params"] } else { &fx["init"] };
+    let k = &p["kernel"];
+    let m = floats(&p["guide"]["m"]).len();
+    let map = DeepRff::new(Mlp::equinox(2, 32, 2, 8, Activation::Tanh)?, floats(&k["b"]).len())?;
+    let mut flat = floats(&k["log_variance"]);
+    for layer in k["mlp"].as_array().ok_or("fixture: kernel.mlp")? {
+        flat.extend(floats(&layer["weight"]));
+        flat.extend(floats(&layer["bias"]));
+    }
+    for key in ["W", "b", "log_feature_lengthscale"] {
+        flat.extend(floats(&k[key]));
+    }
+    flat.extend(floats(&p["Z"]));
+    flat.extend(floats(&p["guide"]["m"]));
+    flat.extend(pack_lower(&floats(&p["guide"]["L"]), m));
+    flat.extend(floats(&p["log_noise_var"]));
+    Ok((map, flat, m, fx["meta"]["jitter"].as_f64().unwrap_or(1e-4)))
+}
+
+fn build_feature<S: StoredScalar>(model: &FeatureModel<'_, DeepRff>) -> Res<Vec<S>> {
+    let mut storage =
+        vec![S::zero(); FeaturePosterior::<S, DeepRff>::storage_len(&model.map, model.n_inducing())?];
+    FeaturePosterior::build(model, &mut storage, &mut vec![0.0; model.build_workspace_len()])?;
+    Ok(storage)
+}
+
+fn export_deep(o: &Opts) -> Res<()> {
+    let fx = load_fixture("flagship_deep_seed0_tril.json")?;
+    let (map, mut flat, m, jitter) = deep_model_params(&fx, o.jax_final)?;
+    let svgp = Svgp::new(Features(map), m, jitter)?;
+    if !o.jax_final {
+        train(&fx, &svgp, &mut flat, o.steps)?;
+    }
+    let g = grid(&fx);
+    let model = FeatureModel::from_svgp(&svgp, &flat)?;
+    let (s64, s32) = (build_feature::<f64>(&model)?, build_feature::<f32>(&model)?);
+    let p64 = FeaturePosterior::from_storage(map, m, &s64)?;
+    let p32 = FeaturePosterior::from_storage(map, m, &s32)?;
+    let (blob32, blob64) = (feature_to_bytes(&p32)?, feature_to_bytes(&p64)?);
+    let mut back = vec![0.0f32; read_header(&blob32)?.count];
+    let reloaded = read_feature::<f32, DeepRff>(&blob32, &mut back)?;
+    // The compact posterior against the training model's own prediction, both in f64.
+    let xs: Vec<f64> = g.points.iter().flatten().copied().collect();
+    let n = g.points.len();
+    let (mut mean, mut var) = (vec![0.0; n], vec![0.0; n]);
+    svgp.predict(&flat, &xs, &mut mean, &mut var, &mut vec![0.0; svgp.predict_workspace_len(n)])?;
+    let full: Vec<(f64, f64)> = mean.into_iter().zip(var).collect();
+    let (dm, dv) = max_diff(&full, &on_grid(&p64, &g.points)?);
+    println!("compact f64 posterior vs Svgp::predict: max |Δ mean| = {dm:.3e}, max |Δ variance| = {dv:.3e}");
+    report(&g, &p64, &reloaded, blob32.len())?;
+    if let Some(path) = &o.export {
+        write_blobs(path, &blob32, &blob64)?;
+    }
+    Ok(())
+}
+
+/// Trains the SVGP from the fixture's data with the reference recipe, reporting progress.
+fn train(
+    fx: &serde_json::Value,
+    svgp: &Svgp<Features<DeepRff>>,
+    params: &mut [f64],
+    steps: usize,
+) -> Res<()> {
+    let (x, y) = (floats(&fx["data"]["X"]), floats(&fx["data"]["y"]));
+    let cfg = AdamConfig::new(0.01).with_clip(1.0);
+    let t0 = std::time::Instant::now();
+    let summary = fit_svgp(svgp, params, &x, &y, cfg, steps, |r| {
+        if r.step == 1 || r.step % 500 == 0 || r.step == steps {
+            println!("step {:5}  -ELBO {:12.4}", r.step, r.loss);
+        }
+        ControlFlow::Continue(())
+    })?;
+    println!("trained {} steps in {:.1} s", summary.steps, t0.elapsed().as_secs_f64());
+    Ok(())
+}
+
+fn load_fixture(name: &str) -> Res<serde_json::Value> {
+    Ok(serde_json::from_str(&std::fs::read_to_string(fixtures_dir()?.join(name))?)?)
+}
+
+fn build_kernel<S: StoredScalar>(model: &KernelModel<'_, Rbf>) -> Res<Vec<S>> {
+    let mut storage =
+        vec![S::zero(); KernelPosterior::<S, Rbf>::storage_len(&model.kernel, model.n_inducing())?];
+    KernelPosterior::build(model, &mut storage, &mut vec![0.0; model.build_workspace_len()])?;
+    Ok(storage)
+}
+
+fn export_rbf(o: &Opts) -> Res<()> {
+    let fx: serde_json::Value = serde_json::from_str(&std::fs::read_to_string(
+        fixtures_dir()?.join("flagship_rbf_seed0_tril.json"),
+    )?)?;
+    let (flat, m, jitter) = rbf_model_params(&fx);
+    let k = Rbf::new(2);
+    let model = KernelModel::from_flat(k, m, jitter, &flat)?;
+    let (s64, s32) = (build_kernel::<f64>(&model)?, build_kernel::<f32>(&model)?);
+    let p64 = KernelPosterior::from_storage(k, m, &s64)?;
+    let p32 = KernelPosterior::from_storage(k, m, &s32)?;
+    let blob32 = kernel_to_bytes(&p32)?;
+    let blob64 = kernel_to_bytes(&p64)?;
+    // Reload the blob exactly as the firmware does, into caller storage.
+    let mut back = vec![0.0f32; read_header(&blob32)?.count];
+    let reloaded = read_kernel::<f32, Rbf>(&blob32, &mut back)?;
+    report(&grid(&fx), &p64, &reloaded, blob32.len())?;
+    if let Some(path) = &o.export {
+        write_blobs(path, &blob32, &blob64)?;
+    }
+    Ok(())
+}
+
+fn write_blobs(path: &Path, b32: &[u8], b64: &[u8]) -> Res<()> {
+    std::fs::write(path, b32)?;
+    std::fs::write(f64_path(path), b64)?;
+    println!(
+        "wrote {} ({} bytes, f32) and {} ({} bytes, f64)",
+        path.display(),
+        b32.len(),
+        f64_path(path).display(),
+        b64.len()
+    );
+    Ok(())
+}
+
+fn f64_path(p: &Path) -> PathBuf {
+    let mut s = p.as_os_str().to_owned();
+    s.push(".f64");
+    s.into()
+}
+
+fn report(g: &Grid, p64: &dyn Predict<f64>, p32: &dyn Predict<f32>, blob_len: usize) -> Res<()> {
+    let a = on_grid(p64, &g.points)?;
+    let b = on_grid(p32, &g.points)?;
+    let (dm, dv) = max_diff(&a, &b);
+    let rmse = |p: &[(f64, f64)]| {
+        (p.iter().zip(&g.f_true).map(|(q, f)| (q.0 - f).powi(2)).sum::<f64>() / p.len() as f64).sqrt()
+    };
+    println!("blob: {blob_len} bytes (f32)");
+    println!("grid RMSE vs truth: f64 {:.5}, f32 blob {:.5}", rmse(&a), rmse(&b));
+    println!(
+        "f32 blob vs f64 model on the {}-point grid: max |Δ mean| = {dm:.3e}, max |Δ variance| = {dv:.3e}",
+        g.points.len()
+    );
+    Ok(())
+}
+
+/// One firmware line: index, input and f32 results.
+fn parse_line(line: &str) -> Option<(usize, [f32; 2], f32, f32)> {
+    let mut it = line.strip_prefix("P ")?.split_whitespace();
+    let i = it.next()?.parse().ok()?;
+    let mut f = || u32::from_str_radix(it.next()?, 16).ok().map(f32::from_bits);
+    Some((i, [f()?, f()?], f()?, f()?))
+}
+
+fn check(o: &Opts, log: &Path) -> Res<()> {
+    let text = std::fs::read_to_string(log)?;
+    let lines: Vec<_> = text.lines().filter_map(parse_line).collect();
+    if lines.is_empty() || !text.lines().any(|l| l == "DONE") {
+        return Err(format!("{}: no predictions or no DONE line", log.display()).into());
+    }
+    let (b32, b64) = (std::fs::read(&o.model)?, std::fs::read(f64_path(&o.model))?);
+    let h = read_header(&b32)?;
+    let (mut s32, mut s64) = (vec![0.0f32; h.count], vec![0.0f64; h.count]);
+    let (p32, p64): (Box<dyn Predict<f32> + '_>, Box<dyn Predict<f64> + '_>) = match h.kind {
+        ModelKind::Kernel => (
+            Box::new(read_kernel::<f32, Rbf>(&b32, &mut s32)?),
+            Box::new(read_kernel::<f64, Rbf>(&b64, &mut s64)?),
+        ),
+        ModelKind::Feature => (
+            Box::new(read_feature::<f32, DeepRff>(&b32, &mut s32)?),
+            Box::new(read_feature::<f64, DeepRff>(&b64, &mut s64)?),
+        ),
+    };
+    let (mut w32, mut w64) = (vec![0.0f32; p32.ws_len()], vec![0.0f64; p64.ws_len()]);
+    let (mut host32, mut host64) = ((0.0f64, 0.0f64), (0.0f64, 0.0f64));
+    for &(_, x, m, v) in &lines {
+        let a = p32.at(&x, &mut w32)?;
+        let b = p64.at(&[x[0] as f64, x[1] as f64], &mut w64)?;
+        host32 = (host32.0.max((m - a.mean).abs() as f64), host32.1.max((v - a.variance).abs() as f64));
+        host64 = (host64.0.max((m as f64 - b.mean).abs()), host64.1.max((v as f64 - b.variance).abs()));
+    }
+    println!("{} firmware predictions checked", lines.len());
+    println!(
+        "firmware vs host f32 (same blob): max |Δ mean| = {:.3e}, max |Δ variance| = {:.3e}",
+        host32.0, host32.1
+    );
+    println!(
+        "firmware vs host f64 model:       max |Δ mean| = {:.3e}, max |Δ variance| = {:.3e}",
+        host64.0, host64.1
+    );
+    if host64.0 > TOL_F64 || host64.1 > TOL_F64 {
+        return Err(format!("firmware predictions differ from the f64 model by more than {TOL_F64:e}").into());
+    }
+    if host32.0 > TOL_F32 || host32.1 > TOL_F32 {
+        return Err(
+            format!("firmware predictions differ from the host f32 ones by more than {TOL_F32:e}").into()
+        );
+    }
+    println!("OK: within {TOL_F64:e} of the desktop f64 model and {TOL_F32:e} of the host f32 posterior");
+    Ok(())
+}
+
+/// Agreement required between the firmware (f32) and the desktop f64 model, absolute.
+///
+/// Means are O(1) (|f| ≤ 1 here) and latent variances ≤ σ². In f32 each prediction is a few
+/// sums of ≤ 256 products, and the host measures the whole effect on the 80 × 80 grid (f32
+/// blob vs f64 model: ≈ 2e-6 for the deep kernel, 1.5e-5 for the RBF). 1e-4 leaves a margin
+/// of ~10–50 for rounding on another toolchain while any real defect (a misread parameter, a
+/// wrong feature) shows up at 1e-2 or more.
+const TOL_F64: f64 = 1e-4;
+
+/// Agreement required between the firmware and the host evaluating the same f32 blob. Both run
+/// the same IEEE-754 single-precision operations in the same order (Rust never contracts
+/// `a * b + c` into an FMA, and the fast cosine is plain arithmetic), so they agree bit for
+/// bit today; the bound only allows for a libm fallback differing between targets.
+const TOL_F32: f64 = 1e-6;
+
+fn main() -> Res<()> {
+    let o = opts()?;
+    if let Some(log) = &o.check {
+        return check(&o, log);
+    }
+    match o.kernel.as_str() {
+        "rbf" => export_rbf(&o),
+        "deep" => export_deep(&o),
+        k => Err(format!("unknown kernel {k}").into()),
+    }
+}
