@@ -1,6 +1,7 @@
 //! The training hot path (ELBO + gradient + clipped Adam) allocates nothing once the caller
 //! owns its buffers. A counting global allocator pins it at zero: lower the cap when
 //! allocations drop, never raise it.
+#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
 use std::alloc::{GlobalAlloc, Layout, System};
 use std::sync::atomic::{AtomicUsize, Ordering};
 
