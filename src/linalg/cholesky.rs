@@ -211,12 +211,29 @@ fn transpose_triangle<S: Scalar>(a: &mut [S], n: usize, upper_to_lower: bool) {
         let mut jb = 0;
         while jb <= ib {
             let je = (jb + TILE).min(n);
-            for i in ib..ie {
-                for j in jb..je.min(i) {
-                    if upper_to_lower {
-                        a[i * n + j] = a[j * n + i];
-                    } else {
-                        a[j * n + i] = a[i * n + j];
+            if jb + TILE <= ib && ie - ib == TILE {
+                // A full tile off the diagonal: gather it through a local array, one bounds
+                // check per row, so the copies compile to plain (vectorisable) moves.
+                let (src_r, src_c, dst_r, dst_c) =
+                    if upper_to_lower { (jb, ib, ib, jb) } else { (ib, jb, jb, ib) };
+                let mut t = [[S::zero(); TILE]; TILE];
+                for (r, tr) in t.iter_mut().enumerate() {
+                    tr.copy_from_slice(&a[(src_r + r) * n + src_c..(src_r + r) * n + src_c + TILE]);
+                }
+                for c in 0..TILE {
+                    let dst = &mut a[(dst_r + c) * n + dst_c..(dst_r + c) * n + dst_c + TILE];
+                    for r in 0..TILE {
+                        dst[r] = t[r][c];
+                    }
+                }
+            } else {
+                for i in ib..ie {
+                    for j in jb..je.min(i) {
+                        if upper_to_lower {
+                            a[i * n + j] = a[j * n + i];
+                        } else {
+                            a[j * n + i] = a[i * n + j];
+                        }
                     }
                 }
             }

@@ -238,6 +238,9 @@ fn packed<S: Scalar, const MR: usize, const NR: usize, const KC: usize, const BB
 }
 
 /// `abuf[q·MR + i] = A(i0 + i, p0 + q)`, zero-padded to `MR` rows.
+///
+/// The loops follow the source's contiguous direction (reads stream; the scattered writes
+/// land in the small, L1-resident buffer).
 #[inline(always)]
 fn pack_a<S: Scalar, const MR: usize>(
     a: &[S],
@@ -248,14 +251,35 @@ fn pack_a<S: Scalar, const MR: usize>(
     kc: usize,
     buf: &mut [S],
 ) {
-    for (q, dst) in buf.chunks_exact_mut(MR).take(kc).enumerate() {
-        for i in 0..MR {
-            dst[i] = if i < mr { a[s.at(i0 + i, p0 + q)] } else { S::zero() };
+    let buf = &mut buf[..kc * MR];
+    if mr < MR {
+        buf.iter_mut().for_each(|v| *v = S::zero());
+    }
+    if s.cs == 1 {
+        // Rows of A are contiguous along k.
+        for i in 0..mr {
+            let start = s.at(i0 + i, p0);
+            for (dst, &v) in buf.chunks_exact_mut(MR).zip(&a[start..start + kc]) {
+                dst[i] = v;
+            }
+        }
+    } else if s.rs == 1 && mr == MR {
+        // A enters transposed: each k step is a contiguous run of MR values.
+        for (q, dst) in buf.chunks_exact_mut(MR).enumerate() {
+            let start = s.at(i0, p0 + q);
+            dst.copy_from_slice(&a[start..start + MR]);
+        }
+    } else {
+        for (q, dst) in buf.chunks_exact_mut(MR).enumerate() {
+            for i in 0..mr {
+                dst[i] = a[s.at(i0 + i, p0 + q)];
+            }
         }
     }
 }
 
 /// Panel `t` of `bbuf` holds `B(p0 + q, j0 + t·NR + j)` at `t·kc·NR + q·NR + j`, zero-padded.
+/// As in [`pack_a`], the loops follow the source's contiguous direction.
 #[inline(always)]
 fn pack_b<S: Scalar, const NR: usize>(
     b: &[S],
@@ -270,14 +294,28 @@ fn pack_b<S: Scalar, const NR: usize>(
         let jt = j0 + t * NR;
         let nr = NR.min(j0 + nc - jt);
         if s.cs == 1 && nr == NR {
+            // B's rows are contiguous along j: copy NR at a time.
             for (q, dst) in panel.chunks_exact_mut(NR).enumerate() {
                 let start = s.at(p0 + q, jt);
                 dst.copy_from_slice(&b[start..start + NR]);
             }
         } else {
-            for (q, dst) in panel.chunks_exact_mut(NR).enumerate() {
-                for j in 0..NR {
-                    dst[j] = if j < nr { b[s.at(p0 + q, jt + j)] } else { S::zero() };
+            if nr < NR {
+                panel.iter_mut().for_each(|v| *v = S::zero());
+            }
+            if s.rs == 1 {
+                // B enters transposed: column j of op(B) is a contiguous run along k.
+                for j in 0..nr {
+                    let start = s.at(p0, jt + j);
+                    for (dst, &v) in panel.chunks_exact_mut(NR).zip(&b[start..start + kc]) {
+                        dst[j] = v;
+                    }
+                }
+            } else {
+                for (q, dst) in panel.chunks_exact_mut(NR).enumerate() {
+                    for j in 0..nr {
+                        dst[j] = b[s.at(p0 + q, jt + j)];
+                    }
                 }
             }
         }
