@@ -93,12 +93,12 @@ pub(crate) fn product<S: Scalar>(p: &Product<'_, S>, c: &mut [S]) {
         if width <= 4 {
             simd(
                 #[inline(always)]
-                || packed::<S, 6, 16, 256, 8192, 1536>(p, c),
+                || packed::<S, 6, 16, 256, 8192, 12288>(p, c),
             );
         } else {
             simd(
                 #[inline(always)]
-                || packed::<S, 6, 8, 256, 8192, 1536>(p, c),
+                || packed::<S, 6, 8, 256, 8192, 12288>(p, c),
             );
         }
         return;
@@ -106,12 +106,12 @@ pub(crate) fn product<S: Scalar>(p: &Product<'_, S>, c: &mut [S]) {
     if width <= 4 {
         simd(
             #[inline(always)]
-            || packed::<S, 6, 16, 64, 1024, 384>(p, c),
+            || packed::<S, 6, 16, 64, 1024, 1536>(p, c),
         );
     } else {
         simd(
             #[inline(always)]
-            || packed::<S, 6, 8, 64, 1024, 384>(p, c),
+            || packed::<S, 6, 8, 64, 1024, 1536>(p, c),
         );
     }
 }
@@ -188,7 +188,8 @@ fn micro<S: Scalar, const MR: usize, const NR: usize>(ap: &[S], bp: &[S]) -> [[S
     acc
 }
 
-/// Packed product; `BB` is the B-block buffer length, `AB ≥ MR·KC` the A-strip buffer.
+/// Packed product; `BB` is the B-block buffer length, `AB ≥ MR·KC` the A-block buffer
+/// (up to `AB / (MR·kc)` strips).
 #[inline(always)]
 fn packed<S: Scalar, const MR: usize, const NR: usize, const KC: usize, const BB: usize, const AB: usize>(
     p: &Product<'_, S>,
@@ -205,33 +206,51 @@ fn packed<S: Scalar, const MR: usize, const NR: usize, const KC: usize, const BB
     let mut bbuf = [S::zero(); BB];
     let kcmax = KC.min(BB / NR).min(AB / MR).max(1);
     let lower = p.part == Part::Lower;
+    // Loop order (BLIS): for each k-block, pack up to `AB / (MR·kc)` strips of A once, then
+    // stream B through in `nc`-wide packed blocks; so each operand is packed about once
+    // per k-block whatever the shape (thin A for the flagship's M = 30, thin B for its
+    // 600 × 30 products).
     let mut pc = 0;
     while pc < p.k {
         let kc = kcmax.min(p.k - pc);
         let first = pc == 0;
         let ncmax = (BB / kc) / NR * NR;
-        let mut jc = 0;
-        while jc < p.n {
-            let nc = ncmax.min(p.n - jc);
-            let panels = nc.div_ceil(NR);
-            pack_b::<S, NR>(p.b, p.sb, pc, kc, jc, nc, &mut bbuf);
-            // In `Lower` mode rows above `jc` have nothing to write in this block.
-            let mut ic = if lower { jc / MR * MR } else { 0 };
-            while ic < p.m {
+        let mcmax = (AB / (kc * MR)).max(1) * MR;
+        let mut icb = 0;
+        while icb < p.m {
+            let mc = mcmax.min(p.m - icb);
+            let strips = mc.div_ceil(MR);
+            for s in 0..strips {
+                let ic = icb + s * MR;
                 let mr = MR.min(p.m - ic);
-                pack_a::<S, MR>(p.a, p.sa, ic, mr, pc, kc, &mut abuf);
-                for q in 0..panels {
-                    let j0 = jc + q * NR;
-                    if lower && ic + mr <= j0 {
-                        break;
-                    }
-                    let nr = NR.min(p.n - j0);
-                    let acc = micro::<S, MR, NR>(&abuf[..kc * MR], &bbuf[q * kc * NR..(q + 1) * kc * NR]);
-                    store(p, c, &acc, ic, mr, j0, nr, first);
-                }
-                ic += MR;
+                pack_a::<S, MR>(p.a, p.sa, ic, mr, pc, kc, &mut abuf[s * kc * MR..(s + 1) * kc * MR]);
             }
-            jc += nc;
+            let mut jc = 0;
+            while jc < p.n {
+                let nc = ncmax.min(p.n - jc);
+                // In `Lower` mode a block entirely above the diagonal has nothing to write.
+                if lower && icb + mc <= jc {
+                    break;
+                }
+                let panels = nc.div_ceil(NR);
+                pack_b::<S, NR>(p.b, p.sb, pc, kc, jc, nc, &mut bbuf);
+                for s in 0..strips {
+                    let ic = icb + s * MR;
+                    let mr = MR.min(p.m - ic);
+                    let ap = &abuf[s * kc * MR..(s + 1) * kc * MR];
+                    for q in 0..panels {
+                        let j0 = jc + q * NR;
+                        if lower && ic + mr <= j0 {
+                            break;
+                        }
+                        let nr = NR.min(p.n - j0);
+                        let acc = micro::<S, MR, NR>(ap, &bbuf[q * kc * NR..(q + 1) * kc * NR]);
+                        store(p, c, &acc, ic, mr, j0, nr, first);
+                    }
+                }
+                jc += nc;
+            }
+            icb += mc;
         }
         pc += kc;
     }
