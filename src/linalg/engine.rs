@@ -2,9 +2,13 @@
 //! blocked factorisations: `C ← β·C + α·A·B` on strided sub-matrices of slices.
 //!
 //! Large products of `f32`/`f64` go through a packed, register-blocked kernel (the BLIS
-//! scheme): a `kc × nc` block of `B` and an `MR × kc` strip of `A` are copied into stack
-//! buffers in the order the micro-kernel reads them (this is where transposes disappear),
-//! then the micro-kernel keeps an `MR × NR` tile of `C` in registers for the whole `kc` loop.
+//! scheme): a block of `A` (several strips of `MR × kc`) and a `kc × nc` block of `B` are
+//! copied into stack buffers in the order the micro-kernel reads them (this is where
+//! transposes disappear), then the micro-kernel keeps an `MR × NR` tile of `C` in registers
+//! for the whole `kc` loop. Buffers: 64 KiB + 96 KiB of stack (f64) for products of at
+//! least 2²⁰ multiply-adds under `std`, 8 KiB + 6 KiB otherwise (the buffers are
+//! zero-initialised on each call, so their size is matched to the work; `no_std` targets
+//! only ever use the small ones).
 //! Small products, and wide scalar types such as `Dual`, use plain loops in the order that
 //! reads memory contiguously.
 //!
@@ -73,7 +77,7 @@ pub(crate) struct Product<'a, S> {
 const PACK_MIN_FLOPS: usize = 8192;
 /// Products with at least this many multiply-adds use the large packing buffers.
 #[cfg_attr(not(feature = "std"), allow(dead_code))]
-const LARGE_MIN_FLOPS: usize = 1 << 18;
+const LARGE_MIN_FLOPS: usize = 1 << 20;
 
 /// Runs the product through the best path for its size and scalar type.
 pub(crate) fn product<S: Scalar>(p: &Product<'_, S>, c: &mut [S]) {
@@ -106,12 +110,12 @@ pub(crate) fn product<S: Scalar>(p: &Product<'_, S>, c: &mut [S]) {
     if width <= 4 {
         simd(
             #[inline(always)]
-            || packed::<S, 6, 16, 64, 1024, 1536>(p, c),
+            || packed::<S, 6, 16, 64, 1024, 768>(p, c),
         );
     } else {
         simd(
             #[inline(always)]
-            || packed::<S, 6, 8, 64, 1024, 1536>(p, c),
+            || packed::<S, 6, 8, 64, 1024, 768>(p, c),
         );
     }
 }
