@@ -53,20 +53,13 @@ pub fn cholesky_in_place<S: Scalar>(mut a: MatMut<'_, S>, jitter: Jitter) -> Res
     let n = a.rows();
     check_len("cholesky: square matrix", n, a.cols())?;
     let data = a.as_mut_slice();
-    for i in 0..n {
-        let row = &data[i * n..i * n + i + 1];
-        if let Some((j, v)) = row.iter().enumerate().find(|(_, v)| !v.is_finite()) {
-            return Err(Error::NonFinite { what: "cholesky input", index: i * n + j, value: v.re() });
-        }
-    }
     let (start, cap, escalate) = match jitter {
         Jitter::Fixed(j) => (j, j, false),
         Jitter::Escalate { start, cap } => (start, cap, true),
     };
     check_jitter(start)?;
     check_jitter(cap)?;
-    let mean_diag = (0..n).map(|i| data[i * n + i].re().abs()).sum::<f64>() / (n.max(1) as f64);
-    let mut next = (mean_diag * S::epsilon().re()).max(f64::MIN_POSITIVE);
+    let mut next = f64::NAN;
     let mut j = start;
     let mut attempts = 0;
     loop {
@@ -74,6 +67,13 @@ pub fn cholesky_in_place<S: Scalar>(mut a: MatMut<'_, S>, jitter: Jitter) -> Res
         match attempt(data, n, S::from_f64(j)) {
             Ok(()) => return Ok(CholeskyInfo { jitter: j, attempts }),
             Err(e) => {
+                // A NaN or infinity anywhere in the lower triangle always makes some pivot
+                // fail (entry (i, k) enters pivot i's sum), and a failed attempt leaves the
+                // input in place, so the finiteness scan is only needed here, not up front.
+                if attempts == 1 {
+                    check_lower_finite(data, n)?;
+                    next = (mean_abs_diag(data, n) * S::epsilon().re()).max(f64::MIN_POSITIVE);
+                }
                 if !escalate {
                     return Err(e);
                 }
@@ -87,6 +87,21 @@ pub fn cholesky_in_place<S: Scalar>(mut a: MatMut<'_, S>, jitter: Jitter) -> Res
             }
         }
     }
+}
+
+/// [`Error::NonFinite`] for the first NaN or infinity in the lower triangle.
+fn check_lower_finite<S: Scalar>(a: &[S], n: usize) -> Result<()> {
+    for i in 0..n {
+        if let Some((j, v)) = a[i * n..i * n + i + 1].iter().enumerate().find(|(_, v)| !v.is_finite()) {
+            return Err(Error::NonFinite { what: "cholesky input", index: i * n + j, value: v.re() });
+        }
+    }
+    Ok(())
+}
+
+/// Mean |A_ii|: the scale the escalating jitter starts from.
+fn mean_abs_diag<S: Scalar>(a: &[S], n: usize) -> f64 {
+    (0..n).map(|i| a[i * n + i].re().abs()).sum::<f64>() / (n.max(1) as f64)
 }
 
 fn check_jitter(j: f64) -> Result<()> {
@@ -211,12 +226,29 @@ fn transpose_triangle<S: Scalar>(a: &mut [S], n: usize, upper_to_lower: bool) {
         let mut jb = 0;
         while jb <= ib {
             let je = (jb + TILE).min(n);
-            for i in ib..ie {
-                for j in jb..je.min(i) {
-                    if upper_to_lower {
-                        a[i * n + j] = a[j * n + i];
-                    } else {
-                        a[j * n + i] = a[i * n + j];
+            if jb + TILE <= ib && ie - ib == TILE {
+                // A full tile off the diagonal: gather it through a local array, one bounds
+                // check per row, so the copies compile to plain (vectorisable) moves.
+                let (src_r, src_c, dst_r, dst_c) =
+                    if upper_to_lower { (jb, ib, ib, jb) } else { (ib, jb, jb, ib) };
+                let mut t = [[S::zero(); TILE]; TILE];
+                for (r, tr) in t.iter_mut().enumerate() {
+                    tr.copy_from_slice(&a[(src_r + r) * n + src_c..(src_r + r) * n + src_c + TILE]);
+                }
+                for c in 0..TILE {
+                    let dst = &mut a[(dst_r + c) * n + dst_c..(dst_r + c) * n + dst_c + TILE];
+                    for r in 0..TILE {
+                        dst[r] = t[r][c];
+                    }
+                }
+            } else {
+                for i in ib..ie {
+                    for j in jb..je.min(i) {
+                        if upper_to_lower {
+                            a[i * n + j] = a[j * n + i];
+                        } else {
+                            a[j * n + i] = a[i * n + j];
+                        }
                     }
                 }
             }
