@@ -19,8 +19,10 @@ pub mod gp;
 pub mod kernel;
 pub mod linalg;
 pub mod nn;
+pub mod optim;
 pub mod rng;
 pub mod scalar;
+pub mod train;
 
 pub use dual::Dual;
 pub use error::{Error, Result};
