@@ -14,6 +14,7 @@ extern crate std;
 
 pub mod dual;
 pub mod error;
+pub mod fastmath;
 pub mod features;
 pub mod gp;
 pub mod kernel;
