@@ -169,6 +169,15 @@ pub trait Scalar:
         }
         hi + acc.ln()
     }
+    /// `sin[i], cos[i] = sin_cos(x[i])` over slices of one length (extra entries of the longer
+    /// ones are left alone). `f32` and `f64` override this with the vectorisable kernels of
+    /// [`crate::fastmath`]; other types loop over [`Scalar::sin_cos`].
+    #[inline]
+    fn sin_cos_slice(x: &[Self], sin: &mut [Self], cos: &mut [Self]) {
+        for ((&v, s), c) in x.iter().zip(sin.iter_mut()).zip(cos.iter_mut()) {
+            (*s, *c) = v.sin_cos();
+        }
+    }
 }
 
 macro_rules! impl_scalar_float {

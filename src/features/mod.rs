@@ -33,3 +33,6 @@ pub trait FeatureMap: Copy + core::fmt::Debug {
         ws: &mut [S],
     ) -> Result<()>;
 }
+
+mod deep;
+pub use deep::DeepRff;

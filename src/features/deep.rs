@@ -1,0 +1,222 @@
+//! The deep random-Fourier-feature map ψ(x) = √(2/J)·cos(MLP(x)·W/ℓ + b).
+
+use super::FeatureMap;
+use crate::error::{check_buf, check_len, Error, Result};
+use crate::linalg::{gemm, MatMut, MatRef, Trans};
+use crate::nn::Mlp;
+use crate::rng::{standard_normal, uniform};
+use crate::Scalar;
+use rand_core::Rng;
+
+/// Random Fourier features on a learned warp: ψ(x)_j = √(2/J)·cos((Σ_h φ(x)_h·W[h][j]) / ℓ + b_j),
+/// φ = MLP(x) ∈ ℝ^H. With the feature kernel k(x, x') = σ²·ψ(x)·ψ(x') this is the flagship's deep kernel.
+///
+/// Parameter layout (the JAX fixture's `kernel` dict in order, without `log_variance`, which the
+/// feature kernel holds in front): `[MLP params | W (H × J, row-major) | b (J) | ln ℓ]`.
+/// The argument is formed in the reference's order: φ·W first, then divided by ℓ, then + b.
+///
+/// ```
+/// use svgp::features::{DeepRff, FeatureMap};
+/// use svgp::nn::{Activation, Mlp};
+/// use svgp::rng::Xoshiro256;
+/// let map = DeepRff::new(Mlp::equinox(2, 32, 2, 8, Activation::Tanh)?, 256)?;
+/// let mut params = vec![0.0_f64; map.n_params()];
+/// map.init(&mut Xoshiro256::from_u64(0), 0.5, &mut params)?;
+/// let x = [0.2, -0.4, 0.9, 0.1]; // two points in 2-D
+/// let mut psi = vec![0.0; 2 * 256];
+/// let mut ws = vec![0.0; map.workspace_len(2)];
+/// map.features(&params, &x, &mut psi, &mut ws)?;
+/// let norm2: f64 = psi[..256].iter().map(|v| v * v).sum(); // ≈ 1 = k(x, x)/σ² for large J
+/// assert!((norm2 - 1.0).abs() < 0.3);
+/// # Ok::<(), svgp::Error>(())
+/// ```
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct DeepRff {
+    mlp: Mlp,
+    n_features: usize,
+}
+
+impl DeepRff {
+    /// J random features on top of `mlp` (its output width is H).
+    pub fn new(mlp: Mlp, n_features: usize) -> Result<Self> {
+        if n_features == 0 {
+            return Err(Error::InvalidParameter { what: "number of random features", value: 0.0 });
+        }
+        Ok(Self { mlp, n_features })
+    }
+
+    /// The warp.
+    #[inline]
+    pub fn mlp(&self) -> Mlp {
+        self.mlp
+    }
+    /// The warp's output width H.
+    #[inline]
+    pub fn hidden_dim(&self) -> usize {
+        self.mlp.output_dim()
+    }
+    /// Offset of W in the parameter buffer (the MLP parameters come first).
+    #[inline]
+    pub fn w_offset(&self) -> usize {
+        self.mlp.n_params()
+    }
+    /// Offset of b in the parameter buffer.
+    #[inline]
+    pub fn b_offset(&self) -> usize {
+        self.w_offset() + self.hidden_dim() * self.n_features
+    }
+    /// Offset of ln ℓ (the last parameter).
+    #[inline]
+    pub fn log_lengthscale_offset(&self) -> usize {
+        self.b_offset() + self.n_features
+    }
+
+    /// Draw initial parameters as the reference does: the MLP as [`Mlp::init`], W ~ N(0, 1),
+    /// b ~ U(0, 2π), and ln ℓ = ln `lengthscale` (0.5 in the reference).
+    ///
+    /// The stream is this crate's generator, not JAX's: load the fixtures to reproduce a JAX run.
+    pub fn init<R: Rng + ?Sized, S: Scalar>(
+        &self,
+        rng: &mut R,
+        lengthscale: f64,
+        params: &mut [S],
+    ) -> Result<()> {
+        check_len("deep RFF parameters", self.n_params(), params.len())?;
+        if !(lengthscale > 0.0 && lengthscale.is_finite()) {
+            return Err(Error::InvalidParameter { what: "feature lengthscale", value: lengthscale });
+        }
+        let (mlp_p, rest) = params.split_at_mut(self.w_offset());
+        self.mlp.init(rng, mlp_p)?;
+        let (w, rest) = rest.split_at_mut(self.hidden_dim() * self.n_features);
+        w.iter_mut().for_each(|v| *v = S::from_f64(standard_normal(rng)));
+        let (b, ll) = rest.split_at_mut(self.n_features);
+        b.iter_mut().for_each(|v| *v = S::from_f64(uniform(rng, 0.0, core::f64::consts::TAU)));
+        ll[0] = S::from_f64(libm::log(lengthscale));
+        Ok(())
+    }
+
+    /// Workspace pieces for n inputs: (MLP, φ, z then z̄, sin z, φ̄, W̄ scratch).
+    fn ws_lens(&self, n: usize) -> [usize; 6] {
+        let (h, j) = (self.hidden_dim(), self.n_features);
+        [self.mlp.workspace_len(n), n * h, n * j, n * j, n * h, h * j]
+    }
+
+    fn rows(&self, x: &[impl Copy]) -> Result<usize> {
+        let d = self.input_dim();
+        let n = x.len() / d;
+        check_len("deep RFF inputs", n * d, x.len())?;
+        Ok(n)
+    }
+}
+
+/// Split `ws` into consecutive pieces of the given lengths.
+fn split6<'a, S>(ws: &'a mut [S], lens: &[usize; 6]) -> [&'a mut [S]; 6] {
+    let (a, r) = ws.split_at_mut(lens[0]);
+    let (b, r) = r.split_at_mut(lens[1]);
+    let (c, r) = r.split_at_mut(lens[2]);
+    let (d, r) = r.split_at_mut(lens[3]);
+    let (e, r) = r.split_at_mut(lens[4]);
+    let (f, _) = r.split_at_mut(lens[5]);
+    [a, b, c, d, e, f]
+}
+
+impl FeatureMap for DeepRff {
+    fn input_dim(&self) -> usize {
+        self.mlp.input_dim()
+    }
+    fn n_features(&self) -> usize {
+        self.n_features
+    }
+    fn n_params(&self) -> usize {
+        self.log_lengthscale_offset() + 1
+    }
+    /// MLP workspace, φ (n × H), the argument z (n × J, reused for z̄ by the adjoint), sin z
+    /// (n × J, so the adjoint needs no trigonometry), φ̄ (n × H) and an H × J scratch.
+    fn workspace_len(&self, n: usize) -> usize {
+        self.ws_lens(n).iter().sum()
+    }
+
+    fn features<S: Scalar>(&self, params: &[S], x: &[S], psi: &mut [S], ws: &mut [S]) -> Result<()> {
+        check_len("deep RFF parameters", self.n_params(), params.len())?;
+        let n = self.rows(x)?;
+        let (h, j) = (self.hidden_dim(), self.n_features);
+        check_len("deep RFF output", n * j, psi.len())?;
+        let lens = self.ws_lens(n);
+        check_buf("deep RFF workspace", lens.iter().sum(), ws.len())?;
+        let [mlp_ws, phi, z, sin_z, _, _] = split6(ws, &lens);
+
+        let w = MatRef::new(h, j, &params[self.w_offset()..self.b_offset()])?;
+        let b = &params[self.b_offset()..self.log_lengthscale_offset()];
+        let ell = params[self.log_lengthscale_offset()].exp();
+
+        self.mlp.forward(&params[..self.w_offset()], x, phi, mlp_ws)?;
+        gemm(S::one(), MatRef::new(n, h, phi)?, Trans::No, w, Trans::No, S::zero(), MatMut::new(n, j, z)?)?;
+        for row in z.chunks_exact_mut(j) {
+            for (v, &bj) in row.iter_mut().zip(b) {
+                *v = *v / ell + bj;
+            }
+        }
+        S::sin_cos_slice(z, sin_z, psi);
+        let scale = S::from_f64(2.0 / j as f64).sqrt();
+        psi.iter_mut().for_each(|v| *v = scale * *v);
+        Ok(())
+    }
+
+    /// With z = u/ℓ + b, u = φ·W: z̄ = −√(2/J)·sin z ⊙ ψ̄, b̄ += colsum z̄, ū = z̄/ℓ,
+    /// W̄ += φᵀ·ū, (ln ℓ)‾ += −Σ ū ⊙ u = −Σ_hj W_hj·(φᵀū)_hj (so u need not be stored),
+    /// φ̄ = ū·Wᵀ, then the MLP's reverse sweep.
+    fn features_adjoint<S: Scalar>(
+        &self,
+        params: &[S],
+        x: &[S],
+        psi_bar: &[S],
+        grad_params: &mut [S],
+        grad_x: Option<&mut [S]>,
+        ws: &mut [S],
+    ) -> Result<()> {
+        check_len("deep RFF parameters", self.n_params(), params.len())?;
+        check_len("deep RFF parameter gradient", self.n_params(), grad_params.len())?;
+        let n = self.rows(x)?;
+        let (h, j) = (self.hidden_dim(), self.n_features);
+        check_len("deep RFF output adjoint", n * j, psi_bar.len())?;
+        let lens = self.ws_lens(n);
+        check_buf("deep RFF workspace", lens.iter().sum(), ws.len())?;
+        let [mlp_ws, phi, zbar, sin_z, phi_bar, gw_tmp] = split6(ws, &lens);
+
+        let w_data = &params[self.w_offset()..self.b_offset()];
+        let ell = params[self.log_lengthscale_offset()].exp();
+        let (g_mlp, g_rest) = grad_params.split_at_mut(self.w_offset());
+        let (g_w, g_rest) = g_rest.split_at_mut(h * j);
+        let (g_b, g_ll) = g_rest.split_at_mut(j);
+
+        let neg_scale = -S::from_f64(2.0 / j as f64).sqrt();
+        for ((zb, &s), &pb) in zbar.iter_mut().zip(sin_z.iter()).zip(psi_bar) {
+            *zb = neg_scale * s * pb;
+        }
+        for row in zbar.chunks_exact_mut(j) {
+            for (g, v) in g_b.iter_mut().zip(row.iter_mut()) {
+                *g += *v;
+                *v /= ell; // z̄ → ū
+            }
+        }
+        let ubar = MatRef::new(n, j, zbar)?;
+        let w = MatRef::new(h, j, w_data)?;
+        gemm(
+            S::one(),
+            MatRef::new(n, h, phi)?,
+            Trans::Yes,
+            ubar,
+            Trans::No,
+            S::zero(),
+            MatMut::new(h, j, gw_tmp)?,
+        )?;
+        let mut ll_bar = S::zero();
+        for ((g, &t), &wv) in g_w.iter_mut().zip(gw_tmp.iter()).zip(w_data) {
+            *g += t;
+            ll_bar += wv * t;
+        }
+        g_ll[0] -= ll_bar;
+        gemm(S::one(), ubar, Trans::No, w, Trans::Yes, S::zero(), MatMut::new(n, h, phi_bar)?)?;
+        self.mlp.backward(&params[..self.w_offset()], x, phi_bar, g_mlp, grad_x, mlp_ws)
+    }
+}

@@ -1,0 +1,154 @@
+//! `DeepRff`'s reverse rule against chunked forward-mode `Dual`, and reproducible init.
+#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
+
+use svgp::features::{DeepRff, FeatureMap};
+use svgp::nn::{Activation, Mlp};
+use svgp::rng::{uniform, Xoshiro256};
+use svgp::Dual;
+
+const LANES: usize = 8;
+type D = Dual<f64, LANES>;
+
+fn random(rng: &mut Xoshiro256, n: usize, lo: f64, hi: f64) -> Vec<f64> {
+    (0..n).map(|_| uniform(rng, lo, hi)).collect()
+}
+
+/// L = Σ ψ ⊙ ψ̄ differentiated by `features_adjoint` and by forward mode, LANES variables a pass.
+fn check(map: DeepRff, n: usize, lengthscale: f64, seed: u64) {
+    let mut rng = Xoshiro256::from_u64(seed);
+    let mut params = vec![0.0; map.n_params()];
+    map.init(&mut rng, lengthscale, &mut params).unwrap();
+    let x = random(&mut rng, n * map.input_dim(), -1.0, 1.0);
+    let j = map.n_features();
+    let psi_bar = random(&mut rng, n * j, -1.0, 1.0);
+
+    let mut psi = vec![0.0; n * j];
+    let mut ws = vec![f64::NAN; map.workspace_len(n)];
+    map.features(&params, &x, &mut psi, &mut ws).unwrap();
+    let mut gp = vec![0.5; params.len()];
+    let mut gx = vec![0.25; x.len()];
+    map.features_adjoint(&params, &x, &psi_bar, &mut gp, Some(&mut gx), &mut ws).unwrap();
+    gp.iter_mut().for_each(|g| *g -= 0.5);
+    gx.iter_mut().for_each(|g| *g -= 0.25);
+    let got: Vec<f64> = gp.iter().chain(&gx).copied().collect();
+
+    let nvar = got.len();
+    let mut want = vec![0.0; nvar];
+    let mut dws = vec![D::default(); map.workspace_len(n)];
+    let mut dpsi = vec![D::default(); n * j];
+    for start in (0..nvar).step_by(LANES) {
+        let lift = |v: &[f64], off: usize| -> Vec<D> {
+            v.iter().enumerate().map(|(i, &r)| D::variable(r, (off + i).wrapping_sub(start))).collect()
+        };
+        map.features(&lift(&params, 0), &lift(&x, params.len()), &mut dpsi, &mut dws).unwrap();
+        for (d, &p) in dpsi.iter().zip(&psi) {
+            // Dual division multiplies by a reciprocal, so values may differ in the last bit.
+            assert!((d.re - p).abs() <= 1e-14, "dual ψ value differs: {} vs {p}", d.re);
+        }
+        let loss: D = dpsi.iter().zip(&psi_bar).map(|(p, &b)| *p * b).sum();
+        let k = LANES.min(nvar - start);
+        want[start..start + k].copy_from_slice(&loss.eps[..k]);
+    }
+    let names = |i: usize| -> &'static str {
+        if i < map.w_offset() {
+            "mlp"
+        } else if i < map.b_offset() {
+            "W"
+        } else if i < map.log_lengthscale_offset() {
+            "b"
+        } else if i == map.log_lengthscale_offset() {
+            "ln ℓ"
+        } else {
+            "x"
+        }
+    };
+    for (i, (&g, &w)) in got.iter().zip(&want).enumerate() {
+        assert!((g - w).abs() <= 1e-10 * (1.0 + w.abs()), "{} [{i}]: reverse {g} vs dual {w}", names(i));
+    }
+    // The ln ℓ gradient is the one computed by an identity, make sure it is exercised.
+    assert!(want[map.log_lengthscale_offset()].abs() > 1e-3);
+}
+
+#[test]
+fn deep_rff_adjoint_matches_dual() {
+    let map = DeepRff::new(Mlp::new(&[2, 5, 4, 3], Activation::Tanh).unwrap(), 7).unwrap();
+    check(map, 5, 0.5, 1);
+}
+
+#[test]
+fn deep_rff_adjoint_matches_dual_other_shapes() {
+    let map = DeepRff::new(Mlp::new(&[3, 4, 2], Activation::Gelu).unwrap(), 11).unwrap();
+    check(map, 3, 1.7, 2);
+    let map = DeepRff::new(Mlp::new(&[1, 3], Activation::Sin).unwrap(), 4).unwrap();
+    check(map, 6, 0.3, 3);
+}
+
+#[test]
+fn adjoint_can_be_repeated_after_one_forward() {
+    let map = DeepRff::new(Mlp::new(&[2, 6, 3], Activation::Relu).unwrap(), 9).unwrap();
+    let n = 4;
+    let mut rng = Xoshiro256::from_u64(4);
+    let mut params = vec![0.0; map.n_params()];
+    map.init(&mut rng, 0.5, &mut params).unwrap();
+    let x = random(&mut rng, n * 2, -1.0, 1.0);
+    let pb = random(&mut rng, n * 9, -1.0, 1.0);
+    let mut psi = vec![0.0; n * 9];
+    let mut ws = vec![0.0; map.workspace_len(n)];
+    map.features(&params, &x, &mut psi, &mut ws).unwrap();
+    let mut g1 = vec![0.0; params.len()];
+    map.features_adjoint(&params, &x, &pb, &mut g1, None, &mut ws).unwrap();
+    let mut g2 = vec![0.0; params.len()];
+    map.features_adjoint(&params, &x, &pb, &mut g2, None, &mut ws).unwrap();
+    assert_eq!(g1, g2);
+}
+
+#[test]
+fn identical_seeds_give_identical_draws() {
+    let map = DeepRff::new(Mlp::equinox(2, 32, 2, 8, Activation::Tanh).unwrap(), 256).unwrap();
+    let draw = |seed| {
+        let mut p = vec![0.0_f64; map.n_params()];
+        map.init(&mut Xoshiro256::from_u64(seed), 0.5, &mut p).unwrap();
+        p
+    };
+    let (a, b, c) = (draw(11), draw(11), draw(12));
+    assert_eq!(a, b);
+    assert_ne!(a, c);
+    // b ~ U(0, 2π), W ~ N(0, 1) (loose moment checks on 2048 draws), ln ℓ as given.
+    let w = &a[map.w_offset()..map.b_offset()];
+    let mean = w.iter().sum::<f64>() / w.len() as f64;
+    let var = w.iter().map(|v| (v - mean) * (v - mean)).sum::<f64>() / w.len() as f64;
+    assert!(mean.abs() < 0.1 && (var - 1.0).abs() < 0.15, "W mean {mean}, var {var}");
+    assert!(a[map.b_offset()..map.log_lengthscale_offset()]
+        .iter()
+        .all(|&v| (0.0..std::f64::consts::TAU).contains(&v)));
+    assert_eq!(a[map.log_lengthscale_offset()], 0.5_f64.ln());
+    // f32 draws are the f64 draws rounded.
+    let mut p32 = vec![0.0_f32; map.n_params()];
+    map.init(&mut Xoshiro256::from_u64(11), 0.5, &mut p32).unwrap();
+    assert!(p32.iter().zip(&a).all(|(&s, &d)| s == d as f32));
+}
+
+#[test]
+fn rejects_bad_shapes_and_buffers() {
+    use svgp::Error;
+    let mlp = Mlp::new(&[2, 3], Activation::Tanh).unwrap();
+    assert!(matches!(DeepRff::new(mlp, 0), Err(Error::InvalidParameter { .. })));
+    let map = DeepRff::new(mlp, 4).unwrap();
+    let mut p = vec![0.0; map.n_params()];
+    assert!(map.init(&mut Xoshiro256::from_u64(0), -1.0, &mut p).is_err());
+    assert!(map.init(&mut Xoshiro256::from_u64(0), 1.0, &mut p).is_ok());
+    let mut psi = vec![0.0; 8];
+    let mut ws = vec![0.0; map.workspace_len(2)];
+    assert!(matches!(map.features(&p, &[0.0; 3], &mut psi, &mut ws), Err(Error::DimensionMismatch { .. })));
+    assert!(matches!(
+        map.features(&p, &[0.0; 4], &mut psi[..7], &mut ws),
+        Err(Error::DimensionMismatch { .. })
+    ));
+    let short = map.workspace_len(2) - 1;
+    assert!(matches!(
+        map.features(&p, &[0.0; 4], &mut psi, &mut ws[..short]),
+        Err(Error::BufferTooSmall { .. })
+    ));
+    let mut g = vec![0.0; map.n_params() + 1];
+    assert!(map.features_adjoint(&p, &[0.0; 4], &psi, &mut g, None, &mut ws).is_err());
+}
