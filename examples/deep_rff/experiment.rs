@@ -170,7 +170,10 @@ pub fn run<S: svgp::Scalar>(
         on_step(i + 1, *l);
         std::thread::sleep(std::time::Duration::from_micros(200));
     }
-    let warp = grid.chunks(2).flat_map(|p| [p[0] * p[0] - p[1], p[0], p[1], 0.1 * p[0] * p[1], 0.0, 0.0, 0.0, 0.0]).collect();
+    let warp = grid
+        .chunks(2)
+        .flat_map(|p| [p[0] * p[0] - p[1], p[0], p[1], 0.1 * p[0] * p[1], 0.0, 0.0, 0.0, 0.0])
+        .collect();
     Ok(Outcome {
         kind,
         dtype: core::any::type_name::<S>(),

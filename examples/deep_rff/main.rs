@@ -77,7 +77,10 @@ fn run(args: &Args) -> Result<(), Box<dyn std::error::Error>> {
     }
     if args.f32 && !args.json {
         println!("\nf64 vs f32 (f32 jitter {:e}):", experiment::JITTER_F32);
-        println!("  {:<6} {:>12} {:>12} {:>12} {:>12}", "kernel", "RMSE f64", "RMSE f32", "ms/step f64", "ms/step f32");
+        println!(
+            "  {:<6} {:>12} {:>12} {:>12} {:>12}",
+            "kernel", "RMSE f64", "RMSE f32", "ms/step f64", "ms/step f32"
+        );
         for (a, b) in f64_runs.iter().zip(&f32_runs) {
             println!(
                 "  {:<6} {:>12.4} {:>12.4} {:>12.3} {:>12.3}",
@@ -133,7 +136,12 @@ fn report(o: &Outcome, args: &Args) {
     println!("    wall time   = {:.2} s ({:.3} ms/step median)", o.train_s, o.step_ms);
 }
 
-fn write_figures(args: &Args, runs: &[Outcome], grid: &[f64], truth: &[f64]) -> Result<(), Box<dyn std::error::Error>> {
+fn write_figures(
+    args: &Args,
+    runs: &[Outcome],
+    grid: &[f64],
+    truth: &[f64],
+) -> Result<(), Box<dyn std::error::Error>> {
     std::fs::create_dir_all(&args.out)?;
     let text = plots::init_font();
     let errs: Vec<Vec<f64>> =
@@ -143,7 +151,13 @@ fn write_figures(args: &Args, runs: &[Outcome], grid: &[f64], truth: &[f64]) -> 
         .zip(&errs)
         .map(|(o, e)| {
             vec![
-                plots::Field { title: "truth f(x)".into(), values: truth, cmap: plots::rdbu_r, lo: -1.0, hi: 1.0 },
+                plots::Field {
+                    title: "truth f(x)".into(),
+                    values: truth,
+                    cmap: plots::rdbu_r,
+                    lo: -1.0,
+                    hi: 1.0,
+                },
                 plots::Field {
                     title: format!("{} posterior mean", o.kind.title()),
                     values: &o.grid_mean,

@@ -83,7 +83,12 @@ pub struct Field<'a> {
     pub hi: f64,
 }
 
-fn draw_field<DB: DrawingBackend>(area: &DrawingArea<DB, plotters::coord::Shift>, f: &Field, g: usize, text: bool) -> Res
+fn draw_field<DB: DrawingBackend>(
+    area: &DrawingArea<DB, plotters::coord::Shift>,
+    f: &Field,
+    g: usize,
+    text: bool,
+) -> Res
 where
     DB::ErrorType: 'static,
 {
@@ -114,7 +119,12 @@ where
     }
     let mut bc = cb.build_cartesian_2d(0.0..1.0, f.lo..f.hi)?;
     if text {
-        bc.configure_mesh().disable_mesh().disable_x_axis().y_labels(5).y_label_formatter(&|v| format!("{v:.1}")).draw()?;
+        bc.configure_mesh()
+            .disable_mesh()
+            .disable_x_axis()
+            .y_labels(5)
+            .y_label_formatter(&|v| format!("{v:.1}"))
+            .draw()?;
     }
     let steps = 100;
     let dv = (f.hi - f.lo) / steps as f64;
@@ -196,7 +206,8 @@ pub fn loss_curves(path: &Path, curves: &[(&str, &[f64], RGBColor)], text: bool)
             color.stroke_width(2),
         ))?;
         if text {
-            s.label(name).legend(move |(x, y)| PathElement::new([(x, y), (x + 20, y)], color.stroke_width(2)));
+            s.label(name)
+                .legend(move |(x, y)| PathElement::new([(x, y), (x + 20, y)], color.stroke_width(2)));
         }
     }
     if text {
@@ -229,7 +240,8 @@ fn scatter<DB: DrawingBackend>(
 where
     DB::ErrorType: 'static,
 {
-    let (mut x0, mut x1, mut y0, mut y1) = (f64::INFINITY, f64::NEG_INFINITY, f64::INFINITY, f64::NEG_INFINITY);
+    let (mut x0, mut x1, mut y0, mut y1) =
+        (f64::INFINITY, f64::NEG_INFINITY, f64::INFINITY, f64::NEG_INFINITY);
     for p in pts.chunks_exact(2).filter(|p| p[0].is_finite() && p[1].is_finite()) {
         (x0, x1, y0, y1) = (x0.min(p[0]), x1.max(p[0]), y0.min(p[1]), y1.max(p[1]));
     }
@@ -291,7 +303,10 @@ fn jacobi_eigen(mut a: Vec<f64>, d: usize) -> (Vec<f64>, Vec<f64>) {
         v[i * d + i] = 1.0;
     }
     for _sweep in 0..100 {
-        let off: f64 = (0..d).flat_map(|i| (0..d).filter(move |&j| j != i).map(move |j| (i, j))).map(|(i, j)| a[i * d + j].powi(2)).sum();
+        let off: f64 = (0..d)
+            .flat_map(|i| (0..d).filter(move |&j| j != i).map(move |j| (i, j)))
+            .map(|(i, j)| a[i * d + j].powi(2))
+            .sum();
         let diag: f64 = (0..d).map(|i| a[i * d + i].powi(2)).sum();
         if off <= 1e-30 * diag.max(f64::MIN_POSITIVE) {
             break;
