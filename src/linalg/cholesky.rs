@@ -1,5 +1,7 @@
 //! Cholesky factorisation in place, with a jitter policy.
 
+use super::simd::simd;
+use super::vector::dot_kernel;
 use super::MatMut;
 use crate::error::{check_len, Error, Result};
 use crate::Scalar;
@@ -47,8 +49,13 @@ pub fn cholesky_in_place<S: Scalar>(mut a: MatMut<'_, S>, jitter: Jitter) -> Res
     let n = a.rows();
     check_len("cholesky: square matrix", n, a.cols())?;
     let data = a.as_mut_slice();
-    if let Some((index, v)) = data.iter().enumerate().find(|(_, v)| !v.is_finite()) {
-        return Err(Error::NonFinite { what: "cholesky input", index, value: v.re() });
+    // Fixed reads the lower triangle only; Escalate also restores from the upper one.
+    let whole = matches!(jitter, Jitter::Escalate { .. });
+    for i in 0..n {
+        let row = &data[i * n..if whole { (i + 1) * n } else { i * n + i + 1 }];
+        if let Some((j, v)) = row.iter().enumerate().find(|(_, v)| !v.is_finite()) {
+            return Err(Error::NonFinite { what: "cholesky input", index: i * n + j, value: v.re() });
+        }
     }
     match jitter {
         Jitter::Fixed(j) => {
@@ -99,29 +106,87 @@ fn check_jitter(j: f64) -> Result<()> {
     }
 }
 
-/// Row-oriented (Cholesky–Banachiewicz) factorisation of the lower triangle with `jitter`
+/// Left-looking, column-by-column (Crout) factorisation of the lower triangle with `jitter`
 /// added to the diagonal. Never writes the strict upper triangle.
-fn factor<S: Scalar>(a: &mut [S], n: usize, jitter: S) -> Result<()> {
-    for i in 0..n {
-        for j in 0..=i {
-            let mut s = a[i * n + j];
-            if i == j {
-                s += jitter;
+///
+/// Column `j` needs, for every row `i ≥ j`, the dot product of the finished parts of rows `i`
+/// and `j` (both contiguous in row-major storage). Those dot products are independent of one
+/// another, so they are computed four rows at a time against one load of row `j`, each with
+/// eight partial sums: the loop is throughput-bound rather than waiting on one reduction.
+///
+/// On failure at pivot `p`, columns `< p` hold `L` and the diagonal of rows `≥ p` is intact
+/// (which is what [`restore`] relies on).
+#[inline(always)]
+fn factor_kernel<S: Scalar>(a: &mut [S], n: usize, jitter: S) -> Result<()> {
+    for j in 0..n {
+        let rj = j * n;
+        let d = a[rj + j] + jitter - dot_kernel(&a[rj..rj + j], &a[rj..rj + j]);
+        if !(d > S::zero()) || !d.is_finite() {
+            return Err(Error::NotPositiveDefinite { pivot: j, value: d.re() });
+        }
+        let ljj = d.sqrt();
+        a[rj + j] = ljj;
+        let inv = ljj.recip();
+        let mut i = j + 1;
+        while i + 4 <= n {
+            let dots = dot4(a, rj, j, [i * n, (i + 1) * n, (i + 2) * n, (i + 3) * n]);
+            for (r, dv) in dots.iter().enumerate() {
+                let at = (i + r) * n + j;
+                a[at] = (a[at] - *dv) * inv;
             }
-            for k in 0..j {
-                s -= a[i * n + k] * a[j * n + k];
-            }
-            if i == j {
-                if !(s > S::zero()) || !s.is_finite() {
-                    return Err(Error::NotPositiveDefinite { pivot: i, value: s.re() });
-                }
-                a[i * n + i] = s.sqrt();
-            } else {
-                a[i * n + j] = s / a[j * n + j];
-            }
+            i += 4;
+        }
+        while i < n {
+            let at = i * n + j;
+            let dv = dot_kernel(&a[i * n..at], &a[rj..rj + j]);
+            a[at] = (a[at] - dv) * inv;
+            i += 1;
         }
     }
     Ok(())
+}
+
+/// Four dot products of `a[r_t..r_t + len]` with the shared `a[rj..rj + len]`.
+#[inline(always)]
+fn dot4<S: Scalar>(a: &[S], rj: usize, len: usize, rows: [usize; 4]) -> [S; 4] {
+    const L: usize = 8;
+    let x = &a[rj..rj + len];
+    let r = [
+        &a[rows[0]..rows[0] + len],
+        &a[rows[1]..rows[1] + len],
+        &a[rows[2]..rows[2] + len],
+        &a[rows[3]..rows[3] + len],
+    ];
+    let mut acc = [[S::zero(); L]; 4];
+    let full = len / L * L;
+    let mut q = 0;
+    while q < full {
+        let xs = &x[q..q + L];
+        for t in 0..4 {
+            let ys = &r[t][q..q + L];
+            for l in 0..L {
+                acc[t][l] += xs[l] * ys[l];
+            }
+        }
+        q += L;
+    }
+    let mut out = [S::zero(); 4];
+    for t in 0..4 {
+        for l in 0..len - full {
+            acc[t][l] += x[full + l] * r[t][full + l];
+        }
+        let v = &acc[t];
+        out[t] = ((v[0] + v[4]) + (v[2] + v[6])) + ((v[1] + v[5]) + (v[3] + v[7]));
+    }
+    out
+}
+
+/// [`factor_kernel`] through the run-time SIMD dispatch.
+fn factor<S: Scalar>(a: &mut [S], n: usize, jitter: S) -> Result<()> {
+    simd(
+        #[inline(always)]
+        || factor_kernel(a, n, jitter),
+    )
 }
 
 fn zero_upper<S: Scalar>(a: &mut [S], n: usize) {

@@ -1,7 +1,10 @@
 //! Triangular solves with a Cholesky factor, log-determinant and inverse.
 
+use super::gemm::mirror_lower;
+use super::simd::simd;
+use super::vector::{axpy_kernel, dot_kernel};
 use super::{MatMut, MatRef};
-use crate::error::{check_len, Result};
+use crate::error::{check_len, Error, Result};
 use crate::Scalar;
 
 /// Which system a triangular solve answers, for lower-triangular `L`.
@@ -16,7 +19,9 @@ pub enum Side {
 /// Solve `L·X = B` or `Lᵀ·X = B` in place (`B` is n × k, overwritten by `X`).
 ///
 /// Only the lower triangle of `l` is read. The diagonal must be non-zero (a Cholesky
-/// factor's is positive).
+/// factor's is positive). A result that is not finite (a zero pivot, overflow, or NaN in
+/// the inputs) is reported as [`Error::NonFinite`] naming the first bad entry of `X`;
+/// `B` then holds unspecified values.
 ///
 /// ```
 /// use svgp::linalg::{solve_triangular, MatMut, MatRef, Side};
@@ -33,49 +38,138 @@ pub fn solve_triangular<S: Scalar>(l: MatRef<'_, S>, side: Side, mut b: MatMut<'
     let k = b.cols();
     let ld = l.as_slice();
     let bd = b.as_mut_slice();
+    simd(
+        #[inline(always)]
+        || {
+            if k == 1 {
+                solve_vector(ld, n, bd, side)
+            } else {
+                solve_many(ld, n, bd, k, side)
+            }
+        },
+    );
+    check_finite("triangular solve result", bd)
+}
+
+/// Errors on the first non-finite entry of `x`.
+pub(crate) fn check_finite<S: Scalar>(what: &'static str, x: &[S]) -> Result<()> {
+    match x.iter().position(|v| !v.is_finite()) {
+        None => Ok(()),
+        Some(index) => Err(Error::NonFinite { what, index, value: x[index].re() }),
+    }
+}
+
+/// One right-hand side: forward substitution as dot products of contiguous rows of `L`;
+/// back substitution as axpys with contiguous rows of `L` (never a strided column walk).
+#[inline(always)]
+fn solve_vector<S: Scalar>(ld: &[S], n: usize, x: &mut [S], side: Side) {
     match side {
         Side::Lower => {
             for i in 0..n {
-                for p in 0..i {
-                    let lip = ld[i * n + p];
-                    let (done, rest) = bd.split_at_mut(i * k);
-                    let src = &done[p * k..(p + 1) * k];
-                    for (x, &s) in rest[..k].iter_mut().zip(src) {
-                        *x -= lip * s;
-                    }
-                }
-                let inv = ld[i * n + i].recip();
-                bd[i * k..(i + 1) * k].iter_mut().for_each(|x| *x *= inv);
+                let (done, rest) = x.split_at_mut(i);
+                rest[0] = (rest[0] - dot_kernel(&ld[i * n..i * n + i], done)) / ld[i * n + i];
             }
         }
         Side::LowerTrans => {
             for i in (0..n).rev() {
-                let inv = ld[i * n + i].recip();
-                bd[i * k..(i + 1) * k].iter_mut().for_each(|x| *x *= inv);
-                // Row i of X is final: subtract L[i][p]·X[i] from rows p < i.
-                let (head, tail) = bd.split_at_mut(i * k);
-                let xi = &tail[..k];
-                for p in 0..i {
-                    let lip = ld[i * n + p];
-                    for (x, &s) in head[p * k..(p + 1) * k].iter_mut().zip(xi) {
-                        *x -= lip * s;
-                    }
-                }
+                let (head, rest) = x.split_at_mut(i);
+                rest[0] /= ld[i * n + i];
+                axpy_kernel(-rest[0], &ld[i * n..i * n + i], head);
             }
         }
     }
-    Ok(())
+}
+
+/// Right-hand-side columns handled per sweep: `W` accumulators stay in registers.
+const W: usize = 16;
+
+/// Many right-hand sides: sweep `W` columns at a time. Row `i` of the block is accumulated
+/// in a local array (registers) while the finished rows stream past, so each
+/// multiply-add costs one load; `L` is read by scalar broadcasts.
+#[inline(always)]
+fn solve_many<S: Scalar>(ld: &[S], n: usize, bd: &mut [S], k: usize, side: Side) {
+    let mut j0 = 0;
+    while j0 < k {
+        let w = W.min(k - j0);
+        for step in 0..n {
+            let i = match side {
+                Side::Lower => step,
+                Side::LowerTrans => n - 1 - step,
+            };
+            // Finished rows p and the multipliers L_ip (Lower) or L_pi (LowerTrans).
+            let (lo, hi) = match side {
+                Side::Lower => (0, i),
+                Side::LowerTrans => (i + 1, n),
+            };
+            let coef = |p: usize| match side {
+                Side::Lower => ld[i * n + p],
+                Side::LowerTrans => ld[p * n + i],
+            };
+            let inv = ld[i * n + i].recip();
+            if w == W {
+                let mut acc = [S::zero(); W];
+                acc.copy_from_slice(&bd[i * k + j0..i * k + j0 + W]);
+                for p in lo..hi {
+                    let c = coef(p);
+                    let xp = &bd[p * k + j0..p * k + j0 + W];
+                    for t in 0..W {
+                        acc[t] -= c * xp[t];
+                    }
+                }
+                for (dst, &v) in bd[i * k + j0..i * k + j0 + W].iter_mut().zip(&acc) {
+                    *dst = v * inv;
+                }
+            } else {
+                for p in lo..hi {
+                    let c = coef(p);
+                    for t in 0..w {
+                        let xp = bd[p * k + j0 + t];
+                        bd[i * k + j0 + t] -= c * xp;
+                    }
+                }
+                bd[i * k + j0..i * k + j0 + w].iter_mut().for_each(|v| *v *= inv);
+            }
+        }
+        j0 += w;
+    }
 }
 
 /// log det(L·Lᵀ) = 2 Σ ln L_ii for a Cholesky factor `L`.
+///
+/// A diagonal entry that is not positive and finite is reported as
+/// [`Error::NotPositiveDefinite`] at that pivot (instead of a NaN result).
+///
+/// ```
+/// use svgp::linalg::{log_det_from_factor, MatRef};
+/// let l = [2.0, 0.0, 1.0, 3.0];
+/// let ld = log_det_from_factor(MatRef::new(2, 2, &l)?)?;
+/// assert!((ld - 36.0_f64.ln()).abs() < 1e-14);
+/// # Ok::<(), svgp::Error>(())
+/// ```
 pub fn log_det_from_factor<S: Scalar>(l: MatRef<'_, S>) -> Result<S> {
     let n = l.rows();
     check_len("log-det: square factor", n, l.cols())?;
-    let s: S = (0..n).map(|i| l.get(i, i).ln()).sum();
+    let mut s = S::zero();
+    for i in 0..n {
+        let d = l.get(i, i);
+        if !(d > S::zero()) || !d.is_finite() {
+            return Err(Error::NotPositiveDefinite { pivot: i, value: d.re() });
+        }
+        s += d.ln();
+    }
     Ok(s + s)
 }
 
 /// (L·Lᵀ)⁻¹ written into `out` (n × n, full symmetric), from the factor `L`.
+///
+/// ```
+/// use svgp::linalg::{cholesky_inverse, MatMut, MatRef};
+/// let l = [2.0, 0.0, 1.0, 1.0]; // L·Lᵀ = [[4, 2], [2, 2]]
+/// let mut inv = [0.0; 4];
+/// cholesky_inverse(MatRef::new(2, 2, &l)?, MatMut::new(2, 2, &mut inv)?)?;
+/// assert_eq!(inv, [0.5, -0.5, -0.5, 1.0]);
+/// # Ok::<(), svgp::Error>(())
+/// ```
 pub fn cholesky_inverse<S: Scalar>(l: MatRef<'_, S>, mut out: MatMut<'_, S>) -> Result<()> {
     let n = l.rows();
     check_len("inverse: square factor", n, l.cols())?;
@@ -90,5 +184,7 @@ pub fn cholesky_inverse<S: Scalar>(l: MatRef<'_, S>, mut out: MatMut<'_, S>) -> 
     }
     solve_triangular(l, Side::Lower, MatMut::new(n, n, out.as_mut_slice())?)?;
     solve_triangular(l, Side::LowerTrans, MatMut::new(n, n, out.as_mut_slice())?)?;
+    // The two solves leave rounding-level asymmetry; make the result exactly symmetric.
+    mirror_lower(out.as_mut_slice(), n);
     Ok(())
 }

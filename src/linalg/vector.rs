@@ -1,0 +1,46 @@
+//! Level-1 kernels (dot, axpy) shaped for vectorisation.
+//!
+//! IEEE addition is not associative, so LLVM will not vectorise a plain `sum += x*y` loop.
+//! [`dot_kernel`] keeps `LANES` independent partial sums in a local array instead: each
+//! iteration is then a vertical (SIMD) multiply and add, and the eight lanes also hide the
+//! add latency. The partial sums are combined pairwise at the end.
+
+use crate::Scalar;
+
+/// Partial sums kept in flight by [`dot_kernel`] (two AVX2 registers of f64, one of f32).
+const LANES: usize = 8;
+
+/// x·y over the common length, with `LANES` partial sums.
+#[inline(always)]
+pub(crate) fn dot_kernel<S: Scalar>(x: &[S], y: &[S]) -> S {
+    let n = x.len().min(y.len());
+    let (x, y) = (&x[..n], &y[..n]);
+    let mut acc = [S::zero(); LANES];
+    let xc = x.chunks_exact(LANES);
+    let yc = y.chunks_exact(LANES);
+    let (xr, yr) = (xc.remainder(), yc.remainder());
+    for (a, b) in xc.zip(yc) {
+        for l in 0..LANES {
+            acc[l] += a[l] * b[l];
+        }
+    }
+    for (l, (&a, &b)) in xr.iter().zip(yr).enumerate() {
+        acc[l] += a * b;
+    }
+    let mut w = LANES;
+    while w > 1 {
+        w /= 2;
+        for l in 0..w {
+            acc[l] = acc[l] + acc[l + w];
+        }
+    }
+    acc[0]
+}
+
+/// y ← y + α·x over the common length (element-wise, so it vectorises as written).
+#[inline(always)]
+pub(crate) fn axpy_kernel<S: Scalar>(alpha: S, x: &[S], y: &mut [S]) {
+    for (yi, &xi) in y.iter_mut().zip(x) {
+        *yi += alpha * xi;
+    }
+}

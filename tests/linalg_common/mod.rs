@@ -1,0 +1,89 @@
+//! Helpers shared by the linalg integration tests: seeded random matrices, random SPD
+//! matrices, and naive reference products written independently of the crate's kernels.
+#![allow(dead_code)]
+
+use svgp::rng::{standard_normal, Xoshiro256};
+
+/// n × m matrix of standard normals.
+pub fn randn(rng: &mut Xoshiro256, len: usize) -> Vec<f64> {
+    (0..len).map(|_| standard_normal(rng)).collect()
+}
+
+/// A random SPD matrix G·Gᵀ/n + shift·I, row-major n × n.
+pub fn random_spd(rng: &mut Xoshiro256, n: usize, shift: f64) -> Vec<f64> {
+    let g = randn(rng, n * n);
+    let mut a = vec![0.0; n * n];
+    for i in 0..n {
+        for j in 0..n {
+            let mut s = 0.0;
+            for k in 0..n {
+                s += g[i * n + k] * g[j * n + k];
+            }
+            a[i * n + j] = s / n as f64 + if i == j { shift } else { 0.0 };
+        }
+    }
+    a
+}
+
+/// Element (i, j) of op(M) for a row-major `cols`-wide M.
+pub fn op_at(m: &[f64], cols: usize, trans: bool, i: usize, j: usize) -> f64 {
+    if trans {
+        m[j * cols + i]
+    } else {
+        m[i * cols + j]
+    }
+}
+
+/// Naive α·op(A)·op(B) + β·C in f64 (β = 0 ignores C).
+#[allow(clippy::too_many_arguments)]
+pub fn naive_gemm(
+    alpha: f64,
+    a: &[f64],
+    a_cols: usize,
+    ta: bool,
+    b: &[f64],
+    b_cols: usize,
+    tb: bool,
+    beta: f64,
+    c: &[f64],
+    m: usize,
+    n: usize,
+    k: usize,
+) -> Vec<f64> {
+    let mut out = vec![0.0; m * n];
+    for i in 0..m {
+        for j in 0..n {
+            let mut s = 0.0;
+            for p in 0..k {
+                s += op_at(a, a_cols, ta, i, p) * op_at(b, b_cols, tb, p, j);
+            }
+            out[i * n + j] = alpha * s + if beta == 0.0 { 0.0 } else { beta * c[i * n + j] };
+        }
+    }
+    out
+}
+
+/// Σ|op(A)|·|op(B)| per entry: the scale that gemm's rounding error is relative to.
+pub fn abs_scale(
+    a: &[f64],
+    a_cols: usize,
+    ta: bool,
+    b: &[f64],
+    b_cols: usize,
+    tb: bool,
+    m: usize,
+    n: usize,
+    k: usize,
+) -> Vec<f64> {
+    let mut out = vec![0.0; m * n];
+    for i in 0..m {
+        for j in 0..n {
+            let mut s = 0.0;
+            for p in 0..k {
+                s += (op_at(a, a_cols, ta, i, p) * op_at(b, b_cols, tb, p, j)).abs();
+            }
+            out[i * n + j] = s;
+        }
+    }
+    out
+}
