@@ -59,10 +59,20 @@ impl Minibatch {
     pub fn threads(&self) -> usize {
         self.threads
     }
+    /// Buffer length [`MinibatchElbo::new`] needs for `model`: B inputs and targets plus the
+    /// model's workspace for B points (per thread chunk when split).
+    pub fn workspace_len<P: Prior>(&self, model: &Svgp<P>) -> usize {
+        let b = self.batch;
+        b * model.input_dim() + b + step_workspace_len(model, b, self.threads)
+    }
     /// ELBO options for a batch of `b` points (1 ≤ b ≤ B): scale N/b, KL included.
     pub fn options(&self, b: usize) -> Result<ElboOptions> {
         if b == 0 || b > self.batch {
-            return Err(Error::DimensionMismatch { what: "points in the batch", expected: self.batch, found: b });
+            return Err(Error::DimensionMismatch {
+                what: "points in the batch",
+                expected: self.batch,
+                found: b,
+            });
         }
         Ok(ElboOptions { scale: self.n_total as f64 / b as f64, include_kl: true })
     }
@@ -102,7 +112,7 @@ where
 
 /// The minibatch objective: each call draws the next batch from a [`BatchSource`] and returns
 /// its scaled ELBO N/b·ELL_b − KL and gradient. All memory is one caller buffer of
-/// [`MinibatchElbo::workspace_len`] elements (B inputs and targets plus the model's workspace
+/// [`Minibatch::workspace_len`] elements (B inputs and targets plus the model's workspace
 /// for B points), independent of N.
 ///
 /// [`MinibatchElbo::loss_and_grad`] has the signature [`crate::train::fit`] takes as objective.
@@ -119,7 +129,7 @@ where
 /// model.init_params(&Rbf::params(1.0, 0.5), &[-0.75, -0.25, 0.25, 0.75], 0.01, &mut p)?;
 /// let mb = Minibatch::new(x.len(), 10)?;
 /// let src = SliceSource::new(&x, &y, 1, Xoshiro256::from_u64(0))?;
-/// let mut ws = vec![0.0; MinibatchElbo::workspace_len(&model, &mb)];
+/// let mut ws = vec![0.0; mb.workspace_len(&model)];
 /// let mut obj = MinibatchElbo::new(model, mb, src, &mut ws)?;
 /// let mut grad = vec![0.0; model.n_params()];
 /// let elbo = obj.elbo_and_grad(&p, &mut grad)?; // a 10-point batch, scaled by 50/10
@@ -141,16 +151,10 @@ impl<'w, P: Prior + Sync, Src: BatchSource<S>, S: Scalar> MinibatchElbo<'w, P, S
 where
     S::Epsilon: Copy,
 {
-    /// Buffer length for [`MinibatchElbo::new`].
-    pub fn workspace_len(model: &Svgp<P>, cfg: &Minibatch) -> usize {
-        let b = cfg.batch;
-        b * model.input_dim() + b + step_workspace_len(model, b, cfg.threads)
-    }
-
     /// The objective of `model` on batches from `source`, in the caller's buffer `ws`.
     pub fn new(model: Svgp<P>, cfg: Minibatch, source: Src, ws: &'w mut [S]) -> Result<Self> {
         check_len("batch source input dimension", model.input_dim(), source.input_dim())?;
-        check_buf("minibatch workspace", Self::workspace_len(&model, &cfg), ws.len())?;
+        check_buf("minibatch workspace", cfg.workspace_len(&model), ws.len())?;
         let b = cfg.batch;
         let (xb, rest) = ws.split_at_mut(b * model.input_dim());
         let (yb, ws) = rest.split_at_mut(b);

@@ -12,9 +12,10 @@
 use crate::error::{Error, Result};
 use rand_core::Rng;
 
-/// Feistel rounds: 4 rounds of a strong mixer give a permutation that is, for SGD purposes,
-/// indistinguishable from a uniform shuffle.
-const ROUNDS: usize = 4;
+/// Feistel rounds. On tiny domains (N < 16, 2-bit halves) 4 rounds leave a measurable bias in
+/// pairwise order (≈ 5σ over 20,000 epochs of N = 5); 8 rounds pass the uniformity test in
+/// `tests/minibatch_sampler.rs`. The rounds cost a few ns per index.
+const ROUNDS: usize = 8;
 
 /// An unbiased integer in `0..k` (`k ≥ 1`) by Lemire's multiply-and-reject.
 pub(crate) fn below<R: Rng + ?Sized>(rng: &mut R, k: u64) -> u64 {

@@ -91,10 +91,8 @@ where
         // The calling thread takes the first chunk (and the KL) meanwhile.
         let w = &mut head_buf[np..];
         let head = model.elbo_and_grad(params, &x[..chunk * d], &y[..chunk], opts, grad, w);
-        let tails: std::vec::Vec<Result<S>> = handles
-            .into_iter()
-            .map(|h| h.join().unwrap_or_else(|e| std::panic::resume_unwind(e)))
-            .collect();
+        let tails: std::vec::Vec<Result<S>> =
+            handles.into_iter().map(|h| h.join().unwrap_or_else(|e| std::panic::resume_unwind(e))).collect();
         (head, tails)
     });
     let (head, tails) = results;
