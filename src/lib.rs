@@ -14,13 +14,16 @@ extern crate std;
 
 pub mod dual;
 pub mod error;
+pub mod fastmath;
 pub mod features;
 pub mod gp;
 pub mod kernel;
 pub mod linalg;
 pub mod nn;
+pub mod optim;
 pub mod rng;
 pub mod scalar;
+pub mod train;
 
 pub use dual::Dual;
 pub use error::{Error, Result};

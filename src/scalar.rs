@@ -276,6 +276,10 @@ macro_rules! impl_scalar_float {
             fn mul_add(self, a: Self, b: Self) -> Self {
                 self * a + b
             }
+            #[inline]
+            fn sin_cos_slice(x: &[Self], sin: &mut [Self], cos: &mut [Self]) {
+                <$t as crate::fastmath::SinCosSlice>::sin_cos_slice(x, sin, cos)
+            }
         }
     };
 }

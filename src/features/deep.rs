@@ -8,7 +8,7 @@ use crate::rng::{standard_normal, uniform};
 use crate::Scalar;
 use rand_core::Rng;
 
-/// Random Fourier features on a learned warp: ψ(x)_j = √(2/J)·cos((Σ_h φ(x)_h·W[h][j]) / ℓ + b_j),
+/// Random Fourier features on a learned warp: ψ(x)_j = √(2/J)·cos((Σ_h φ(x)_h·W\[h\]\[j\]) / ℓ + b_j),
 /// φ = MLP(x) ∈ ℝ^H. With the feature kernel k(x, x') = σ²·ψ(x)·ψ(x') this is the flagship's deep kernel.
 ///
 /// Parameter layout (the JAX fixture's `kernel` dict in order, without `log_variance`, which the

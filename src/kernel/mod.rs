@@ -25,6 +25,55 @@ pub trait Kernel: Copy + core::fmt::Debug {
     fn eval_diag<S: Scalar>(&self, params: &[S], x: &[S]) -> S {
         self.eval(params, x, x)
     }
+    /// Reverse rule of [`cross_covariance`]: given the block's values `k` (n1 × n2, as the
+    /// forward pass computed them) and its adjoint `k_bar`, *add* Σ k̄_ij ∂k_ij/∂params into
+    /// `grad_params`, the x1 gradient into `grad_x1` (n1 × D) and, when given, the x2
+    /// gradient into `grad_x2` (n2 × D).
+    ///
+    /// The default evaluates [`Kernel::eval`] on [`Dual`](crate::Dual) lanes entry by entry, so
+    /// any kernel works without a hand-written adjoint; override it with a closed form where
+    /// speed matters (as [`Rbf`] does). Inputs are trusted to have the sizes above.
+    /// (`S::Epsilon: Copy` holds for every concrete [`Scalar`]; the Dual lanes need it spelled out.)
+    fn cross_covariance_adjoint<S: Scalar>(
+        &self,
+        params: &[S],
+        x1: &[S],
+        x2: &[S],
+        k: &[S],
+        k_bar: &[S],
+        grad_params: &mut [S],
+        grad_x1: &mut [S],
+        grad_x2: Option<&mut [S]>,
+    ) -> Result<()>
+    where
+        S::Epsilon: Copy,
+    {
+        let _ = k;
+        crate::gp::kernel_adjoint::dual_cross_covariance_adjoint(
+            self,
+            params,
+            x1,
+            x2,
+            k_bar,
+            grad_params,
+            grad_x1,
+            grad_x2,
+        )
+    }
+    /// Reverse rule of [`diagonal`] with respect to the parameters: *adds*
+    /// Σ k̄_i ∂k(x_i, x_i)/∂params into `grad_params`. The default uses [`Dual`](crate::Dual) lanes.
+    fn diagonal_adjoint<S: Scalar>(
+        &self,
+        params: &[S],
+        x: &[S],
+        k_bar: &[S],
+        grad_params: &mut [S],
+    ) -> Result<()>
+    where
+        S::Epsilon: Copy,
+    {
+        crate::gp::kernel_adjoint::dual_diagonal_adjoint(self, params, x, k_bar, grad_params)
+    }
 }
 
 /// Cross-covariance block `out[i][j] = k(x1_i, x2_j)` (n1 × n2, row-major); inputs are row-major n × D.

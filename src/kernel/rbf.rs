@@ -46,4 +46,67 @@ impl Kernel for Rbf {
     fn eval_diag<S: Scalar>(&self, params: &[S], _x: &[S]) -> S {
         params[0].exp()
     }
+    /// Closed form: with w = k̄·k, ∂/∂ln σ² = w, ∂/∂ln ℓ = w·r²/ℓ², ∂/∂x = −w·(x − x')/ℓ²
+    /// (zero where the clip max(r², 0) is active, as on duals).
+    fn cross_covariance_adjoint<S: Scalar>(
+        &self,
+        params: &[S],
+        x1: &[S],
+        x2: &[S],
+        k: &[S],
+        k_bar: &[S],
+        grad_params: &mut [S],
+        grad_x1: &mut [S],
+        mut grad_x2: Option<&mut [S]>,
+    ) -> crate::Result<()>
+    where
+        S::Epsilon: Copy,
+    {
+        let d = self.dim;
+        let n2 = x2.len() / d.max(1);
+        let l = params[1].exp();
+        let inv_l2 = (l * l).recip();
+        let (mut g_var, mut g_len) = (S::zero(), S::zero());
+        for (i, xi) in x1.chunks_exact(d).enumerate() {
+            let xx: S = xi.iter().map(|&a| a * a).sum();
+            for (j, yj) in x2.chunks_exact(d).enumerate() {
+                let w = k_bar[i * n2 + j] * k[i * n2 + j];
+                g_var += w;
+                let (mut yy, mut xy) = (S::zero(), S::zero());
+                for (&a, &b) in xi.iter().zip(yj) {
+                    yy += b * b;
+                    xy += a * b;
+                }
+                let raw = xx + yy - (xy + xy);
+                if raw >= S::zero() {
+                    g_len += w * raw;
+                    let c = w * inv_l2;
+                    for q in 0..d {
+                        let diff = xi[q] - yj[q];
+                        grad_x1[i * d + q] -= c * diff;
+                        if let Some(g2) = grad_x2.as_deref_mut() {
+                            g2[j * d + q] += c * diff;
+                        }
+                    }
+                }
+            }
+        }
+        grad_params[0] += g_var;
+        grad_params[1] += g_len * inv_l2;
+        Ok(())
+    }
+    fn diagonal_adjoint<S: Scalar>(
+        &self,
+        params: &[S],
+        _x: &[S],
+        k_bar: &[S],
+        grad_params: &mut [S],
+    ) -> crate::Result<()>
+    where
+        S::Epsilon: Copy,
+    {
+        let s: S = k_bar.iter().copied().sum();
+        grad_params[0] += s * params[0].exp();
+        Ok(())
+    }
 }

@@ -1,0 +1,300 @@
+//! Branch-free sine and cosine for whole slices, written so the compiler vectorises them.
+//!
+//! The random-feature maps evaluate cos on every entry of an n × J matrix (160 k entries
+//! for the flagship's 630 points × 256 features, every training step); a libm call per
+//! entry costs more than the rest of the feature map. These kernels do the same work in
+//! straight-line arithmetic that the compiler turns into SIMD:
+//!
+//! 1. **Range reduction** (Cody–Waite): j = nearest integer to x·2/π (by the
+//!    add-and-subtract-1.5·2^p trick, which also leaves j mod 4 in the low mantissa bits),
+//!    then r + rr = x − j·π/2 as an unevaluated sum, with π/2 split into parts whose
+//!    products with j are exact (three 33-bit parts plus a tail for f64, fdlibm's split;
+//!    three 12-bit parts plus a tail for f32) and the subtractions done by TwoSum. An error
+//!    term is non-zero only when its subtraction did not cancel (when its result is about r),
+//!    so r + rr is accurate far below an ulp of r, even next to a multiple of π/2.
+//! 2. **Polynomials** on |r| ≤ π/4 with the tail rr folded in: fdlibm's minimax
+//!    `__kernel_sin`/`__kernel_cos` for f64 (the ones musl's and Rust's `libm` use), Cephes'
+//!    `sinf`/`cosf` coefficients for f32, evaluated in f32 only (no f64 on a Cortex-M4F).
+//! 3. **Quadrant**: j mod 4 swaps sin and cos and flips signs, by bit operations.
+//!
+//! Outside the reduction's valid range (|x| > [`F64_FAST_LIMIT`] or
+//! [`F32_FAST_LIMIT`], and for NaN/±∞) the slice functions fall back to `libm`, element by
+//! element. No fused multiply-add is used (Rust never contracts `a * b + c` by itself), so the
+//! results are bit-identical on every target and with or without SIMD.
+//!
+//! Accuracy, asserted by `tests/fastmath_accuracy.rs` over ~800 k f64 and ~500 k f32 inputs
+//! (uniform on several ranges, log-uniform magnitudes, every neighbour of k·π/2, the range
+//! edges): f64 within [`F64_MAX_ULP`] ulp of `libm` (measured: cos identical to `libm` at every
+//! test point, sin at most 1 ulp away; `libm` itself is within 1 ulp of the exact value);
+//! f32 within [`F32_MAX_ULP`] ulp of the exact value (measured: 0.85 ulp).
+//! Cost: about 50 f64 or f32 operations per entry, vectorised (2–8 lanes).
+
+// Coefficients are quoted verbatim from fdlibm and Cephes (more digits than a double holds;
+// the literals round to the intended values).
+#![allow(clippy::excessive_precision)]
+
+use core::f64::consts::FRAC_2_PI;
+
+/// f64 inputs with |x| ≤ this take the polynomial path (j < 2^19 keeps j·(π/2 part) exact).
+pub const F64_FAST_LIMIT: f64 = 8.0e5;
+/// f32 inputs with |x| ≤ this take the polynomial path (j < 2^12 keeps j·(π/2 part) exact).
+pub const F32_FAST_LIMIT: f32 = 6.0e3;
+/// Largest distance of the f64 kernels from `libm`'s sin and cos, in ulp, over |x| ≤
+/// [`F64_FAST_LIMIT`] (asserted over the test set).
+pub const F64_MAX_ULP: f64 = 1.0;
+/// Largest error of the f32 kernels against the exact value, in ulp, over |x| ≤
+/// [`F32_FAST_LIMIT`] (asserted over the test set).
+pub const F32_MAX_ULP: f64 = 1.0;
+
+// ---- f64 ----
+
+/// 1.5·2^52: adding it rounds to an integer and leaves that integer in the low mantissa bits.
+const SHIFT64: f64 = 6_755_399_441_055_744.0;
+// π/2 = P1 + P2 + P3 + P3T (fdlibm's split; P1..P3 have 33 significant bits).
+const PIO2_1: f64 = 1.570_796_326_734_125_614_17e0;
+const PIO2_2: f64 = 6.077_100_506_303_965_976_60e-11;
+const PIO2_3: f64 = 2.022_266_248_711_166_455_80e-21;
+const PIO2_3T: f64 = 8.478_427_660_368_899_569_97e-32;
+// fdlibm __kernel_sin.
+const S1: f64 = -1.666_666_666_666_663_243_48e-1;
+const S2: f64 = 8.333_333_333_322_489_461_24e-3;
+const S3: f64 = -1.984_126_982_985_794_931_34e-4;
+const S4: f64 = 2.755_731_370_707_006_767_89e-6;
+const S5: f64 = -2.505_076_025_340_686_341_95e-8;
+const S6: f64 = 1.589_690_995_211_550_102_21e-10;
+// fdlibm __kernel_cos.
+const C1: f64 = 4.166_666_666_666_660_190_37e-2;
+const C2: f64 = -1.388_888_888_887_410_957_49e-3;
+const C3: f64 = 2.480_158_728_947_672_941_78e-5;
+const C4: f64 = -2.755_731_435_139_066_330_35e-7;
+const C5: f64 = 2.087_572_321_298_174_827_90e-9;
+const C6: f64 = -1.135_964_755_778_819_482_65e-11;
+
+/// `a + b = s + e` exactly (Knuth's TwoSum; no ordering assumption, no branches).
+#[inline(always)]
+fn two_sum(a: f64, b: f64) -> (f64, f64) {
+    let s = a + b;
+    let bb = s - a;
+    (s, (a - (s - bb)) + (b - bb))
+}
+
+/// (sin x, cos x) for |x| ≤ [`F64_FAST_LIMIT`], no branches (garbage but no UB beyond it).
+#[inline(always)]
+fn sin_cos_core_f64(x: f64) -> (f64, f64) {
+    let shifted = x * FRAC_2_PI + SHIFT64;
+    let q = shifted.to_bits();
+    let j = shifted - SHIFT64;
+    // r + rr = x − j·π/2: every product is exact, each TwoSum too, and an error term is
+    // non-zero only when its sum is about the size of r (see the module docs).
+    let (s1, e1) = two_sum(x - j * PIO2_1, -(j * PIO2_2));
+    let (s2, e2) = two_sum(s1, -(j * PIO2_3));
+    let (r, rr) = two_sum(s2, (e1 + e2) - j * PIO2_3T);
+    let z = r * r;
+    let w = z * z;
+    let ps = S2 + z * (S3 + z * S4) + z * w * (S5 + z * S6);
+    let v = z * r;
+    // fdlibm's __kernel_sin(r, rr): sin(r + rr) ≈ sin r + rr·(1 − z/2).
+    let s = r - ((z * (0.5 * rr - v * ps) - rr) - v * S1);
+    let pc = z * (C1 + z * (C2 + z * C3)) + w * w * (C4 + z * (C5 + z * C6));
+    let hz = 0.5 * z;
+    let one_m = 1.0 - hz;
+    // fdlibm's __kernel_cos(r, rr): cos(r + rr) ≈ cos r − r·rr.
+    let c = one_m + (((1.0 - one_m) - hz) + (z * pc - r * rr));
+    // Quadrant q mod 4: sin = [s, c, −s, −c], cos = [c, −s, −c, s].
+    let swap = (q & 1).wrapping_neg();
+    let (sb, cb) = (s.to_bits(), c.to_bits());
+    let sv = (sb & !swap) | (cb & swap);
+    let cv = (cb & !swap) | (sb & swap);
+    let sin = f64::from_bits(sv ^ ((q & 2) << 62));
+    let cos = f64::from_bits(cv ^ ((q.wrapping_add(1) & 2) << 62));
+    (sin, cos)
+}
+
+/// (sin x, cos x) for one f64: the slice kernel's arithmetic, with the `libm` fallback.
+///
+/// ```
+/// let (s, c) = svgp::fastmath::sin_cos(1.0);
+/// assert!((s - 1.0_f64.sin()).abs() <= 2.0 * f64::EPSILON);
+/// assert!((c - 1.0_f64.cos()).abs() <= 2.0 * f64::EPSILON);
+/// ```
+#[inline]
+pub fn sin_cos(x: f64) -> (f64, f64) {
+    if x.abs() <= F64_FAST_LIMIT {
+        sin_cos_core_f64(x)
+    } else {
+        libm::sincos(x)
+    }
+}
+
+#[inline(always)]
+fn sin_cos_slice_f64_body(x: &[f64], sin: &mut [f64], cos: &mut [f64]) {
+    let n = x.len().min(sin.len()).min(cos.len());
+    let (x, sin, cos) = (&x[..n], &mut sin[..n], &mut cos[..n]);
+    // Pass 1: every entry through the branch-free kernel (vectorised).
+    for ((&v, s), c) in x.iter().zip(sin.iter_mut()).zip(cos.iter_mut()) {
+        (*s, *c) = sin_cos_core_f64(v);
+    }
+    // Pass 2: redo the rare out-of-range or non-finite entries with libm.
+    for ((&v, s), c) in x.iter().zip(sin.iter_mut()).zip(cos.iter_mut()) {
+        if !(v.abs() <= F64_FAST_LIMIT) {
+            (*s, *c) = libm::sincos(v);
+        }
+    }
+}
+
+/// `sin[i], cos[i] = sin x[i], cos x[i]` for the first min(len) entries of the slices, in f64.
+///
+/// With the `std` feature on x86-64, a copy compiled for AVX2 is chosen at run time when the
+/// CPU has it; both copies do the same operations, so the results are bit-identical.
+///
+/// ```
+/// let x = [0.0, 1.0, -2.5, 1e4];
+/// let (mut s, mut c) = ([0.0; 4], [0.0; 4]);
+/// svgp::fastmath::sin_cos_slice(&x, &mut s, &mut c);
+/// for i in 0..4 {
+///     assert!((s[i] - x[i].sin()).abs() <= 2.0 * f64::EPSILON);
+///     assert!((c[i] - x[i].cos()).abs() <= 2.0 * f64::EPSILON);
+/// }
+/// ```
+pub fn sin_cos_slice(x: &[f64], sin: &mut [f64], cos: &mut [f64]) {
+    #[cfg(all(feature = "std", target_arch = "x86_64"))]
+    {
+        if std::is_x86_feature_detected!("avx2") {
+            avx2::sin_cos_slice_f64(x, sin, cos);
+            return;
+        }
+    }
+    sin_cos_slice_f64_body(x, sin, cos);
+}
+
+// ---- f32 ----
+
+/// 1.5·2^23, the f32 rounding shifter.
+const SHIFT32: f32 = 12_582_912.0;
+const FRAC_2_PI_F32: f32 = core::f32::consts::FRAC_2_PI;
+// π/2 = P1 + P2 + P3 + P4 with P1..P3 of at most 12 significant bits.
+const PIO2F_1: f32 = 1.570_312_5;
+const PIO2F_2: f32 = 4.837_512_969_970_703e-4;
+const PIO2F_3: f32 = 7.549_533_620_476_723e-8;
+const PIO2F_4: f32 = 2.563_344_068_257_09e-12;
+// Cephes sinf/cosf minimax coefficients on [−π/4, π/4].
+const SF1: f32 = -1.666_665_461_1e-1;
+const SF2: f32 = 8.332_160_873_6e-3;
+const SF3: f32 = -1.951_529_589_1e-4;
+const CF1: f32 = 4.166_664_568_298_827e-2;
+const CF2: f32 = -1.388_731_625_493_765e-3;
+const CF3: f32 = 2.443_315_711_809_948e-5;
+
+/// `a + b = s + e` exactly (Knuth's TwoSum; no ordering assumption, no branches).
+#[inline(always)]
+fn two_sum_f32(a: f32, b: f32) -> (f32, f32) {
+    let s = a + b;
+    let bb = s - a;
+    (s, (a - (s - bb)) + (b - bb))
+}
+
+#[inline(always)]
+fn sin_cos_core_f32(x: f32) -> (f32, f32) {
+    let shifted = x * FRAC_2_PI_F32 + SHIFT32;
+    let q = shifted.to_bits();
+    let j = shifted - SHIFT32;
+    // r + rr = x − j·π/2 to far below an ulp of r: f32 has too few bits to round r twice.
+    // Each TwoSum is exact, and its error term is non-zero only when its sum is about r.
+    let (s1, e1) = two_sum_f32(x - j * PIO2F_1, -(j * PIO2F_2));
+    let (s2, e2) = two_sum_f32(s1, -(j * PIO2F_3));
+    let (r, rr) = two_sum_f32(s2, (e1 + e2) - j * PIO2F_4);
+    let z = r * r;
+    // sin(r + rr) ≈ sin r + rr, cos(r + rr) ≈ cos r − r·rr (the dropped terms are below 2^-40).
+    let s = r + ((z * r) * (SF1 + z * (SF2 + z * SF3)) + rr);
+    let hz = 0.5 * z;
+    let one_m = 1.0 - hz;
+    let c = one_m + (((1.0 - one_m) - hz) + ((z * z) * (CF1 + z * (CF2 + z * CF3)) - r * rr));
+    let swap = (q & 1).wrapping_neg();
+    let (sb, cb) = (s.to_bits(), c.to_bits());
+    let sv = (sb & !swap) | (cb & swap);
+    let cv = (cb & !swap) | (sb & swap);
+    let sin = f32::from_bits(sv ^ ((q & 2) << 30));
+    let cos = f32::from_bits(cv ^ ((q.wrapping_add(1) & 2) << 30));
+    (sin, cos)
+}
+
+/// (sin x, cos x) for one f32, in f32 arithmetic only (cheap on an FPU without f64, such as
+/// a Cortex-M4F), with the `libm` fallback beyond [`F32_FAST_LIMIT`].
+///
+/// ```
+/// let (s, c) = svgp::fastmath::sin_cos_f32(0.5);
+/// assert!((s - 0.5_f32.sin()).abs() <= 2.0 * f32::EPSILON);
+/// assert!((c - 0.5_f32.cos()).abs() <= 2.0 * f32::EPSILON);
+/// ```
+#[inline]
+pub fn sin_cos_f32(x: f32) -> (f32, f32) {
+    if x.abs() <= F32_FAST_LIMIT {
+        sin_cos_core_f32(x)
+    } else {
+        libm::sincosf(x)
+    }
+}
+
+/// cos x for one f32 (see [`sin_cos_f32`]).
+#[inline]
+pub fn cos_f32(x: f32) -> f32 {
+    sin_cos_f32(x).1
+}
+
+/// sin x for one f32 (see [`sin_cos_f32`]).
+#[inline]
+pub fn sin_f32(x: f32) -> f32 {
+    sin_cos_f32(x).0
+}
+
+/// `sin[i], cos[i] = sin x[i], cos x[i]` for the first min(len) entries of the slices, in f32.
+pub fn sin_cos_slice_f32(x: &[f32], sin: &mut [f32], cos: &mut [f32]) {
+    let n = x.len().min(sin.len()).min(cos.len());
+    let (x, sin, cos) = (&x[..n], &mut sin[..n], &mut cos[..n]);
+    for ((&v, s), c) in x.iter().zip(sin.iter_mut()).zip(cos.iter_mut()) {
+        (*s, *c) = sin_cos_core_f32(v);
+    }
+    for ((&v, s), c) in x.iter().zip(sin.iter_mut()).zip(cos.iter_mut()) {
+        if !(v.abs() <= F32_FAST_LIMIT) {
+            (*s, *c) = libm::sincosf(v);
+        }
+    }
+}
+
+#[cfg(all(feature = "std", target_arch = "x86_64"))]
+mod avx2 {
+    /// The f64 slice kernel compiled with AVX2 enabled (4 lanes instead of SSE2's 2).
+    ///
+    /// # Safety
+    /// The CPU must support AVX2.
+    #[allow(unsafe_code)]
+    #[target_feature(enable = "avx2")]
+    unsafe fn sin_cos_slice_f64_avx2(x: &[f64], sin: &mut [f64], cos: &mut [f64]) {
+        super::sin_cos_slice_f64_body(x, sin, cos);
+    }
+
+    #[allow(unsafe_code)]
+    pub(super) fn sin_cos_slice_f64(x: &[f64], sin: &mut [f64], cos: &mut [f64]) {
+        // SAFETY: only called after `is_x86_feature_detected!("avx2")` returned true.
+        unsafe { sin_cos_slice_f64_avx2(x, sin, cos) }
+    }
+}
+
+/// Slice sin/cos per float type, so `Scalar` impls can name it generically.
+pub(crate) trait SinCosSlice: Sized {
+    fn sin_cos_slice(x: &[Self], sin: &mut [Self], cos: &mut [Self]);
+}
+
+impl SinCosSlice for f64 {
+    #[inline]
+    fn sin_cos_slice(x: &[f64], sin: &mut [f64], cos: &mut [f64]) {
+        sin_cos_slice(x, sin, cos);
+    }
+}
+
+impl SinCosSlice for f32 {
+    #[inline]
+    fn sin_cos_slice(x: &[f32], sin: &mut [f32], cos: &mut [f32]) {
+        sin_cos_slice_f32(x, sin, cos);
+    }
+}

@@ -1,0 +1,343 @@
+//! The ELBO of the whitened SVGP with a Gaussian likelihood, and its tape-free reverse sweep.
+//!
+//! Forward (S = L·Lᵀ, C = LᵀA):
+//! μ = Aᵀm; var_i = max(k_ii − Σ_k A_ki² + Σ_k C_ki², 0);
+//! ELL = −(N/2)·ln(2πσ²) − (‖y − μ‖² + Σ var)/(2σ²);
+//! KL = ½(‖m‖² + ‖L‖_F² − M − 2 Σ ln|L_ii|); ELBO = s·ELL − KL.
+//!
+//! Reverse, with τ = s/σ² and v̄_i = −τ/2 where var_i > 0 (0 where the clip is active,
+//! −τ/4 at an exact tie, as JAX's `max` splits it):
+//! μ̄ = τ(y − μ); m̄ = Aμ̄ − m; W = C·diag(2v̄); Ā = mμ̄ᵀ + L·W − A·diag(2v̄);
+//! L̄ = tril(A·Wᵀ) − L + diag(1/L_ii); k̄_ii = v̄_i; ∂/∂ln σ² = s·(−N/2 + (‖y − μ‖² + Σ var)/(2σ²)).
+//! The prior then carries Ā and k̄ back to its parameters and to Z ([`Prior::backward`]).
+
+use super::model::{tri_len, Prior, Svgp};
+use super::ws::take;
+use crate::error::{check_buf, check_len, Error, Result};
+use crate::linalg::{gemm, gemv, MatMut, MatRef, Trans};
+use crate::Scalar;
+
+/// Options of one ELBO evaluation.
+#[derive(Clone, Copy, Debug, PartialEq)]
+pub struct ElboOptions {
+    /// Multiplies the expected log-likelihood: N_total / batch size for a minibatch, 1 (the
+    /// default) for the full batch.
+    pub scale: f64,
+    /// Whether to subtract the KL term (default `true`). A caller summing the likelihood of
+    /// several batches can leave it out and add it once.
+    pub include_kl: bool,
+}
+
+impl Default for ElboOptions {
+    fn default() -> Self {
+        Self { scale: 1.0, include_kl: true }
+    }
+}
+
+impl ElboOptions {
+    /// Options for a minibatch of `batch` points out of `n_total`: scale = n_total / batch.
+    pub fn minibatch(n_total: usize, batch: usize) -> Self {
+        Self { scale: n_total as f64 / batch.max(1) as f64, include_kl: true }
+    }
+}
+
+/// The ELBO's parts at one parameter point.
+#[derive(Clone, Copy, Debug, PartialEq)]
+pub struct ElboTerms<S> {
+    /// Expected log-likelihood of the given points (unscaled).
+    pub ell: S,
+    /// KL(q(v) ‖ N(0, I)).
+    pub kl: S,
+    /// scale·ell − kl (without the KL if the options say so).
+    pub elbo: S,
+}
+
+/// What the forward pass leaves for the reverse sweep (slices of the caller's workspace).
+struct Fwd<'w, S> {
+    lz: &'w mut [S],
+    lf: &'w mut [S],
+    lbar: &'w mut [S],
+    a: &'w mut [S],
+    c: &'w mut [S],
+    abar: &'w mut [S],
+    mu: &'w mut [S],
+    var: &'w mut [S],
+    vbar: &'w mut [S],
+    pws: &'w mut [S],
+    sse: S,
+    sum_var: S,
+}
+
+/// Offsets of the ELBO's own workspace pieces (before the prior's).
+fn own_len(m: usize, n: usize) -> usize {
+    // lz, L, L̄ | A, C, Ā | kxx, μ, var, v̄
+    3 * m * m + 3 * m * n + 4 * n
+}
+
+fn check_finite<S: Scalar>(what: &'static str, v: &[S]) -> Result<()> {
+    match v.iter().position(|x| !x.is_finite()) {
+        None => Ok(()),
+        Some(index) => Err(Error::NonFinite { what, index, value: v[index].re() }),
+    }
+}
+
+impl<P: Prior> Svgp<P> {
+    /// Workspace length for [`Svgp::elbo`], [`Svgp::elbo_and_grad`] and [`Svgp::predict`] on `n` points.
+    pub fn workspace_len(&self, n: usize) -> usize {
+        own_len(self.m, n) + self.prior.workspace_len(n, self.m)
+    }
+
+    /// The ELBO (to be *maximised*) at `params` on inputs `x` (n × D, row-major) and targets `y` (n).
+    ///
+    /// ```
+    /// use svgp::gp::{Closed, ElboOptions, Svgp};
+    /// use svgp::kernel::Rbf;
+    /// let model = Svgp::new(Closed(Rbf::new(1)), 2, 1e-6)?;
+    /// let mut p = vec![0.0; model.n_params()];
+    /// model.init_params(&Rbf::params(1.0, 0.5), &[-0.5, 0.5], 0.01, &mut p)?;
+    /// let (x, y) = ([-1.0, 0.0, 1.0], [0.5, 0.0, -0.5]);
+    /// let mut ws = vec![0.0; model.workspace_len(3)];
+    /// let elbo = model.elbo(&p, &x, &y, ElboOptions::default(), &mut ws)?;
+    /// assert!(elbo.is_finite());
+    /// # Ok::<(), svgp::Error>(())
+    /// ```
+    pub fn elbo<S: Scalar>(
+        &self,
+        params: &[S],
+        x: &[S],
+        y: &[S],
+        opts: ElboOptions,
+        ws: &mut [S],
+    ) -> Result<S> {
+        Ok(self.forward(params, x, y, opts, ws)?.0.elbo)
+    }
+
+    /// The ELBO and its parts (expected log-likelihood, KL).
+    pub fn elbo_terms<S: Scalar>(
+        &self,
+        params: &[S],
+        x: &[S],
+        y: &[S],
+        opts: ElboOptions,
+        ws: &mut [S],
+    ) -> Result<ElboTerms<S>> {
+        Ok(self.forward(params, x, y, opts, ws)?.0)
+    }
+
+    /// The ELBO and its gradient ∂ELBO/∂params, written over `grad` (same layout as `params`).
+    ///
+    /// Note the sign: this is the gradient of the ELBO; a minimiser of −ELBO negates it (the
+    /// trainer in [`crate::train`] does).
+    ///
+    /// ```
+    /// use svgp::gp::{Closed, ElboOptions, Svgp};
+    /// use svgp::kernel::Rbf;
+    /// let model = Svgp::new(Closed(Rbf::new(1)), 2, 1e-6)?;
+    /// let mut p = vec![0.0; model.n_params()];
+    /// model.init_params(&Rbf::params(1.0, 0.5), &[-0.5, 0.5], 0.01, &mut p)?;
+    /// let (x, y) = ([-1.0, 0.0, 1.0], [0.5, 0.0, -0.5]);
+    /// let mut ws = vec![0.0; model.workspace_len(3)];
+    /// let mut grad = vec![0.0; model.n_params()];
+    /// let elbo = model.elbo_and_grad(&p, &x, &y, ElboOptions::default(), &mut grad, &mut ws)?;
+    /// assert_eq!(elbo, model.elbo(&p, &x, &y, ElboOptions::default(), &mut ws)?);
+    /// # Ok::<(), svgp::Error>(())
+    /// ```
+    pub fn elbo_and_grad<S: Scalar>(
+        &self,
+        params: &[S],
+        x: &[S],
+        y: &[S],
+        opts: ElboOptions,
+        grad: &mut [S],
+        ws: &mut [S],
+    ) -> Result<S>
+    where
+        S::Epsilon: Copy,
+    {
+        check_len("gradient buffer", self.n_params(), grad.len())?;
+        let (terms, st) = self.forward(params, x, y, opts, ws)?;
+        self.backward(params, x, y, opts, st, grad)?;
+        Ok(terms.elbo)
+    }
+
+    /// Checks sizes and finiteness of the inputs; returns n.
+    pub(crate) fn check_inputs<S: Scalar>(&self, params: &[S], x: &[S], n: usize) -> Result<()> {
+        check_len("parameters", self.n_params(), params.len())?;
+        check_len("inputs x (n × D)", n * self.input_dim(), x.len())?;
+        check_finite("parameters", params)?;
+        check_finite("inputs x", x)
+    }
+
+    /// The forward pass: the ELBO's terms, and the intermediates the reverse sweep reads.
+    fn forward<'w, S: Scalar>(
+        &self,
+        params: &[S],
+        x: &[S],
+        y: &[S],
+        opts: ElboOptions,
+        ws: &'w mut [S],
+    ) -> Result<(ElboTerms<S>, Fwd<'w, S>)> {
+        let (m, n) = (self.m, y.len());
+        self.check_inputs(params, x, n)?;
+        check_finite("targets y", y)?;
+        if !opts.scale.is_finite() {
+            return Err(Error::InvalidParameter { what: "ELBO scale", value: opts.scale });
+        }
+        check_buf("ELBO workspace", self.workspace_len(n), ws.len())?;
+        let mut ws = &mut ws[..];
+        let lz = take(&mut ws, m * m);
+        let lf = take(&mut ws, m * m);
+        let lbar = take(&mut ws, m * m);
+        let a = take(&mut ws, m * n);
+        let c = take(&mut ws, m * n);
+        let abar = take(&mut ws, m * n);
+        let kxx = take(&mut ws, n);
+        let mu = take(&mut ws, n);
+        let var = take(&mut ws, n);
+        let vbar = take(&mut ws, n);
+        let pws = ws;
+
+        let pp = &params[self.prior_range()];
+        let z = &params[self.z_range()];
+        let mv = &params[self.mean_range()];
+        let lp = &params[self.scale_range()];
+        let eta = params[self.noise_index()];
+
+        self.prior.forward(pp, z, x, self.jitter, lz, a, kxx, pws)?;
+        let am = MatRef::new(m, n, a)?;
+        gemv(S::one(), am, Trans::Yes, mv, S::zero(), mu)?;
+        // Unpack L (lower triangle, zeros above).
+        lf.iter_mut().for_each(|v| *v = S::zero());
+        for i in 0..m {
+            lf[i * m..i * m + i + 1].copy_from_slice(&lp[tri_len(i)..tri_len(i + 1)]);
+        }
+        let lm = MatRef::new(m, m, lf)?;
+        gemm(S::one(), lm, Trans::Yes, am, Trans::No, S::zero(), MatMut::new(m, n, c)?)?;
+        // var = kxx − colsum(A∘A) + colsum(C∘C), summed as the reference does.
+        col_sq_sums(a, m, n, var);
+        col_sq_sums(c, m, n, vbar);
+        let mut sse = S::zero();
+        let mut sum_var = S::zero();
+        for i in 0..n {
+            let raw = kxx[i] - var[i] + vbar[i];
+            var[i] = raw;
+            let r = y[i] - mu[i];
+            sse += r * r;
+            sum_var += raw.max(S::zero());
+        }
+        let nn = S::from_usize(n);
+        let half = S::from_f64(0.5);
+        let s2 = eta.exp();
+        let ell = -(half * nn * eta)
+            - half * nn * S::from_f64((2.0 * core::f64::consts::PI).ln())
+            - half / s2 * (sse + sum_var);
+        let mut kl =
+            mv.iter().map(|&v| v * v).sum::<S>() + lp.iter().map(|&v| v * v).sum::<S>() - S::from_usize(m);
+        for i in 0..m {
+            kl -= S::from_f64(2.0) * lp[tri_len(i) + i].abs().ln();
+        }
+        kl *= half;
+        let scale = S::from_f64(opts.scale);
+        let elbo = if opts.include_kl { scale * ell - kl } else { scale * ell };
+        let terms = ElboTerms { ell, kl, elbo };
+        let st = Fwd { lz, lf, lbar, a, c, abar, mu, var, vbar, pws, sse, sum_var };
+        Ok((terms, st))
+    }
+
+    /// The reverse sweep from the forward pass's intermediates; overwrites `grad`.
+    fn backward<S: Scalar>(
+        &self,
+        params: &[S],
+        x: &[S],
+        y: &[S],
+        opts: ElboOptions,
+        st: Fwd<'_, S>,
+        grad: &mut [S],
+    ) -> Result<()>
+    where
+        S::Epsilon: Copy,
+    {
+        let Fwd { lz, lf, lbar, a, c, abar, mu, var, vbar, pws, sse, sum_var } = st;
+        let (m, n) = (self.m, y.len());
+        let pp = &params[self.prior_range()];
+        let z = &params[self.z_range()];
+        let mv = &params[self.mean_range()];
+        let eta = params[self.noise_index()];
+        let half = S::from_f64(0.5);
+        let nn = S::from_usize(n);
+        let s2 = eta.exp();
+        let scale = S::from_f64(opts.scale);
+        let am = MatRef::new(m, n, a)?;
+        let lm = MatRef::new(m, m, lf)?;
+        // ---- reverse sweep ----
+        grad.iter_mut().for_each(|g| *g = S::zero());
+        let tau = scale / s2;
+        let two = S::from_f64(2.0);
+        for i in 0..n {
+            // v̄ doubled: W = C·diag(2v̄) and Ā gets −A·diag(2v̄).
+            vbar[i] = if var[i] > S::zero() {
+                -tau
+            } else if var[i] == S::zero() {
+                -half * tau
+            } else {
+                S::zero()
+            };
+            mu[i] = tau * (y[i] - mu[i]);
+        }
+        grad[self.noise_index()] = scale * (-(half * nn) + (sse + sum_var) / (two * s2));
+        {
+            let gm = &mut grad[self.mean_range()];
+            gemv(S::one(), am, Trans::No, mu, S::zero(), gm)?;
+            if opts.include_kl {
+                for (g, &v) in gm.iter_mut().zip(mv) {
+                    *g -= v;
+                }
+            }
+        }
+        for row in c.chunks_exact_mut(n) {
+            for (w, &vb) in row.iter_mut().zip(vbar.iter()) {
+                *w *= vb;
+            }
+        }
+        let wm = MatRef::new(m, n, c)?;
+        gemm(S::one(), am, Trans::No, wm, Trans::Yes, S::zero(), MatMut::new(m, m, lbar)?)?;
+        gemm(S::one(), lm, Trans::No, wm, Trans::No, S::zero(), MatMut::new(m, n, abar)?)?;
+        for k in 0..m {
+            let mk = mv[k];
+            let (ar, br) = (&a[k * n..(k + 1) * n], &mut abar[k * n..(k + 1) * n]);
+            for i in 0..n {
+                br[i] += mk * mu[i] - vbar[i] * ar[i];
+            }
+        }
+        {
+            let gl = &mut grad[self.scale_range()];
+            for i in 0..m {
+                for j in 0..=i {
+                    let mut g = lbar[i * m + j];
+                    if opts.include_kl {
+                        g -= lf[i * m + j];
+                        if i == j {
+                            g += lf[i * m + i].recip();
+                        }
+                    }
+                    gl[tri_len(i) + j] = g;
+                }
+            }
+        }
+        // k̄_ii = v̄_i (undo the doubling).
+        vbar.iter_mut().for_each(|v| *v *= half);
+        let (gp, rest) = grad.split_at_mut(self.prior.n_params());
+        let gz = &mut rest[..m * self.input_dim()];
+        self.prior.backward(pp, z, x, lz, a, abar, vbar, gp, gz, pws)
+    }
+}
+
+/// out_i = Σ_k A_ki² over the rows of an m × n matrix.
+fn col_sq_sums<S: Scalar>(a: &[S], m: usize, n: usize, out: &mut [S]) {
+    out.iter_mut().for_each(|v| *v = S::zero());
+    for k in 0..m {
+        for (o, &v) in out.iter_mut().zip(&a[k * n..(k + 1) * n]) {
+            *o += v * v;
+        }
+    }
+}

@@ -1,0 +1,183 @@
+//! Accuracy of `svgp::fastmath` against `libm`, asserting the bounds the module documents.
+#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
+
+use svgp::fastmath::{
+    cos_f32, sin_cos, sin_cos_f32, sin_cos_slice, sin_cos_slice_f32, sin_f32, F32_FAST_LIMIT, F32_MAX_ULP,
+    F64_FAST_LIMIT, F64_MAX_ULP,
+};
+use svgp::rng::{uniform, uniform01, Xoshiro256};
+use svgp::Scalar;
+
+/// The spacing of f64 at |v| (the ulp of the reference value).
+fn ulp64(v: f64) -> f64 {
+    let a = v.abs();
+    f64::from_bits(a.to_bits() + 1) - a
+}
+fn ulp32(v: f32) -> f64 {
+    let a = v.abs();
+    (f32::from_bits(a.to_bits() + 1) - a) as f64
+}
+
+/// Test inputs: uniform on several ranges, log-uniform magnitudes, points next to k·π/2 and
+/// quadrant boundaries, and the edges of the fast range.
+fn inputs64(rng: &mut Xoshiro256, limit: f64) -> Vec<f64> {
+    let mut xs = Vec::new();
+    for r in [1.0, 10.0, 1e3, limit] {
+        xs.extend((0..50_000).map(|_| uniform(rng, -r, r)));
+    }
+    xs.extend((0..50_000).map(|_| {
+        let v = 10f64.powf(uniform(rng, -300.0, limit.log10()));
+        if uniform01(rng) < 0.5 {
+            -v
+        } else {
+            v
+        }
+    }));
+    let kmax = (limit / std::f64::consts::FRAC_PI_2).floor();
+    for _ in 0..20_000 {
+        let k = (uniform01(rng) * kmax).floor();
+        let c = k * std::f64::consts::FRAC_PI_2;
+        let h = (k + 0.5) * std::f64::consts::FRAC_PI_2;
+        for base in [c, h] {
+            let mut v = base;
+            for _ in 0..3 {
+                v = f64::from_bits(v.to_bits() + 1);
+            }
+            for _ in 0..7 {
+                xs.push(v);
+                xs.push(-v);
+                v = f64::from_bits(v.to_bits().saturating_sub(1));
+            }
+        }
+    }
+    for k in 1..2000 {
+        xs.push(k as f64 * std::f64::consts::FRAC_PI_2);
+        xs.push(k as f64 * std::f64::consts::FRAC_PI_4);
+    }
+    xs.extend([
+        0.0,
+        -0.0,
+        1e-310,
+        -5e-324,
+        f64::MIN_POSITIVE,
+        1e-8,
+        limit,
+        -limit,
+        std::f64::consts::FRAC_PI_4,
+    ]);
+    xs.retain(|v| v.abs() <= limit);
+    xs
+}
+
+#[test]
+fn f64_within_documented_ulp_bound_on_the_fast_range() {
+    let mut rng = Xoshiro256::from_u64(42);
+    let xs = inputs64(&mut rng, F64_FAST_LIMIT);
+    let (mut s, mut c) = (vec![0.0; xs.len()], vec![0.0; xs.len()]);
+    sin_cos_slice(&xs, &mut s, &mut c);
+    let mut worst = (0.0_f64, 0.0_f64);
+    for (i, &x) in xs.iter().enumerate() {
+        let (rs, rc) = (libm::sin(x), libm::cos(x));
+        let es = (s[i] - rs).abs() / ulp64(rs);
+        let ec = (c[i] - rc).abs() / ulp64(rc);
+        assert!(es <= F64_MAX_ULP, "sin({x:e}) = {:e}, libm {rs:e}: {es} ulp", s[i]);
+        assert!(ec <= F64_MAX_ULP, "cos({x:e}) = {:e}, libm {rc:e}: {ec} ulp", c[i]);
+        worst = (worst.0.max(es), worst.1.max(ec));
+        // The one-value function is the same arithmetic.
+        assert_eq!(sin_cos(x), (s[i], c[i]));
+    }
+    eprintln!("f64 worst error vs libm over {} points: sin {} ulp, cos {} ulp", xs.len(), worst.0, worst.1);
+}
+
+#[test]
+fn f64_falls_back_to_libm_outside_the_fast_range() {
+    let big = f64::from_bits(F64_FAST_LIMIT.to_bits() + 1);
+    let xs = [big, -big, 1e6, 3e15, 1e300, -1e300, f64::MAX, f64::INFINITY, f64::NEG_INFINITY, f64::NAN];
+    let (mut s, mut c) = ([0.0; 10], [0.0; 10]);
+    sin_cos_slice(&xs, &mut s, &mut c);
+    for (i, &x) in xs.iter().enumerate() {
+        let (rs, rc) = libm::sincos(x);
+        assert!(s[i].to_bits() == rs.to_bits() && c[i].to_bits() == rc.to_bits(), "fallback at {x}");
+    }
+}
+
+#[test]
+fn slice_lengths_and_scalar_hook() {
+    // Only min(len) entries are written.
+    let x = [0.3, 0.6, 0.9];
+    let (mut s, mut c) = ([7.0; 2], [7.0; 4]);
+    sin_cos_slice(&x, &mut s, &mut c);
+    assert_eq!(c[2], 7.0);
+    assert_eq!(c[3], 7.0);
+    assert!((s[1] - 0.6_f64.sin()).abs() < 1e-16);
+    // The Scalar hook uses the fast kernels for f64 and f32 ...
+    let mut s2 = [0.0; 3];
+    let mut c2 = [0.0; 3];
+    <f64 as Scalar>::sin_cos_slice(&x, &mut s2, &mut c2);
+    assert_eq!(s2[..2], s[..]);
+    let x32 = [0.3_f32, 10.0, -2.0];
+    let (mut s3, mut c3) = ([0.0_f32; 3], [0.0_f32; 3]);
+    <f32 as Scalar>::sin_cos_slice(&x32, &mut s3, &mut c3);
+    for i in 0..3 {
+        assert_eq!((s3[i], c3[i]), sin_cos_f32(x32[i]));
+    }
+    // ... and the default (Dual) agrees with its element-wise sin_cos.
+    type D = svgp::Dual<f64, 1>;
+    let xd = [D::variable(0.7, 0), D::variable(-3.0, 0)];
+    let (mut sd, mut cd) = ([D::default(); 2], [D::default(); 2]);
+    D::sin_cos_slice(&xd, &mut sd, &mut cd);
+    assert_eq!(sd[1].eps[0], (-3.0_f64).cos());
+    assert_eq!(cd[0].eps[0], -(0.7_f64).sin());
+}
+
+#[test]
+fn f32_within_documented_ulp_bound_on_the_fast_range() {
+    let mut rng = Xoshiro256::from_u64(7);
+    let mut xs: Vec<f32> = Vec::new();
+    for r in [1.0, 10.0, 100.0, F32_FAST_LIMIT as f64] {
+        xs.extend((0..100_000).map(|_| uniform(&mut rng, -r, r) as f32));
+    }
+    xs.extend((0..50_000).map(|_| 10f64.powf(uniform(&mut rng, -40.0, 3.7)) as f32));
+    // Every f32 next to k·π/2 (three on each side).
+    let kmax = (F32_FAST_LIMIT as f64 / std::f64::consts::FRAC_PI_2) as i64;
+    for k in -kmax..=kmax {
+        let v = (k as f64 * std::f64::consts::FRAC_PI_2) as f32;
+        let mut lo = v;
+        for _ in 0..3 {
+            lo = f32::from_bits(if lo >= 0.0 { lo.to_bits().saturating_sub(1) } else { lo.to_bits() + 1 });
+        }
+        let mut w = lo;
+        for _ in 0..7 {
+            xs.push(w);
+            w = f32::from_bits(if w >= 0.0 { w.to_bits() + 1 } else { w.to_bits().saturating_sub(1) });
+        }
+    }
+    xs.extend([0.0, -0.0, 1e-40, f32::MIN_POSITIVE, F32_FAST_LIMIT, -F32_FAST_LIMIT]);
+    xs.retain(|v| v.abs() <= F32_FAST_LIMIT);
+    let (mut s, mut c) = (vec![0.0_f32; xs.len()], vec![0.0_f32; xs.len()]);
+    sin_cos_slice_f32(&xs, &mut s, &mut c);
+    let mut worst = (0.0_f64, 0.0_f64);
+    for (i, &x) in xs.iter().enumerate() {
+        // f64 libm is ~29 bits more precise than f32: a near-exact reference.
+        let (rs, rc) = (libm::sin(x as f64), libm::cos(x as f64));
+        let es = (s[i] as f64 - rs).abs() / ulp32(rs as f32);
+        let ec = (c[i] as f64 - rc).abs() / ulp32(rc as f32);
+        assert!(es <= F32_MAX_ULP, "sinf({x:e}) = {:e}, exact {rs:e}: {es} ulp", s[i]);
+        assert!(ec <= F32_MAX_ULP, "cosf({x:e}) = {:e}, exact {rc:e}: {ec} ulp", c[i]);
+        worst = (worst.0.max(es), worst.1.max(ec));
+        assert_eq!((sin_f32(x), cos_f32(x)), (s[i], c[i]));
+    }
+    eprintln!("f32 worst error vs exact over {} points: sin {} ulp, cos {} ulp", xs.len(), worst.0, worst.1);
+}
+
+#[test]
+fn f32_falls_back_to_libm_outside_the_fast_range() {
+    let big = f32::from_bits(F32_FAST_LIMIT.to_bits() + 1);
+    let xs = [big, -big, 1e5, 1e30, f32::MAX, f32::INFINITY, f32::NAN];
+    let (mut s, mut c) = ([0.0_f32; 7], [0.0_f32; 7]);
+    sin_cos_slice_f32(&xs, &mut s, &mut c);
+    for (i, &x) in xs.iter().enumerate() {
+        let (rs, rc) = libm::sincosf(x);
+        assert!(s[i].to_bits() == rs.to_bits() && c[i].to_bits() == rc.to_bits(), "fallback at {x}");
+    }
+}

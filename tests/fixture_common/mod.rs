@@ -1,0 +1,133 @@
+//! Loading the JAX fixtures (../shared/fixtures, beside the repository) into the crate's
+//! flat parameter layout. Shared by the fixture tests.
+#![allow(dead_code)]
+
+use serde_json::Value;
+use std::path::PathBuf;
+
+/// `$SVGP_FIXTURES/name` if set, else `shared/fixtures/name` in the nearest ancestor of the
+/// crate that has it (CI: `../shared` beside the repository root).
+pub fn fixture_path(name: &str) -> PathBuf {
+    if let Ok(dir) = std::env::var("SVGP_FIXTURES") {
+        return PathBuf::from(dir).join(name);
+    }
+    let root = PathBuf::from(env!("CARGO_MANIFEST_DIR"));
+    root.ancestors()
+        .skip(1)
+        .map(|a| a.join("shared/fixtures").join(name))
+        .find(|p| p.exists())
+        .unwrap_or_else(|| root.join("../shared/fixtures").join(name))
+}
+
+pub fn load(name: &str) -> Value {
+    let text = std::fs::read_to_string(fixture_path(name)).expect("fixture file (../shared/fixtures)");
+    serde_json::from_str(&text).expect("fixture JSON")
+}
+
+/// Every number of a (nested) JSON array, row-major; a bare number gives one entry.
+pub fn flat(v: &Value) -> Vec<f64> {
+    let mut out = Vec::new();
+    fn go(v: &Value, out: &mut Vec<f64>) {
+        match v {
+            Value::Array(items) => items.iter().for_each(|i| go(i, out)),
+            Value::Number(n) => out.push(n.as_f64().expect("f64")),
+            other => panic!("not a number: {other}"),
+        }
+    }
+    go(v, &mut out);
+    out
+}
+
+pub fn num(v: &Value) -> f64 {
+    v.as_f64().expect("number")
+}
+
+/// The crate's prior parameters of a fixture parameter set: RBF `[ln σ², ln ℓ]`; deep
+/// `[ln σ² | MLP layers (weight out×in, bias) | W (H×J) | b (J) | ln ℓ]`.
+pub fn prior_params(p: &Value, kernel: &str) -> Vec<f64> {
+    let k = &p["kernel"];
+    match kernel {
+        "rbf" => vec![num(&k["log_variance"]), num(&k["log_lengthscale"])],
+        "deep" => {
+            let mut out = vec![num(&k["log_variance"])];
+            for layer in k["mlp"].as_array().expect("mlp layers") {
+                out.extend(flat(&layer["weight"]));
+                out.extend(flat(&layer["bias"]));
+            }
+            out.extend(flat(&k["W"]));
+            out.extend(flat(&k["b"]));
+            out.push(num(&k["log_feature_lengthscale"]));
+            out
+        }
+        other => panic!("unknown kernel {other}"),
+    }
+}
+
+/// A full parameter set in the crate's flat layout: prior | Z | m | packed tril(L) | ln σ²_noise.
+pub fn flat_params(p: &Value, kernel: &str) -> Vec<f64> {
+    let mut out = prior_params(p, kernel);
+    out.extend(flat(&p["Z"]));
+    out.extend(flat(&p["guide"]["m"]));
+    let l = p["guide"]["L"].as_array().expect("L rows");
+    for (i, row) in l.iter().enumerate() {
+        out.extend(&flat(row)[..=i]);
+    }
+    out.push(num(&p["log_noise_var"]));
+    out
+}
+
+pub struct Fixture {
+    pub kernel: String,
+    pub x: Vec<f64>,
+    pub y: Vec<f64>,
+    pub m: usize,
+    pub jitter: f64,
+    pub lr: f64,
+    pub clip: f64,
+    pub init: Vec<f64>,
+    pub grad_init: Vec<f64>,
+    pub after_1: Vec<f64>,
+    pub final_params: Vec<f64>,
+    pub raw: Value,
+}
+
+impl Fixture {
+    pub fn open(name: &str) -> Self {
+        let raw = load(name);
+        let meta = &raw["meta"];
+        let kernel = meta["kernel"].as_str().expect("kernel").to_string();
+        let tr = &raw["trace"];
+        Fixture {
+            x: flat(&raw["data"]["X"]),
+            y: flat(&raw["data"]["y"]),
+            m: meta["m"].as_u64().expect("m") as usize,
+            jitter: num(&meta["jitter"]),
+            lr: num(&meta["lr"]),
+            clip: num(&meta["clip_norm"]),
+            init: flat_params(&raw["init"], &kernel),
+            grad_init: flat_params(&tr["grad_init"], &kernel),
+            after_1: flat_params(&tr["after_1_step"], &kernel),
+            final_params: flat_params(&raw["final"]["params"], &kernel),
+            kernel,
+            raw,
+        }
+    }
+    /// The reference −ELBO at step k (evaluated after k − 1 updates).
+    pub fn neg_elbo(&self, step: usize) -> f64 {
+        num(&self.raw["trace"]["neg_elbo"][step.to_string()])
+    }
+}
+
+pub fn rel(a: f64, b: f64) -> f64 {
+    (a - b).abs() / b.abs()
+}
+
+/// ‖a − b‖ / ‖b‖.
+pub fn rel_norm(a: &[f64], b: &[f64]) -> f64 {
+    let d: f64 = a.iter().zip(b).map(|(x, y)| (x - y).powi(2)).sum::<f64>().sqrt();
+    d / b.iter().map(|y| y * y).sum::<f64>().sqrt()
+}
+
+pub fn max_abs_diff(a: &[f64], b: &[f64]) -> f64 {
+    a.iter().zip(b).map(|(x, y)| (x - y).abs()).fold(0.0, f64::max)
+}
