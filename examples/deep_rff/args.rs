@@ -1,5 +1,6 @@
 //! Command-line flags of the example (no parser crate: a handful of flags does not need one).
 
+use super::experiment;
 use std::path::PathBuf;
 
 /// Which kernels to train.
@@ -53,8 +54,8 @@ impl Args {
     pub fn parse<I: IntoIterator<Item = String>>(it: I) -> Result<Option<Args>, String> {
         let mut a = Args {
             seed: 0,
-            steps: 3000,
-            n: 600,
+            steps: experiment::STEPS,
+            n: experiment::N_TRAIN,
             json: false,
             f32: false,
             which: Which::Both,

@@ -13,7 +13,16 @@
 //! from distinct streams and every seed is reproducible on any platform. (JAX's threefry
 //! streams are not reproduced: the numbers are comparable in distribution, not draw for draw.)
 
+use core::ops::ControlFlow;
+use std::time::Instant;
+use svgp::features::{DeepRff, FeatureMap};
+use svgp::gp::{Closed, ElboOptions, Features, Prior, Svgp};
+use svgp::kernel::Rbf;
+use svgp::nn::{Activation, Mlp};
+use svgp::optim::{Adam, AdamConfig};
 use svgp::rng::{standard_normal, uniform, Xoshiro256};
+use svgp::train::fit;
+use svgp::Scalar;
 
 /// Training points in the recipe.
 pub const N_TRAIN: usize = 600;
@@ -156,37 +165,184 @@ pub struct Outcome {
     pub warp: Option<Vec<f64>>,
 }
 
-/// TEMPORARY stub until the flagship model lands.
-pub fn run<S: svgp::Scalar>(
+/// MLP width, depth (hidden layers) and output width H of the deep kernel's warp.
+pub const MLP: (usize, usize, usize) = (32, 2, 8);
+/// Random Fourier features J of the deep kernel.
+pub const FEATURES: usize = 256;
+/// Inducing points M.
+pub const M_INDUCING: usize = 30;
+
+/// The deep kernel's feature map: MLP 2 → 32 → 32 → 8 (tanh) then 256 random Fourier features.
+pub fn deep_map() -> Result<DeepRff, svgp::Error> {
+    DeepRff::new(Mlp::equinox(2, MLP.0, MLP.1, MLP.2, Activation::Tanh)?, FEATURES)
+}
+
+/// The RBF model with its initial parameters (variance 1, lengthscale 0.3).
+pub fn rbf_model<S: Scalar>(jitter: f64) -> Result<(Svgp<Closed<Rbf>>, Vec<S>), svgp::Error> {
+    let model = Svgp::new(Closed(Rbf::new(2)), M_INDUCING, jitter)?;
+    let prior: Vec<S> = Rbf::params(1.0, 0.3).iter().map(|&v| S::from_f64(v)).collect();
+    let params = init_params(&model, &prior)?;
+    Ok((model, params))
+}
+
+/// The deep-kernel model with its initial parameters (variance 1, feature lengthscale 0.5, the
+/// map drawn from the init stream of `seed`).
+pub fn deep_model<S: Scalar>(
+    seed: u64,
+    jitter: f64,
+) -> Result<(Svgp<Features<DeepRff>>, Vec<S>), svgp::Error> {
+    let map = deep_map()?;
+    let model = Svgp::new(Features(map), M_INDUCING, jitter)?;
+    let mut prior = vec![S::zero(); 1 + map.n_params()];
+    prior[0] = S::from_f64(1.0f64.ln()); // ln σ²
+    map.init(&mut Xoshiro256::from_u64(seeds(seed).1), 0.5, &mut prior[1..])?;
+    let params = init_params(&model, &prior)?;
+    Ok((model, params))
+}
+
+fn init_params<P: Prior, S: Scalar>(model: &Svgp<P>, prior: &[S]) -> Result<Vec<S>, svgp::Error> {
+    let z: Vec<S> = inducing_grid().into_iter().map(S::from_f64).collect();
+    let mut params = vec![S::zero(); model.n_params()];
+    model.init_params(prior, &z, NOISE_STD * NOISE_STD, &mut params)?;
+    Ok(params)
+}
+
+/// The jitter the recipe uses for a scalar type: 1e-4 in f64, [`JITTER_F32`] in f32.
+pub fn jitter_for<S: Scalar>() -> f64 {
+    if <S::Real as Scalar>::epsilon().re() < 1e-10 {
+        JITTER_F64
+    } else {
+        JITTER_F32
+    }
+}
+
+/// Trains one model of the experiment with the recipe and reports it; `on_step(step, loss)`
+/// sees every step.
+pub fn run<S: Scalar>(
     kind: Kind,
-    _data: &Data,
-    _seed: u64,
+    data: &Data,
+    seed: u64,
     steps: usize,
     on_step: &mut dyn FnMut(usize, f64),
-) -> Result<Outcome, svgp::Error> {
-    let (grid, truth) = eval_grid();
-    let losses: Vec<f64> = (0..steps).map(|i| 44000.0 * (-(i as f64) / 200.0).exp() - 400.0).collect();
-    for (i, l) in losses.iter().enumerate() {
-        on_step(i + 1, *l);
-        std::thread::sleep(std::time::Duration::from_micros(200));
+) -> Result<Outcome, svgp::Error>
+where
+    S::Epsilon: Copy,
+{
+    let jitter = jitter_for::<S>();
+    match kind {
+        Kind::Rbf => {
+            let (model, params) = rbf_model::<S>(jitter)?;
+            let t = train(&model, params, data, steps, on_step)?;
+            let p = &t.params;
+            let (variance, lengthscale) = (p[0].re().exp(), p[1].re().exp());
+            finish(kind, &model, t, variance, lengthscale, None)
+        }
+        Kind::Deep => {
+            let (model, params) = deep_model::<S>(seed, jitter)?;
+            let t = train(&model, params, data, steps, on_step)?;
+            let map = model.prior.0;
+            let p = &t.params;
+            let (variance, lengthscale) = (p[0].re().exp(), p[1 + map.log_lengthscale_offset()].re().exp());
+            let warp = warp_on_grid(&map, &p[1..1 + map.n_params()])?;
+            finish(kind, &model, t, variance, lengthscale, Some(warp))
+        }
     }
-    let warp = grid
-        .chunks(2)
-        .flat_map(|p| [p[0] * p[0] - p[1], p[0], p[1], 0.1 * p[0] * p[1], 0.0, 0.0, 0.0, 0.0])
-        .collect();
+}
+
+/// The learned warp MLP(x) on the evaluation grid (6400 × H).
+pub fn warp_on_grid<S: Scalar>(map: &DeepRff, map_params: &[S]) -> Result<Vec<f64>, svgp::Error> {
+    let mlp = map.mlp();
+    let (grid, _) = eval_grid();
+    let g: Vec<S> = grid.into_iter().map(S::from_f64).collect();
+    let n = g.len() / 2;
+    let mut out = vec![S::zero(); n * mlp.output_dim()];
+    let mut ws = vec![S::zero(); mlp.workspace_len(n)];
+    mlp.forward(&map_params[..mlp.n_params()], &g, &mut out, &mut ws)?;
+    Ok(out.iter().map(|v| v.re()).collect())
+}
+
+/// A trained parameter buffer with its loss curve and timings.
+pub struct Trained<S> {
+    pub params: Vec<S>,
+    pub losses: Vec<f64>,
+    pub train_s: f64,
+    pub step_ms: f64,
+}
+
+/// The recipe's optimisation: full-batch Adam (lr 1e-2) on −ELBO after global-norm clipping at 1.
+pub fn train<P: Prior, S: Scalar>(
+    model: &Svgp<P>,
+    mut params: Vec<S>,
+    data: &Data,
+    steps: usize,
+    on_step: &mut dyn FnMut(usize, f64),
+) -> Result<Trained<S>, svgp::Error>
+where
+    S::Epsilon: Copy,
+{
+    let x: Vec<S> = data.x.iter().map(|&v| S::from_f64(v)).collect();
+    let y: Vec<S> = data.y.iter().map(|&v| S::from_f64(v)).collect();
+    let np = model.n_params();
+    let (mut grad, mut mu, mut nu) = (vec![S::zero(); np], vec![S::zero(); np], vec![S::zero(); np]);
+    let mut ws = vec![S::zero(); model.workspace_len(data.len())];
+    let mut adam = Adam::new(AdamConfig::new(LR).with_clip(CLIP_NORM), &mut mu, &mut nu)?;
+    let objective = |p: &[S], g: &mut [S]| -> Result<S, svgp::Error> {
+        let elbo = model.elbo_and_grad(p, &x, &y, ElboOptions::default(), g, &mut ws)?;
+        g.iter_mut().for_each(|v| *v = -*v);
+        Ok(-elbo)
+    };
+    let mut losses = Vec::with_capacity(steps);
+    let mut step_s = Vec::with_capacity(steps);
+    let start = Instant::now();
+    let mut last = start;
+    fit(objective, &mut params, &mut grad, &mut adam, steps, |r| {
+        let now = Instant::now();
+        step_s.push(now.duration_since(last).as_secs_f64());
+        last = now;
+        losses.push(r.loss);
+        on_step(r.step, r.loss);
+        ControlFlow::Continue(())
+    })?;
+    let train_s = start.elapsed().as_secs_f64();
+    step_s.sort_by(f64::total_cmp);
+    let step_ms = 1e3 * step_s.get(step_s.len() / 2).copied().unwrap_or(f64::NAN);
+    Ok(Trained { params, losses, train_s, step_ms })
+}
+
+fn finish<P: Prior, S: Scalar>(
+    kind: Kind,
+    model: &Svgp<P>,
+    t: Trained<S>,
+    variance: f64,
+    lengthscale: f64,
+    warp: Option<Vec<f64>>,
+) -> Result<Outcome, svgp::Error> {
+    let grid_mean = predict_grid(model, &t.params)?;
+    let (_, truth) = eval_grid();
     Ok(Outcome {
         kind,
-        dtype: core::any::type_name::<S>(),
-        jitter: JITTER_F64,
-        neg_elbo: losses[steps - 1],
-        variance: 1.0,
-        lengthscale: 0.3,
-        noise_std: 0.1,
-        grid_rmse: 0.0,
-        train_s: 0.0,
-        step_ms: 0.0,
-        losses,
-        grid_mean: truth.iter().map(|t| 0.9 * t).collect(),
-        warp: if kind == Kind::Deep { Some(warp) } else { None },
+        dtype: if jitter_for::<S>() == JITTER_F64 { "f64" } else { "f32" },
+        jitter: model.jitter,
+        neg_elbo: t.losses.last().copied().unwrap_or(f64::NAN),
+        variance,
+        lengthscale,
+        noise_std: (0.5 * t.params[model.noise_index()].re()).exp(),
+        grid_rmse: rmse(&grid_mean, &truth),
+        train_s: t.train_s,
+        step_ms: t.step_ms,
+        losses: t.losses,
+        grid_mean,
+        warp,
     })
+}
+
+/// Posterior mean of the latent f on the 80 × 80 grid.
+pub fn predict_grid<P: Prior, S: Scalar>(model: &Svgp<P>, params: &[S]) -> Result<Vec<f64>, svgp::Error> {
+    let (grid, _) = eval_grid();
+    let g: Vec<S> = grid.into_iter().map(S::from_f64).collect();
+    let n = g.len() / 2;
+    let (mut mean, mut var) = (vec![S::zero(); n], vec![S::zero(); n]);
+    let mut ws = vec![S::zero(); model.predict_workspace_len(n)];
+    model.predict(params, &g, &mut mean, &mut var, &mut ws)?;
+    Ok(mean.iter().map(|v| v.re()).collect())
 }

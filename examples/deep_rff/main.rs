@@ -98,7 +98,10 @@ fn run(args: &Args) -> Result<(), Box<dyn std::error::Error>> {
     Ok(())
 }
 
-fn train<S: svgp::Scalar>(kind: Kind, data: &Data, args: &Args, dtype: &str) -> Result<Outcome, svgp::Error> {
+fn train<S: svgp::Scalar>(kind: Kind, data: &Data, args: &Args, dtype: &str) -> Result<Outcome, svgp::Error>
+where
+    S::Epsilon: Copy,
+{
     let label = format!("{}/{dtype}", kind.name());
     let mut bar = progress::Progress::new(&label, args.steps, !args.quiet);
     experiment::run::<S>(kind, data, args.seed, args.steps, &mut |step, loss| bar.update(step, loss))
