@@ -6,6 +6,7 @@
 //! Z block of an SVGP parameter buffer. Distances are computed on the real parts in `f64`.
 
 use crate::batch::sampler::below;
+use crate::batch::BatchSource;
 use crate::error::{check_buf, Error, Result};
 use crate::rng::uniform01;
 use crate::Scalar;
@@ -74,6 +75,83 @@ pub fn random_subset<S: Scalar, R: Rng + ?Sized>(x: &[S], d: usize, rng: &mut R,
         }
     }
     Ok(())
+}
+
+/// M points drawn uniformly without replacement from the first `limit` points of a stream
+/// (reservoir sampling, Vitter's Algorithm R), for data that never sit in one slice. Point t
+/// (0-based) replaces a uniformly chosen reservoir slot with probability M/(t + 1), so after
+/// the stream every M-subset of the points seen is equally likely.
+///
+/// `xb` and `yb` are the batch buffers the source fills (`xb.len() == yb.len()·D`). Returns the
+/// number of points read; fewer than M is an error.
+///
+/// ```
+/// use svgp::batch::IterSource;
+/// use svgp::inducing::reservoir;
+/// use svgp::rng::Xoshiro256;
+/// let mut src = IterSource::new(1, (0..100).map(|i| ([i as f64], 0.0)));
+/// let (mut z, mut xb, mut yb) = ([0.0; 4], [0.0; 16], [0.0; 16]);
+/// let read = reservoir(&mut src, 1, usize::MAX, &mut Xoshiro256::from_u64(1), &mut z, &mut xb, &mut yb)?;
+/// assert_eq!(read, 100);
+/// # Ok::<(), svgp::Error>(())
+/// ```
+pub fn reservoir<S: Scalar, Src: BatchSource<S>, R: Rng + ?Sized>(
+    source: &mut Src,
+    d: usize,
+    limit: usize,
+    rng: &mut R,
+    z: &mut [S],
+    xb: &mut [S],
+    yb: &mut [S],
+) -> Result<usize> {
+    if d == 0 || source.input_dim() != d {
+        return Err(Error::DimensionMismatch {
+            what: "source input dimension",
+            expected: d,
+            found: source.input_dim(),
+        });
+    }
+    if z.is_empty() || z.len() % d != 0 {
+        return Err(Error::DimensionMismatch {
+            what: "inducing inputs z (M × D)",
+            expected: d,
+            found: z.len(),
+        });
+    }
+    if yb.is_empty() {
+        return Err(Error::BufferTooSmall { what: "reservoir batch buffer", needed: 1, found: 0 });
+    }
+    let m = z.len() / d;
+    let mut t = 0usize;
+    while t < limit {
+        let want = (limit - t).min(yb.len());
+        let b = source.next_batch(&mut xb[..want * d], &mut yb[..want])?;
+        if b == 0 {
+            break;
+        }
+        for row in xb[..b * d].chunks_exact(d) {
+            if let Some(index) = row.iter().position(|v| !v.re().is_finite()) {
+                return Err(Error::NonFinite {
+                    what: "streamed inputs x",
+                    index: t * d + index,
+                    value: row[index].re(),
+                });
+            }
+            let slot = if t < m { t } else { below(rng, t as u64 + 1) as usize };
+            if slot < m {
+                z[slot * d..(slot + 1) * d].copy_from_slice(row);
+            }
+            t += 1;
+        }
+    }
+    if t < m {
+        return Err(Error::DimensionMismatch {
+            what: "points in the stream (at least M)",
+            expected: m,
+            found: t,
+        });
+    }
+    Ok(t)
 }
 
 /// Workspace length (in `f64`) for [`kmeans_pp`] on `n` points.

@@ -1,7 +1,8 @@
 //! Inducing-input initialisation: random subsets are uniform over M-subsets, k-means++ draws
 //! with probability ∝ D², Lloyd never increases the within-cluster sum of squares.
 
-use svgp::inducing::{kmeans_pp, lloyd, random_subset};
+use svgp::batch::IterSource;
+use svgp::inducing::{kmeans_pp, lloyd, random_subset, reservoir};
 use svgp::rng::{standard_normal, Xoshiro256};
 
 #[test]
@@ -137,4 +138,33 @@ fn bad_inputs_are_errors() {
     let mut z3 = [9.0; 3];
     kmeans_pp(&[1.0, 1.0, 1.0, 1.0], 1, &mut r, &mut z3, &mut ws).unwrap();
     assert_eq!(z3, [1.0; 3]);
+}
+
+#[test]
+fn reservoir_is_uniform_over_subsets_of_a_stream() {
+    // A stream of 5 points, M = 2, read through a batch buffer of 2: ten subsets, each 1/10.
+    let reps = 20_000;
+    let mut counts = [[0usize; 5]; 5];
+    let mut r = Xoshiro256::from_u64(3);
+    for _ in 0..reps {
+        let mut src = IterSource::new(1, (0..5).map(|i| ([i as f64], 0.0)));
+        let (mut z, mut xb, mut yb) = ([0.0; 2], [0.0; 2], [0.0; 2]);
+        assert_eq!(reservoir(&mut src, 1, usize::MAX, &mut r, &mut z, &mut xb, &mut yb).unwrap(), 5);
+        let (a, b) = (z[0].min(z[1]) as usize, z[0].max(z[1]) as usize);
+        assert!(a < b);
+        counts[a][b] += 1;
+    }
+    let tol = 5.0 * (reps as f64 * 0.1 * 0.9).sqrt();
+    for a in 0..5 {
+        for b in a + 1..5 {
+            assert!((counts[a][b] as f64 - reps as f64 / 10.0).abs() < tol, "{counts:?}");
+        }
+    }
+    // `limit` stops early; a stream shorter than M is an error.
+    let mut src = IterSource::new(1, (0..100).map(|i| ([i as f64], 0.0)));
+    let (mut z, mut xb, mut yb) = ([0.0; 2], [0.0; 8], [0.0; 8]);
+    assert_eq!(reservoir(&mut src, 1, 10, &mut r, &mut z, &mut xb, &mut yb).unwrap(), 10);
+    assert!(z.iter().all(|&v| v < 10.0));
+    let mut short = IterSource::new(1, (0..1).map(|i| ([i as f64], 0.0)));
+    assert!(reservoir(&mut short, 1, 10, &mut r, &mut z, &mut xb, &mut yb).is_err());
 }
