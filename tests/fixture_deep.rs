@@ -86,3 +86,9 @@ fn early_trace_matches_jax() {
         rel(losses[99], f.neg_elbo(100))
     );
 }
+
+#[test]
+fn predictions_at_final_params_match_jax() {
+    let (f, model) = setup();
+    check_final_predictions(&f, &model);
+}
