@@ -51,13 +51,30 @@ impl<T: Scalar, const N: usize> Dual<T, N> {
         d
     }
     /// Apply a function given its value `f` and derivative `df` at `self.re` (the chain rule).
+    ///
+    /// A lane whose tangent is exactly zero stays zero whatever `df` is: the result does not
+    /// depend on that direction, so an infinite derivative at a boundary (`√x` or `ln x` at 0,
+    /// `exp` past overflow) must not turn untouched lanes into `0·∞ = NaN`.
     #[inline]
     pub fn chain(self, f: T, df: T) -> Self {
         let mut eps = self.eps;
         for e in eps.iter_mut() {
-            *e *= df;
+            *e = mul_tangent(*e, df);
         }
         Self { re: f, eps }
+    }
+}
+
+/// `e · d`, except that an exactly-zero tangent `e` gives zero even when `d` is infinite or NaN.
+///
+/// `is_zero` (not `==`, which looks at the real part only) so that a nested tangent with a zero
+/// value but non-zero second-order parts still propagates.
+#[inline]
+fn mul_tangent<T: Scalar>(e: T, d: T) -> T {
+    if e.is_zero() {
+        e
+    } else {
+        e * d
     }
 }
 
@@ -158,8 +175,9 @@ impl<T: Scalar, const N: usize> Div for Dual<T, N> {
     type Output = Self;
     #[inline]
     fn div(self, rhs: Self) -> Self {
-        let inv = T::one() / rhs.re;
-        let q = self.re * inv;
+        // The value by a true division, so it matches the plain-float computation bit for bit.
+        let q = self.re / rhs.re;
+        let inv = rhs.re.recip();
         let mut eps = self.eps;
         for (a, b) in eps.iter_mut().zip(rhs.eps) {
             *a = (*a - q * b) * inv;
@@ -218,9 +236,59 @@ impl<T: Scalar, const N: usize> Div<T> for Dual<T, N> {
     type Output = Self;
     #[inline]
     fn div(self, rhs: T) -> Self {
-        self * (T::one() / rhs)
+        let inv = rhs.recip();
+        let mut eps = self.eps;
+        for e in eps.iter_mut() {
+            *e *= inv;
+        }
+        Self { re: self.re / rhs, eps }
     }
 }
+
+impl<T: Scalar, const N: usize> AddAssign<T> for Dual<T, N> {
+    #[inline]
+    fn add_assign(&mut self, rhs: T) {
+        self.re += rhs;
+    }
+}
+impl<T: Scalar, const N: usize> SubAssign<T> for Dual<T, N> {
+    #[inline]
+    fn sub_assign(&mut self, rhs: T) {
+        self.re -= rhs;
+    }
+}
+impl<T: Scalar, const N: usize> MulAssign<T> for Dual<T, N> {
+    #[inline]
+    fn mul_assign(&mut self, rhs: T) {
+        *self = *self * rhs;
+    }
+}
+impl<T: Scalar, const N: usize> DivAssign<T> for Dual<T, N> {
+    #[inline]
+    fn div_assign(&mut self, rhs: T) {
+        *self = *self / rhs;
+    }
+}
+
+// ---- f64 constants on the right of a nested dual: `Dual<Dual<T, M>, N> ∘ f64` ----
+//
+// The lane type of a nested dual is itself a dual, so `d + 1.0` would otherwise need
+// `Dual::constant(..)` ceremony. These impls cannot overlap the lane-type ones above (a `Dual`
+// is never `f64`); an unsuffixed literal resolves to them because they are the only
+// float-typed candidates. Depth two covers second derivatives; deeper nesting uses `from_f64`.
+
+macro_rules! nested_f64_rhs_ops {
+    ($($tr:ident $method:ident $op:tt),*) => {$(
+        impl<T: Scalar, const M: usize, const N: usize> $tr<f64> for Dual<Dual<T, M>, N> {
+            type Output = Self;
+            #[inline]
+            fn $method(self, rhs: f64) -> Self {
+                self $op Dual::<T, M>::constant(T::from_f64(rhs))
+            }
+        }
+    )*};
+}
+nested_f64_rhs_ops!(Add add +, Sub sub -, Mul mul *, Div div /);
 
 // ---- plain f32/f64 constants on the left: c ∘ dual (for any nesting depth) ----
 
@@ -286,10 +354,7 @@ impl<T: Scalar, const N: usize> num_traits::One for Dual<T, N> {
 
 // ---- approx: compare the value and every tangent ----
 
-impl<T: Scalar, const N: usize> approx::AbsDiffEq for Dual<T, N>
-where
-    T::Epsilon: Copy,
-{
+impl<T: Scalar, const N: usize> approx::AbsDiffEq for Dual<T, N> {
     type Epsilon = T::Epsilon;
     fn default_epsilon() -> Self::Epsilon {
         T::default_epsilon()
@@ -300,10 +365,7 @@ where
     }
 }
 
-impl<T: Scalar, const N: usize> approx::RelativeEq for Dual<T, N>
-where
-    T::Epsilon: Copy,
-{
+impl<T: Scalar, const N: usize> approx::RelativeEq for Dual<T, N> {
     fn default_max_relative() -> Self::Epsilon {
         T::default_max_relative()
     }
@@ -313,10 +375,7 @@ where
     }
 }
 
-impl<T: Scalar, const N: usize> approx::UlpsEq for Dual<T, N>
-where
-    T::Epsilon: Copy,
-{
+impl<T: Scalar, const N: usize> approx::UlpsEq for Dual<T, N> {
     fn default_max_ulps() -> u32 {
         T::default_max_ulps()
     }
@@ -328,10 +387,7 @@ where
 
 // ---- the Scalar implementation: value and derivative, then `chain` ----
 
-impl<T: Scalar, const N: usize> Scalar for Dual<T, N>
-where
-    T::Epsilon: Copy,
-{
+impl<T: Scalar, const N: usize> Scalar for Dual<T, N> {
     type Real = T::Real;
 
     #[inline]
@@ -373,16 +429,8 @@ where
     }
     #[inline]
     fn sqrt(self) -> Self {
+        // At 0 the derivative is +∞: seeded lanes become ±∞, untouched lanes stay 0 (see `chain`).
         let s = self.re.sqrt();
-        if s == T::zero() {
-            // d√x/dx = +∞ at 0: keep zero lanes at zero instead of 0·∞ = NaN.
-            let inf = T::from_f64(f64::INFINITY);
-            let mut eps = self.eps;
-            for e in eps.iter_mut() {
-                *e = if *e == T::zero() { T::zero() } else { *e * inf };
-            }
-            return Self { re: s, eps };
-        }
         self.chain(s, (s + s).recip())
     }
     #[inline]
@@ -390,22 +438,22 @@ where
         if n == 0 {
             return Self::one();
         }
-        let p = self.re.powi(n - 1);
-        self.chain(p * self.re, T::from_f64(n as f64) * p)
+        // The value straight from `powi` (not x^{n-1}·x, which is ∞·0 = NaN at x = 0 for n < 0);
+        // `n - 1` would overflow for i32::MIN, where n·x^n/x is just as good.
+        let v = self.re.powi(n);
+        let p = if n > i32::MIN { self.re.powi(n - 1) } else { v / self.re };
+        self.chain(v, T::from_f64(f64::from(n)) * p)
     }
     #[inline]
     fn powf(self, y: Self) -> Self {
         let v = self.re.powf(y.re);
-        // ∂/∂x = y x^{y-1}; ∂/∂y = x^y ln x (only where y carries a tangent, so x = 0 stays finite).
+        // ∂/∂x = y x^{y-1}; ∂/∂y = x^y ln x. Each term only where its tangent is non-zero, so a
+        // constant exponent at x = 0 (ln 0 = −∞) or a constant base with ∞ slope stays finite.
         let dx = y.re * self.re.powf(y.re - T::one());
-        let lnx = self.re.ln();
+        let dy = v * self.re.ln();
         let mut eps = self.eps;
         for (a, b) in eps.iter_mut().zip(y.eps) {
-            let mut d = *a * dx;
-            if b != T::zero() {
-                d += b * v * lnx;
-            }
-            *a = d;
+            *a = mul_tangent(*a, dx) + mul_tangent(b, dy);
         }
         Self { re: v, eps }
     }
@@ -426,20 +474,26 @@ where
     }
     #[inline]
     fn tanh(self) -> Self {
-        let t = self.re.tanh();
-        self.chain(t, T::one() - t * t)
+        // sech²x = 4e/(1+e)² with e = e^{-2|x|}: no cancellation for large |x| (1 − tanh² is 0
+        // there in floating point) and no overflow.
+        let e = (self.re.abs() * T::from_f64(-2.0)).exp();
+        let one_e = T::one() + e;
+        self.chain(self.re.tanh(), T::from_f64(4.0) * e / (one_e * one_e))
     }
     #[inline]
     fn atan2(self, x: Self) -> Self {
-        // d atan2(y, x) = (x dy − y dx) / (x² + y²)
-        let r2 = self.re * self.re + x.re * x.re;
+        // d atan2(y, x) = (x dy − y dx) / r², written as ((x/r) dy − (y/r) dx) / r with
+        // r = hypot(y, x) so that neither tiny nor huge arguments underflow or overflow r².
+        // At the origin the derivative is undefined; it is taken as 0 (as for `hypot`).
         let v = self.re.atan2(x.re);
-        let mut eps = self.eps;
-        if r2 == T::zero() {
+        let r = self.re.hypot(x.re);
+        if r == T::zero() {
             return Self::constant(v);
         }
+        let (c, s) = (x.re / r, self.re / r);
+        let mut eps = self.eps;
         for (a, b) in eps.iter_mut().zip(x.eps) {
-            *a = (x.re * *a - self.re * b) / r2;
+            *a = (c * *a - s * b) / r;
         }
         Self { re: v, eps }
     }
@@ -474,7 +528,8 @@ where
     }
     #[inline]
     fn sigmoid(self) -> Self {
+        // σ'(x) = σ(x)σ(−x): unlike σ(1 − σ) it keeps its relative accuracy for large x.
         let s = self.re.sigmoid();
-        self.chain(s, s * (T::one() - s))
+        self.chain(s, s * (-self.re).sigmoid())
     }
 }

@@ -134,10 +134,13 @@ fn sin_cos_slice_f64_body(x: &[f64], sin: &mut [f64], cos: &mut [f64]) {
     for ((&v, s), c) in x.iter().zip(sin.iter_mut()).zip(cos.iter_mut()) {
         (*s, *c) = sin_cos_core_f64(v);
     }
-    // Pass 2: redo the rare out-of-range or non-finite entries with libm.
-    for ((&v, s), c) in x.iter().zip(sin.iter_mut()).zip(cos.iter_mut()) {
-        if !(v.abs() <= F64_FAST_LIMIT) {
-            (*s, *c) = libm::sincos(v);
+    // Pass 2: redo the rare out-of-range or non-finite entries with libm (a vectorised
+    // test first, so the common case costs one cheap sweep).
+    if !x.iter().fold(true, |ok, &v| ok & (v.abs() <= F64_FAST_LIMIT)) {
+        for ((&v, s), c) in x.iter().zip(sin.iter_mut()).zip(cos.iter_mut()) {
+            if v.is_nan() || v.abs() > F64_FAST_LIMIT {
+                (*s, *c) = libm::sincos(v);
+            }
         }
     }
 }
@@ -254,9 +257,11 @@ pub fn sin_cos_slice_f32(x: &[f32], sin: &mut [f32], cos: &mut [f32]) {
     for ((&v, s), c) in x.iter().zip(sin.iter_mut()).zip(cos.iter_mut()) {
         (*s, *c) = sin_cos_core_f32(v);
     }
-    for ((&v, s), c) in x.iter().zip(sin.iter_mut()).zip(cos.iter_mut()) {
-        if !(v.abs() <= F32_FAST_LIMIT) {
-            (*s, *c) = libm::sincosf(v);
+    if !x.iter().fold(true, |ok, &v| ok & (v.abs() <= F32_FAST_LIMIT)) {
+        for ((&v, s), c) in x.iter().zip(sin.iter_mut()).zip(cos.iter_mut()) {
+            if v.is_nan() || v.abs() > F32_FAST_LIMIT {
+                (*s, *c) = libm::sincosf(v);
+            }
         }
     }
 }
@@ -278,6 +283,22 @@ mod avx2 {
         // SAFETY: only called after `is_x86_feature_detected!("avx2")` returned true.
         unsafe { sin_cos_slice_f64_avx2(x, sin, cos) }
     }
+
+    /// The f64 tanh kernel compiled with AVX2 enabled.
+    ///
+    /// # Safety
+    /// The CPU must support AVX2.
+    #[allow(unsafe_code)]
+    #[target_feature(enable = "avx2")]
+    unsafe fn tanh_slice_f64_avx2(x: &[f64], out: &mut [f64]) {
+        super::tanh_slice_body(x, out);
+    }
+
+    #[allow(unsafe_code)]
+    pub(super) fn tanh_slice_f64(x: &[f64], out: &mut [f64]) {
+        // SAFETY: only called after `is_x86_feature_detected!("avx2")` returned true.
+        unsafe { tanh_slice_f64_avx2(x, out) }
+    }
 }
 
 /// Slice sin/cos per float type, so `Scalar` impls can name it generically.
@@ -296,5 +317,104 @@ impl SinCosSlice for f32 {
     #[inline]
     fn sin_cos_slice(x: &[f32], sin: &mut [f32], cos: &mut [f32]) {
         sin_cos_slice_f32(x, sin, cos);
+    }
+}
+
+// ---- tanh, f64 ----
+
+/// f64 tanh within this many ulp of `libm`'s (asserted by the tests over |x| ≤ 40).
+pub const TANH_F64_MAX_ULP: f64 = 2.0;
+/// ln 2 = LN2_HI + LN2_LO, LN2_HI with 32 significant bits (fdlibm's split).
+const LN2_HI: f64 = 6.931_471_803_691_238_164_90e-1;
+const LN2_LO: f64 = 1.908_214_929_270_587_700_02e-10;
+// Cephes tanh: x + x³·P(x²)/Q(x²) on |x| < 0.625.
+const TP0: f64 = -9.643_991_794_250_522_386_28e-1;
+const TP1: f64 = -9.928_772_310_019_185_865_64e1;
+const TP2: f64 = -1.614_687_684_417_084_479_52e3;
+const TQ0: f64 = 1.128_116_784_916_329_314_02e2;
+const TQ1: f64 = 2.235_488_390_601_004_485_83e3;
+const TQ2: f64 = 4.844_063_053_251_254_860_48e3;
+
+/// 1/k! for k = 0..=13.
+const INV_FACT: [f64; 14] = {
+    let mut a = [1.0; 14];
+    let mut k = 1;
+    while k < 14 {
+        a[k] = a[k - 1] / k as f64;
+        k += 1;
+    }
+    a
+};
+
+/// e^v for 0 ≤ v ≤ 40, branch-free: v = n·ln 2 + r, |r| ≤ ln2/2, e^r by its Taylor series to
+/// degree 13 (truncation below 2^-57), 2^n by writing the exponent bits.
+#[inline(always)]
+fn exp_small_range(v: f64) -> f64 {
+    let k = v * core::f64::consts::LOG2_E + SHIFT64;
+    let n = k - SHIFT64;
+    let r = (v - n * LN2_HI) - n * LN2_LO;
+    let mut p = INV_FACT[13];
+    for c in INV_FACT[1..13].iter().rev() {
+        p = p * r + c;
+    }
+    let er = p * r + 1.0;
+    // The low 12 bits of k's mantissa are n (0 ≤ n < 2^11); place n + 1023 in the exponent.
+    er * f64::from_bits(k.to_bits().wrapping_add(1023) << 52)
+}
+
+#[inline(always)]
+fn tanh_core(x: f64) -> f64 {
+    let t = x.abs().min(20.0); // tanh(20) rounds to 1
+    let z = t * t;
+    // Both branches have the form a + b/c: select a, b, c first so one division serves both.
+    // Small: t + t·z·P(z)/Q(z). Large: 1 − 2/(e^{2t} + 1).
+    let small = t < 0.625;
+    let e = exp_small_range(2.0 * t);
+    let a = if small { t } else { 1.0 };
+    let b = if small { t * z * ((TP0 * z + TP1) * z + TP2) } else { -2.0 };
+    let c = if small { ((z + TQ0) * z + TQ1) * z + TQ2 } else { e + 1.0 };
+    (a + b / c).copysign(x)
+}
+
+/// tanh for one f64: the slice kernel's arithmetic, `libm` for NaN.
+///
+/// ```
+/// assert!((svgp::fastmath::tanh(0.3) - 0.3_f64.tanh()).abs() <= 2.0 * f64::EPSILON);
+/// ```
+#[inline]
+pub fn tanh(x: f64) -> f64 {
+    if x.is_nan() {
+        x
+    } else {
+        tanh_core(x)
+    }
+}
+
+/// `out[i] = tanh x[i]` over the first min(len) entries, f64, vectorisable.
+///
+/// Cephes' rational function for |x| < 0.625, 1 − 2/(e^{2|x|} + 1) above, both computed and
+/// one selected (no branches); within [`TANH_F64_MAX_ULP`] ulp of `libm`.
+pub fn tanh_slice(x: &[f64], out: &mut [f64]) {
+    #[cfg(all(feature = "std", target_arch = "x86_64"))]
+    {
+        if std::is_x86_feature_detected!("avx2") {
+            avx2::tanh_slice_f64(x, out);
+            return;
+        }
+    }
+    tanh_slice_body(x, out);
+}
+
+#[inline(always)]
+fn tanh_slice_body(x: &[f64], out: &mut [f64]) {
+    for (o, &v) in out.iter_mut().zip(x) {
+        *o = tanh_core(v);
+    }
+    if x.iter().fold(false, |nan, &v| nan | v.is_nan()) {
+        for (o, &v) in out.iter_mut().zip(x) {
+            if v.is_nan() {
+                *o = v;
+            }
+        }
     }
 }

@@ -28,3 +28,9 @@ pub mod train;
 pub use dual::Dual;
 pub use error::{Error, Result};
 pub use scalar::Scalar;
+pub mod diff;
+
+// The README's example is compiled and run as a doctest.
+#[doc = include_str!("../README.md")]
+#[cfg(doctest)]
+pub struct ReadmeDoctests;

@@ -44,7 +44,7 @@ pub trait Scalar:
     + num_traits::Zero
     + num_traits::One
     + approx::RelativeEq
-    + approx::UlpsEq
+    + approx::UlpsEq<Epsilon = <Self as Scalar>::Real>
 {
     /// The plain float at the bottom of any dual nesting (`f32` or `f64`).
     type Real: Scalar<Real = Self::Real> + Into<f64>;
@@ -149,18 +149,28 @@ pub trait Scalar:
         }
     }
     /// ln(e^a + e^b), stable for large arguments.
+    ///
+    /// Infinite arguments give the limit (`−∞` and `−∞` give `−∞`, not `∞ − ∞ = NaN`); NaN
+    /// propagates. On duals the derivative is the softmax weighting of the two tangents.
     #[inline]
     fn log_add_exp(self, b: Self) -> Self {
         let (hi, lo) = if self >= b { (self, b) } else { (b, self) };
+        if hi.re().is_infinite() {
+            return hi;
+        }
         hi + (lo - hi).exp().ln_1p()
     }
-    /// ln Σ e^{x_i} over a slice, stable for large arguments; −∞ for an empty slice.
+    /// ln Σ e^{x_i} over a slice, stable for large arguments; −∞ for an empty slice, NaN if
+    /// any entry is NaN. On duals the derivative is the softmax weighting of the tangents.
     fn log_sum_exp(xs: &[Self]) -> Self {
         let mut hi = Self::from_f64(f64::NEG_INFINITY);
         for &x in xs {
+            if x.re().is_nan() {
+                return x;
+            }
             hi = hi.max(x);
         }
-        if !(hi.re().is_finite()) {
+        if hi.re().is_infinite() {
             return hi;
         }
         let mut acc = Self::zero();

@@ -84,6 +84,13 @@ fn deep_rff_adjoint_matches_dual_other_shapes() {
 }
 
 #[test]
+fn deep_rff_adjoint_matches_dual_over_several_row_blocks() {
+    // 70 rows: two full blocks of 32 and a partial one.
+    let map = DeepRff::new(Mlp::new(&[1, 2, 2], Activation::Tanh).unwrap(), 3).unwrap();
+    check(map, 70, 0.8, 5);
+}
+
+#[test]
 fn adjoint_can_be_repeated_after_one_forward() {
     let map = DeepRff::new(Mlp::new(&[2, 6, 3], Activation::Relu).unwrap(), 9).unwrap();
     let n = 4;
@@ -151,4 +158,47 @@ fn rejects_bad_shapes_and_buffers() {
     ));
     let mut g = vec![0.0; map.n_params() + 1];
     assert!(map.features_adjoint(&p, &[0.0; 4], &psi, &mut g, None, &mut ws).is_err());
+    // An empty batch is fine and contributes nothing.
+    let mut g = vec![0.0; map.n_params()];
+    let mut ws0 = vec![0.0; map.workspace_len(0)];
+    map.features(&p, &[], &mut [], &mut ws0).unwrap();
+    map.features_adjoint(&p, &[], &[], &mut g, Some(&mut []), &mut ws0).unwrap();
+    assert!(g.iter().all(|&v| v == 0.0));
+}
+
+#[test]
+fn f32_map_tracks_the_f64_map() {
+    // The firmware runs the same generic code in f32 (fast f32 sin/cos, libm tanhf).
+    let map = DeepRff::new(Mlp::equinox(2, 32, 2, 8, Activation::Tanh).unwrap(), 256).unwrap();
+    let n = 40;
+    let mut rng = Xoshiro256::from_u64(8);
+    let mut p64 = vec![0.0_f64; map.n_params()];
+    map.init(&mut rng, 0.5, &mut p64).unwrap();
+    let x64 = random(&mut rng, 2 * n, -1.0, 1.0);
+    let pb64 = random(&mut rng, n * 256, -1.0, 1.0);
+    let (p32, x32, pb32): (Vec<f32>, Vec<f32>, Vec<f32>) = (
+        p64.iter().map(|&v| v as f32).collect(),
+        x64.iter().map(|&v| v as f32).collect(),
+        pb64.iter().map(|&v| v as f32).collect(),
+    );
+    // Compare against f64 evaluated at the f32-rounded inputs, so only f32 arithmetic differs.
+    let (p64, x64): (Vec<f64>, Vec<f64>) =
+        (p32.iter().map(|&v| v as f64).collect(), x32.iter().map(|&v| v as f64).collect());
+    let mut psi64 = vec![0.0; n * 256];
+    let mut ws64 = vec![0.0; map.workspace_len(n)];
+    map.features(&p64, &x64, &mut psi64, &mut ws64).unwrap();
+    let mut psi32 = vec![0.0_f32; n * 256];
+    let mut ws32 = vec![0.0_f32; map.workspace_len(n)];
+    map.features(&p32, &x32, &mut psi32, &mut ws32).unwrap();
+    let err = psi32.iter().zip(&psi64).fold(0.0_f64, |m, (&a, &b)| m.max((a as f64 - b).abs()));
+    // ψ entries are at most √(2/J) ≈ 0.088; the arguments |z| ≲ 10 carry f32 rounding ~1e-6.
+    assert!(err < 2e-6, "max |ψ32 − ψ64| = {err:e}");
+
+    let mut g64 = vec![0.0; map.n_params()];
+    map.features_adjoint(&p64, &x64, &pb64, &mut g64, None, &mut ws64).unwrap();
+    let mut g32 = vec![0.0_f32; map.n_params()];
+    map.features_adjoint(&p32, &x32, &pb32, &mut g32, None, &mut ws32).unwrap();
+    let scale = g64.iter().fold(0.0_f64, |m, v| m.max(v.abs()));
+    let gerr = g32.iter().zip(&g64).fold(0.0_f64, |m, (&a, &b)| m.max((a as f64 - b).abs()));
+    assert!(gerr < 1e-4 * scale, "max gradient error {gerr:e} vs scale {scale:e}");
 }

@@ -82,9 +82,12 @@ fn fixture_init_matches_jax_loss_and_kernel_gradient() {
     map.features_adjoint(&params, &x, &psi_bar, &mut grad, Some(&mut gx), &mut ws).unwrap();
     let want_grad = kernel_params(&fx["trace"]["grad_init"]["kernel"]);
     let scale = want_grad.iter().fold(0.0_f64, |m, v| m.max(v.abs()));
+    let mut worst = 0.0_f64;
     for (i, (&g, &w)) in grad.iter().zip(&want_grad).enumerate() {
         assert!((g - w).abs() <= 1e-10 * (scale + w.abs()), "grad[{i}] = {g}, JAX {w}");
+        worst = worst.max((g - w).abs() / scale);
     }
+    eprintln!("init −ELBO rel. error {rel:e}; kernel gradient max error / max |grad| {worst:e}");
     // ln σ² enters only through the diagonal: ∂/∂ln σ² = Σ var_i / (2σ_n²).
     let g_lv = var.iter().sum::<f64>() / (2.0 * noise);
     let w_lv = fx["trace"]["grad_init"]["kernel"]["log_variance"].as_f64().unwrap();

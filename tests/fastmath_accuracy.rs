@@ -181,3 +181,42 @@ fn f32_falls_back_to_libm_outside_the_fast_range() {
         assert!(s[i].to_bits() == rs.to_bits() && c[i].to_bits() == rc.to_bits(), "fallback at {x}");
     }
 }
+
+#[test]
+fn tanh_f64_within_documented_ulp_bound() {
+    use svgp::fastmath::{tanh, tanh_slice, TANH_F64_MAX_ULP};
+    let mut rng = Xoshiro256::from_u64(9);
+    let mut xs: Vec<f64> = Vec::new();
+    for r in [0.7, 2.0, 5.0, 40.0] {
+        xs.extend((0..100_000).map(|_| uniform(&mut rng, -r, r)));
+    }
+    xs.extend((0..50_000).map(|_| 10f64.powf(uniform(&mut rng, -310.0, 1.6))));
+    // Both sides of the switch at 0.625 and of the clamp at 20.
+    for edge in [0.625_f64, 20.0] {
+        let mut v = edge;
+        for _ in 0..5 {
+            v = f64::from_bits(v.to_bits() - 1);
+        }
+        for _ in 0..10 {
+            xs.push(v);
+            xs.push(-v);
+            v = f64::from_bits(v.to_bits() + 1);
+        }
+    }
+    xs.extend([0.0, -0.0, 5e-324, 1e300, -1e300, f64::INFINITY, f64::NEG_INFINITY]);
+    let mut out = vec![0.0; xs.len()];
+    tanh_slice(&xs, &mut out);
+    let mut worst = 0.0_f64;
+    for (&x, &y) in xs.iter().zip(&out) {
+        let r = libm::tanh(x);
+        let e = (y - r).abs() / ulp64(r);
+        assert!(e <= TANH_F64_MAX_ULP, "tanh({x:e}) = {y:e}, libm {r:e}: {e} ulp");
+        assert_eq!(y.to_bits(), tanh(x).to_bits());
+        worst = worst.max(e);
+    }
+    eprintln!("tanh f64 worst error vs libm over {} points: {worst} ulp", xs.len());
+    let mut o = [0.0];
+    tanh_slice(&[f64::NAN], &mut o);
+    assert!(o[0].is_nan() && tanh(f64::NAN).is_nan());
+    assert_eq!(tanh(-0.0).to_bits(), (-0.0_f64).to_bits());
+}

@@ -84,3 +84,9 @@ fn params_after_one_adam_step_match_jax() {
     println!("rbf params after one step: max |Δ| = {d:.2e}");
     assert!(d <= 1e-9, "after-1-step max abs diff {d:e}");
 }
+
+#[test]
+fn predictions_at_final_params_match_jax() {
+    let (f, model) = setup();
+    check_final_predictions(&f, &model);
+}

@@ -34,5 +34,13 @@ pub trait FeatureMap: Copy + core::fmt::Debug {
     ) -> Result<()>;
 }
 
+mod arccos;
+mod fourier;
+mod hsgp;
+mod projection;
+
+pub use arccos::ArcCosineFeatures;
+pub use fourier::{Coupling, FourierForm, RandomFourier, Spectrum};
+pub use hsgp::Hsgp;
 mod deep;
 pub use deep::DeepRff;

@@ -1,20 +1,22 @@
 //! The ELBO of the whitened SVGP with a Gaussian likelihood, and its tape-free reverse sweep.
 //!
-//! Forward (S = L·Lᵀ, C = LᵀA):
-//! μ = Aᵀm; var_i = max(k_ii − Σ_k A_ki² + Σ_k C_ki², 0);
+//! Forward (S = L·Lᵀ, Q = (S − I)·A, M × N):
+//! μ = Aᵀm; var_i = max(k_ii − Σ_k A_ki² + Σ_k (LᵀA)_ki², 0) = max(k_ii + Σ_k A_ki Q_ki, 0);
 //! ELL = −(N/2)·ln(2πσ²) − (‖y − μ‖² + Σ var)/(2σ²);
 //! KL = ½(‖m‖² + ‖L‖_F² − M − 2 Σ ln|L_ii|); ELBO = s·ELL − KL.
 //!
 //! Reverse, with τ = s/σ² and v̄_i = −τ/2 where var_i > 0 (0 where the clip is active,
 //! −τ/4 at an exact tie, as JAX's `max` splits it):
-//! μ̄ = τ(y − μ); m̄ = Aμ̄ − m; W = C·diag(2v̄); Ā = mμ̄ᵀ + L·W − A·diag(2v̄);
-//! L̄ = tril(A·Wᵀ) − L + diag(1/L_ii); k̄_ii = v̄_i; ∂/∂ln σ² = s·(−N/2 + (‖y − μ‖² + Σ var)/(2σ²)).
-//! The prior then carries Ā and k̄ back to its parameters and to Z ([`Prior::backward`]).
+//! μ̄ = τ(y − μ); m̄ = Aμ̄ − m; Ā = mμ̄ᵀ + Q·diag(2v̄);
+//! L̄ = tril(A·diag(2v̄)·Aᵀ·L) − L + diag(1/L_ii); k̄_ii = v̄_i;
+//! ∂/∂ln σ² = s·(−N/2 + (‖y − μ‖² + Σ var)/(2σ²)).
+//! So the guide costs one M²N product forward (Q) and one M²N/2 (the syrk) backward; the
+//! prior then carries Ā and k̄ back to its parameters and to Z ([`Prior::backward`]).
 
 use super::model::{tri_len, Prior, Svgp};
 use super::ws::take;
 use crate::error::{check_buf, check_len, Error, Result};
-use crate::linalg::{gemm, gemv, MatMut, MatRef, Trans};
+use crate::linalg::{gemm, gemv, syrk, MatMut, MatRef, Trans};
 use crate::Scalar;
 
 /// Options of one ELBO evaluation.
@@ -57,8 +59,9 @@ struct Fwd<'w, S> {
     lz: &'w mut [S],
     lf: &'w mut [S],
     lbar: &'w mut [S],
+    g2: &'w mut [S],
     a: &'w mut [S],
-    c: &'w mut [S],
+    q: &'w mut [S],
     abar: &'w mut [S],
     mu: &'w mut [S],
     var: &'w mut [S],
@@ -70,8 +73,8 @@ struct Fwd<'w, S> {
 
 /// Offsets of the ELBO's own workspace pieces (before the prior's).
 fn own_len(m: usize, n: usize) -> usize {
-    // lz, L, L̄ | A, C, Ā | kxx, μ, var, v̄
-    3 * m * m + 3 * m * n + 4 * n
+    // lz, L, L̄ (S − I before), G | A, Q, Ā | kxx, μ, var, v̄
+    4 * m * m + 3 * m * n + 4 * n
 }
 
 fn check_finite<S: Scalar>(what: &'static str, v: &[S]) -> Result<()> {
@@ -180,7 +183,7 @@ impl<P: Prior> Svgp<P> {
         let (m, n) = (self.m, y.len());
         self.check_inputs(params, x, n)?;
         check_finite("targets y", y)?;
-        if !opts.scale.is_finite() {
+        if !(opts.scale.is_finite() && opts.scale >= 0.0) {
             return Err(Error::InvalidParameter { what: "ELBO scale", value: opts.scale });
         }
         check_buf("ELBO workspace", self.workspace_len(n), ws.len())?;
@@ -188,8 +191,9 @@ impl<P: Prior> Svgp<P> {
         let lz = take(&mut ws, m * m);
         let lf = take(&mut ws, m * m);
         let lbar = take(&mut ws, m * m);
+        let g2 = take(&mut ws, m * m);
         let a = take(&mut ws, m * n);
-        let c = take(&mut ws, m * n);
+        let q = take(&mut ws, m * n);
         let abar = take(&mut ws, m * n);
         let kxx = take(&mut ws, n);
         let mu = take(&mut ws, n);
@@ -211,16 +215,23 @@ impl<P: Prior> Svgp<P> {
         for i in 0..m {
             lf[i * m..i * m + i + 1].copy_from_slice(&lp[tri_len(i)..tri_len(i + 1)]);
         }
-        let lm = MatRef::new(m, m, lf)?;
-        gemm(S::one(), lm, Trans::Yes, am, Trans::No, S::zero(), MatMut::new(m, n, c)?)?;
-        // var = kxx − colsum(A∘A) + colsum(C∘C), summed as the reference does.
-        col_sq_sums(a, m, n, var);
-        col_sq_sums(c, m, n, vbar);
+        // S − I = L·Lᵀ − I (in the L̄ buffer, free until the reverse sweep), Q = (S − I)·A.
+        syrk(S::one(), MatRef::new(m, m, lf)?, Trans::No, S::zero(), MatMut::new(m, m, lbar)?)?;
+        for i in 0..m {
+            lbar[i * m + i] -= S::one();
+        }
+        gemm(S::one(), MatRef::new(m, m, lbar)?, Trans::No, am, Trans::No, S::zero(), MatMut::new(m, n, q)?)?;
+        // var_i = k_ii + Σ_k A_ki Q_ki.
+        var.copy_from_slice(kxx);
+        for (ar, qr) in a.chunks_exact(n).zip(q.chunks_exact(n)) {
+            for ((v, &x), &y) in var.iter_mut().zip(ar).zip(qr) {
+                *v += x * y;
+            }
+        }
         let mut sse = S::zero();
         let mut sum_var = S::zero();
         for i in 0..n {
-            let raw = kxx[i] - var[i] + vbar[i];
-            var[i] = raw;
+            let raw = var[i];
             let r = y[i] - mu[i];
             sse += r * r;
             sum_var += raw.max(S::zero());
@@ -240,7 +251,7 @@ impl<P: Prior> Svgp<P> {
         let scale = S::from_f64(opts.scale);
         let elbo = if opts.include_kl { scale * ell - kl } else { scale * ell };
         let terms = ElboTerms { ell, kl, elbo };
-        let st = Fwd { lz, lf, lbar, a, c, abar, mu, var, vbar, pws, sse, sum_var };
+        let st = Fwd { lz, lf, lbar, g2, a, q, abar, mu, var, vbar, pws, sse, sum_var };
         Ok((terms, st))
     }
 
@@ -257,7 +268,7 @@ impl<P: Prior> Svgp<P> {
     where
         S::Epsilon: Copy,
     {
-        let Fwd { lz, lf, lbar, a, c, abar, mu, var, vbar, pws, sse, sum_var } = st;
+        let Fwd { lz, lf, lbar, g2, a, q, abar, mu, var, vbar, pws, sse, sum_var } = st;
         let (m, n) = (self.m, y.len());
         let pp = &params[self.prior_range()];
         let z = &params[self.z_range()];
@@ -268,7 +279,6 @@ impl<P: Prior> Svgp<P> {
         let s2 = eta.exp();
         let scale = S::from_f64(opts.scale);
         let am = MatRef::new(m, n, a)?;
-        let lm = MatRef::new(m, m, lf)?;
         // ---- reverse sweep ----
         grad.iter_mut().for_each(|g| *g = S::zero());
         let tau = scale / s2;
@@ -294,21 +304,31 @@ impl<P: Prior> Svgp<P> {
                 }
             }
         }
-        for row in c.chunks_exact_mut(n) {
-            for (w, &vb) in row.iter_mut().zip(vbar.iter()) {
-                *w *= vb;
-            }
+        // Ā = mμ̄ᵀ + Q·diag(2v̄); then Q ← A·diag(√(−2v̄)) (v̄ ≤ 0 since s ≥ 0), so that
+        // A·diag(2v̄)·Aᵀ = −Q·Qᵀ comes from one syrk. (var is dead now: it holds √(−2v̄).)
+        for (r, &v) in var.iter_mut().zip(vbar.iter()) {
+            *r = (-v).sqrt();
         }
-        let wm = MatRef::new(m, n, c)?;
-        gemm(S::one(), am, Trans::No, wm, Trans::Yes, S::zero(), MatMut::new(m, m, lbar)?)?;
-        gemm(S::one(), lm, Trans::No, wm, Trans::No, S::zero(), MatMut::new(m, n, abar)?)?;
         for k in 0..m {
             let mk = mv[k];
-            let (ar, br) = (&a[k * n..(k + 1) * n], &mut abar[k * n..(k + 1) * n]);
+            let (ar, qr, br) =
+                (&a[k * n..(k + 1) * n], &mut q[k * n..(k + 1) * n], &mut abar[k * n..(k + 1) * n]);
             for i in 0..n {
-                br[i] += mk * mu[i] - vbar[i] * ar[i];
+                br[i] = mk * mu[i] + qr[i] * vbar[i];
+                qr[i] = ar[i] * var[i];
             }
         }
+        // G = A·diag(2v̄)·Aᵀ = −QQᵀ, then L̄ = tril(G·L) (KL terms added below).
+        syrk(-S::one(), MatRef::new(m, n, q)?, Trans::No, S::zero(), MatMut::new(m, m, g2)?)?;
+        gemm(
+            S::one(),
+            MatRef::new(m, m, g2)?,
+            Trans::No,
+            MatRef::new(m, m, lf)?,
+            Trans::No,
+            S::zero(),
+            MatMut::new(m, m, lbar)?,
+        )?;
         {
             let gl = &mut grad[self.scale_range()];
             for i in 0..m {
@@ -329,15 +349,5 @@ impl<P: Prior> Svgp<P> {
         let (gp, rest) = grad.split_at_mut(self.prior.n_params());
         let gz = &mut rest[..m * self.input_dim()];
         self.prior.backward(pp, z, x, lz, a, abar, vbar, gp, gz, pws)
-    }
-}
-
-/// out_i = Σ_k A_ki² over the rows of an m × n matrix.
-fn col_sq_sums<S: Scalar>(a: &[S], m: usize, n: usize, out: &mut [S]) {
-    out.iter_mut().for_each(|v| *v = S::zero());
-    for k in 0..m {
-        for (o, &v) in out.iter_mut().zip(&a[k * n..(k + 1) * n]) {
-            *o += v * v;
-        }
     }
 }

@@ -69,10 +69,8 @@ where
     for i in 0..n1 {
         let xi = &x1[i * d..(i + 1) * d];
         for j in 0..n2 {
+            // No skipping of k̄ = 0: on duals (forward over reverse) its tangent may not be.
             let w = k_bar[i * n2 + j];
-            if w == S::zero() {
-                continue;
-            }
             let yj = &x2[j * d..(j + 1) * d];
             for lo in (0..total).step_by(LANES) {
                 lift(params, &mut dp[..p], 0, lo);
@@ -112,9 +110,6 @@ where
     let mut dp = [D::<S>::default(); MAX_DUAL_PARAMS];
     let mut dx = [D::<S>::default(); MAX_DUAL_DIM];
     for (i, &w) in k_bar.iter().enumerate() {
-        if w == S::zero() {
-            continue;
-        }
         lift(&x[i * d..(i + 1) * d], &mut dx[..d], usize::MAX / 2, 0);
         for lo in (0..p).step_by(LANES) {
             lift(params, &mut dp[..p], 0, lo);

@@ -28,8 +28,8 @@
 //! Everything runs on [`Dual`](crate::Dual) numbers too: the forward-mode gradient is the
 //! oracle the reverse sweep is tested against.
 
-mod chol_adjoint;
 mod elbo;
+pub(crate) mod fastexp;
 pub(crate) mod kernel_adjoint;
 mod model;
 mod predict;
@@ -39,4 +39,5 @@ mod ws;
 pub use elbo::{ElboOptions, ElboTerms};
 pub use kernel_adjoint::{MAX_DUAL_DIM, MAX_DUAL_PARAMS};
 pub use model::{tri_len, Prior, Svgp};
+pub use predict::PREDICT_CHUNK;
 pub use prior::{Closed, Features};

@@ -14,13 +14,23 @@ struct Projected<'w, S> {
     rest: &'w mut [S],
 }
 
+/// Points per block in [`Svgp::predict`]: bounds its workspace whatever the number of points.
+pub const PREDICT_CHUNK: usize = 256;
+
 impl<P: Prior> Svgp<P> {
-    /// Workspace length for [`Svgp::predict`] on `n` points (the ELBO's suffices too).
-    pub fn predict_workspace_len(&self, n: usize) -> usize {
+    /// Workspace for projecting `n` points at once.
+    fn project_len(&self, n: usize) -> usize {
         2 * self.m * self.m + 2 * self.m * n + n + self.prior.workspace_len(n, self.m)
     }
 
-    /// Writes L_z, A, kxx and C = LᵀA for `xs` into the front of `ws`; returns the rest.
+    /// Workspace length for [`Svgp::predict`] on `n` points: it works in blocks of
+    /// [`PREDICT_CHUNK`] points, so this stops growing beyond that.
+    pub fn predict_workspace_len(&self, n: usize) -> usize {
+        self.project_len(n.clamp(1, PREDICT_CHUNK))
+    }
+
+    /// Writes L_z, A, kxx and C = LᵀA for `xs` (n points, inputs already checked) into the
+    /// front of `ws`; returns the pieces and the rest.
     fn project<'w, S: Scalar>(
         &self,
         params: &[S],
@@ -29,8 +39,7 @@ impl<P: Prior> Svgp<P> {
         ws: &'w mut [S],
     ) -> Result<Projected<'w, S>> {
         let m = self.m;
-        self.check_inputs(params, xs, n)?;
-        check_buf("predict workspace", self.predict_workspace_len(n), ws.len())?;
+        check_buf("predict workspace", self.project_len(n), ws.len())?;
         let mut ws = ws;
         let lz = take(&mut ws, m * m);
         let lf = take(&mut ws, m * m);
@@ -83,25 +92,31 @@ impl<P: Prior> Svgp<P> {
     ) -> Result<()> {
         let n = mean.len();
         check_len("predict: variance output", n, var.len())?;
-        let (m, mv) = (self.m, &params[self.mean_range()]);
-        let Projected { a, c, kxx, .. } = self.project(params, xs, n, ws)?;
-        gemv(S::one(), MatRef::new(m, n, a)?, Trans::Yes, mv, S::zero(), mean)?;
-        var.copy_from_slice(kxx);
-        for i in 0..n {
-            // Same summation order as the ELBO: k_xx − ΣA² + ΣC².
-            let (mut qa, mut qc) = (S::zero(), S::zero());
-            for k in 0..m {
-                qa += a[k * n + i] * a[k * n + i];
-                qc += c[k * n + i] * c[k * n + i];
+        self.check_inputs(params, xs, n)?;
+        check_buf("predict workspace", self.predict_workspace_len(n), ws.len())?;
+        let (m, d, mv) = (self.m, self.input_dim(), &params[self.mean_range()]);
+        for start in (0..n).step_by(PREDICT_CHUNK) {
+            let nc = PREDICT_CHUNK.min(n - start);
+            let xc = &xs[start * d..(start + nc) * d];
+            let Projected { a, c, kxx, .. } = self.project(params, xc, nc, ws)?;
+            let (mean, var) = (&mut mean[start..start + nc], &mut var[start..start + nc]);
+            gemv(S::one(), MatRef::new(m, nc, a)?, Trans::Yes, mv, S::zero(), mean)?;
+            for i in 0..nc {
+                // Same summation order as the reference: k_xx − ΣA² + Σ(LᵀA)².
+                let (mut qa, mut qc) = (S::zero(), S::zero());
+                for k in 0..m {
+                    qa += a[k * nc + i] * a[k * nc + i];
+                    qc += c[k * nc + i] * c[k * nc + i];
+                }
+                var[i] = (kxx[i] - qa + qc).max(S::zero());
             }
-            var[i] = (var[i] - qa + qc).max(S::zero());
         }
         Ok(())
     }
 
     /// Workspace length for [`Svgp::predict_cov`] on `n` points.
     pub fn predict_cov_workspace_len(&self, n: usize) -> usize {
-        self.predict_workspace_len(n) + self.prior.covariance_workspace_len(n)
+        self.project_len(n) + self.prior.covariance_workspace_len(n)
     }
 
     /// Posterior mean and full covariance (n × n) of the latent f at `xs`:
@@ -117,6 +132,7 @@ impl<P: Prior> Svgp<P> {
         let n = mean.len();
         check_len("predict_cov: covariance output", n * n, cov.len())?;
         check_buf("predict_cov workspace", self.predict_cov_workspace_len(n), ws.len())?;
+        self.check_inputs(params, xs, n)?;
         let (m, mv) = (self.m, &params[self.mean_range()]);
         let Projected { a, c, rest, .. } = self.project(params, xs, n, ws)?;
         let (am, cm) = (MatRef::new(m, n, a)?, MatRef::new(m, n, c)?);

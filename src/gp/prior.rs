@@ -1,12 +1,14 @@
 //! The two priors: a closed-form kernel ([`Closed`]) and a feature kernel ([`Features`]).
 
-use super::chol_adjoint::cholesky_adjoint;
 use super::model::Prior;
 use super::ws::take;
 use crate::error::{check_buf, Result};
 use crate::features::FeatureMap;
 use crate::kernel::{cross_covariance, diagonal, Kernel};
-use crate::linalg::{cholesky_in_place, gemm, solve_triangular, Jitter, MatMut, MatRef, Side, Trans};
+use crate::linalg::{
+    cholesky_adjoint, cholesky_in_place, gemm, solve_triangular, solve_triangular_adjoint, Jitter, MatMut,
+    MatRef, Side, Trans,
+};
 use crate::Scalar;
 
 /// A closed-form kernel as an SVGP prior; its parameters are the kernel's.
@@ -35,27 +37,26 @@ fn factor_with_jitter<S: Scalar>(lz: &mut [S], m: usize, jitter: f64) -> Result<
     Ok(())
 }
 
-/// L̄_z = −tril(Ū·Vᵀ) for U = L_z⁻¹V (the solve's adjoint), then the Cholesky adjoint into `g`.
-fn solve_and_cholesky_adjoint<S: Scalar>(
+/// Reverse of U = L_z⁻¹V (m × cols) and L_z = chol(K_zz): `u_bar` (Ū) becomes V̄ = L_z⁻ᵀŪ,
+/// and `lz_bar` gets K̄_zz (symmetric) from L̄_z = −tril(V̄Uᵀ) through the Cholesky adjoint.
+fn solve_cholesky_adjoint<S: Scalar>(
     lz: &[S],
-    u_bar: &[S],
     u: &[S],
+    u_bar: &mut [S],
     cols: usize,
     m: usize,
     lz_bar: &mut [S],
-    g: &mut [S],
-    tmp: &mut [S],
 ) -> Result<()> {
-    gemm(
-        -S::one(),
-        MatRef::new(m, cols, u_bar)?,
-        Trans::No,
+    lz_bar.iter_mut().for_each(|v| *v = S::zero());
+    let l = MatRef::new(m, m, lz)?;
+    solve_triangular_adjoint(
+        l,
+        Side::Lower,
         MatRef::new(m, cols, u)?,
-        Trans::Yes,
-        S::zero(),
+        MatMut::new(m, cols, u_bar)?,
         MatMut::new(m, m, lz_bar)?,
     )?;
-    cholesky_adjoint(lz, lz_bar, g, tmp, m)
+    cholesky_adjoint(l, MatMut::new(m, m, lz_bar)?)
 }
 
 impl<K: Kernel> Prior for Closed<K> {
@@ -66,7 +67,7 @@ impl<K: Kernel> Prior for Closed<K> {
         self.0.n_params()
     }
     fn workspace_len(&self, n: usize, m: usize) -> usize {
-        4 * m * m + m * n + m * self.0.input_dim()
+        2 * m * m + m * n + m * self.0.input_dim()
     }
     fn forward<S: Scalar>(
         &self,
@@ -83,11 +84,11 @@ impl<K: Kernel> Prior for Closed<K> {
         check_buf("prior workspace", self.workspace_len(n, m), ws.len())?;
         let kzz = take(&mut ws, m * m);
         let kzx = take(&mut ws, m * n);
-        // K(Z, Z) by the cross formula, as the reference computes it.
-        cross_covariance(&self.0, params, z, z, kzz)?;
+        // K(Z, Z) by the cross formula, as the reference computes it (sizes checked by the caller).
+        self.0.cross_covariance_block(params, z, z, kzz);
         lz.copy_from_slice(kzz);
         factor_with_jitter(lz, m, jitter)?;
-        cross_covariance(&self.0, params, z, x, kzx)?;
+        self.0.cross_covariance_block(params, z, x, kzx);
         a.copy_from_slice(kzx);
         solve_triangular(MatRef::new(m, m, lz)?, Side::Lower, MatMut::new(m, n, a)?)?;
         diagonal(&self.0, params, x, kxx)
@@ -112,13 +113,10 @@ impl<K: Kernel> Prior for Closed<K> {
         check_buf("prior workspace", self.workspace_len(n, m), ws.len())?;
         let kzz = take(&mut ws, m * m);
         let kzx = take(&mut ws, m * n);
-        let lz_bar = take(&mut ws, m * m);
         let g = take(&mut ws, m * m);
-        let tmp = take(&mut ws, m * m);
         let gz2 = take(&mut ws, m * d);
-        // A = L_z⁻¹ K_zx ⇒ K̄_zx = L_z⁻ᵀ Ā, L̄_z = −tril(K̄_zx Aᵀ).
-        solve_triangular(MatRef::new(m, m, lz)?, Side::LowerTrans, MatMut::new(m, n, a_bar)?)?;
-        solve_and_cholesky_adjoint(lz, a_bar, a, n, m, lz_bar, g, tmp)?;
+        // A = L_z⁻¹ K_zx ⇒ K̄_zx = L_z⁻ᵀ Ā, L̄_z = −tril(K̄_zx Aᵀ), then K̄_zz = G.
+        solve_cholesky_adjoint(lz, a, a_bar, n, m, g)?;
         self.0.cross_covariance_adjoint(params, z, x, kzx, a_bar, grad_params, grad_z, None)?;
         gz2.iter_mut().for_each(|v| *v = S::zero());
         self.0.cross_covariance_adjoint(params, z, z, kzz, g, grad_params, grad_z, Some(gz2))?;
@@ -157,8 +155,8 @@ impl<F: FeatureMap> Prior for Features<F> {
     }
     fn workspace_len(&self, n: usize, m: usize) -> usize {
         let l = self.layout(n, m);
-        // ψ_z, ψ_x, B, map scratch (z, x), B̄, Ψ̄_x, L̄_z, G, tmp.
-        3 * m * l.j + n * l.j + l.wz + l.wx + m * l.j + n * l.j + 3 * m * m
+        // ψ_z, ψ_x, B, map scratch (z, x), B̄, Ψ̄_x, G.
+        2 * m * l.j + n * l.j + l.wz + l.wx + m * l.j + n * l.j + m * m
     }
     fn forward<S: Scalar>(
         &self,
@@ -229,9 +227,7 @@ impl<F: FeatureMap> Prior for Features<F> {
         let wx = take(&mut ws, l.wx);
         let b_bar = take(&mut ws, m * j);
         let psi_x_bar = take(&mut ws, n * j);
-        let lz_bar = take(&mut ws, m * m);
         let g = take(&mut ws, m * m);
-        let tmp = take(&mut ws, m * m);
 
         // ∂/∂ln σ² through A = σ²BΨ_xᵀ and diag K_xx = σ²|ψ|²: Σ Ā∘A + Σ k̄·k.
         let mut g_s2: S = a_bar.iter().zip(a).map(|(&u, &v)| u * v).sum();
@@ -252,8 +248,7 @@ impl<F: FeatureMap> Prior for Features<F> {
             g_s2 += kb * s2 * sq;
         }
         // B = L_z⁻¹Ψ_z ⇒ Ψ̄_z = L_z⁻ᵀB̄, L̄_z = −tril(Ψ̄_z Bᵀ); then the Cholesky adjoint G.
-        solve_triangular(MatRef::new(m, m, lz)?, Side::LowerTrans, MatMut::new(m, j, b_bar)?)?;
-        solve_and_cholesky_adjoint(lz, b_bar, b, j, m, lz_bar, g, tmp)?;
+        solve_cholesky_adjoint(lz, b, b_bar, j, m, g)?;
         // K_zz = σ²Ψ_zΨ_zᵀ + jitter·I with G symmetric: Ψ̄_z += 2σ²GΨ_z, ∂ln σ² += σ²Σ(GΨ_z)∘Ψ_z.
         // B is dead now: reuse it for GΨ_z.
         gemm(S::one(), MatRef::new(m, m, g)?, Trans::No, pz, Trans::No, S::zero(), MatMut::new(m, j, b)?)?;

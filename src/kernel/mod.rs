@@ -74,6 +74,19 @@ pub trait Kernel: Copy + core::fmt::Debug {
     {
         crate::gp::kernel_adjoint::dual_diagonal_adjoint(self, params, x, k_bar, grad_params)
     }
+    /// The block `out[i][j] = k(x1_i, x2_j)` (n1 × n2) with sizes trusted — the unchecked core
+    /// of [`cross_covariance`], which the SVGP calls once per step. The default loops over
+    /// [`Kernel::eval`]; override it where a whole block is cheaper (hoisted parameter
+    /// transforms, vectorised elementary functions), agreeing with `eval` to rounding.
+    fn cross_covariance_block<S: Scalar>(&self, params: &[S], x1: &[S], x2: &[S], out: &mut [S]) {
+        let d = self.input_dim().max(1);
+        let n2 = x2.len() / d;
+        for (i, xi) in x1.chunks_exact(d).enumerate() {
+            for (j, yj) in x2.chunks_exact(d).enumerate() {
+                out[i * n2 + j] = self.eval(params, xi, yj);
+            }
+        }
+    }
 }
 
 /// Cross-covariance block `out[i][j] = k(x1_i, x2_j)` (n1 × n2, row-major); inputs are row-major n × D.
@@ -147,3 +160,15 @@ pub(crate) fn rows_of<S>(x: &[S], d: usize, what: &'static str) -> Result<usize>
     check_len(what, n * d, x.len())?;
     Ok(n)
 }
+
+mod arccos;
+mod grad;
+mod matern;
+mod rbf_ard;
+
+pub use arccos::ArcCosine;
+pub use grad::{
+    cross_covariance_adjoint, diagonal_adjoint, gradient_workspace_len, gram_adjoint, KernelDual, LANES,
+};
+pub use matern::{Matern, Nu};
+pub use rbf_ard::RbfArd;

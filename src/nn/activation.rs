@@ -1,6 +1,7 @@
 //! Element-wise activations and their hand-written derivatives.
 
-use crate::Scalar;
+use crate::{fastmath, Scalar};
+use core::any::{Any, TypeId};
 
 /// √(2/π), the scale inside the tanh approximation of GELU.
 const GELU_C: f64 = 0.797_884_560_802_865_4;
@@ -79,14 +80,65 @@ impl Activation {
         }
     }
 
+    /// `g[i] *= derivative(a[i], h[i])` over slices of one length (the activation's reverse
+    /// rule), with the match outside the loop so tanh and relu vectorise.
+    #[inline]
+    pub(crate) fn backprop_slice<S: Scalar>(self, a: &[S], h: &[S], g: &mut [S]) {
+        match self {
+            Activation::Tanh => g.iter_mut().zip(h).for_each(|(g, &h)| *g *= S::one() - h * h),
+            Activation::Relu => {
+                g.iter_mut().zip(a).for_each(|(g, &a)| *g = if a > S::zero() { *g } else { S::zero() })
+            }
+            _ => g.iter_mut().zip(a).zip(h).for_each(|((g, &a), &h)| *g *= self.derivative(a, h)),
+        }
+    }
+
     /// `h[i] = apply(a[i])` over a slice (the slices have equal lengths).
     #[inline]
     pub(crate) fn apply_slice<S: Scalar>(self, a: &[S], h: &mut [S]) {
         match self {
             // Written as separate loops so each one stays a simple, vectorisable map.
-            Activation::Tanh => h.iter_mut().zip(a).for_each(|(h, &a)| *h = a.tanh()),
+            Activation::Tanh => tanh_slice(a, h),
             Activation::Relu => h.iter_mut().zip(a).for_each(|(h, &a)| *h = Activation::Relu.apply(a)),
             _ => h.iter_mut().zip(a).for_each(|(h, &a)| *h = self.apply(a)),
         }
     }
+}
+
+/// Entries per call of the f64 kernel in [`tanh_slice`].
+const CHUNK: usize = 64;
+
+/// `h = tanh(a)` element-wise. `Scalar` has no slice-tanh hook, so for `S = f64` a downcast
+/// through `Any` (decided at compile time once monomorphised, and safe) hands fixed-size
+/// chunks to the vectorised [`fastmath::tanh_slice`]: libm's tanh would cost more than the
+/// MLP's gemms. Every other type loops over [`Scalar::tanh`].
+fn tanh_slice<S: Scalar>(a: &[S], h: &mut [S]) {
+    if TypeId::of::<S>() != TypeId::of::<f64>() {
+        h.iter_mut().zip(a).for_each(|(h, &a)| *h = a.tanh());
+        return;
+    }
+    let mut a_chunks = a.chunks_exact(CHUNK);
+    let mut h_chunks = h.chunks_exact_mut(CHUNK);
+    for (ac, hc) in (&mut a_chunks).zip(&mut h_chunks) {
+        if let (Some(x), Some(y)) = (as_f64_array(ac), as_f64_array_mut(hc)) {
+            fastmath::tanh_slice(x, y);
+        }
+    }
+    for (hv, av) in h_chunks.into_remainder().iter_mut().zip(a_chunks.remainder()) {
+        if let (Some(y), Some(&x)) =
+            ((hv as &mut dyn Any).downcast_mut::<f64>(), (av as &dyn Any).downcast_ref::<f64>())
+        {
+            *y = fastmath::tanh(x);
+        }
+    }
+}
+
+fn as_f64_array<S: 'static>(c: &[S]) -> Option<&[f64; CHUNK]> {
+    let arr: &[S; CHUNK] = c.try_into().ok()?;
+    (arr as &dyn Any).downcast_ref()
+}
+
+fn as_f64_array_mut<S: 'static>(c: &mut [S]) -> Option<&mut [f64; CHUNK]> {
+    let arr: &mut [S; CHUNK] = c.try_into().ok()?;
+    (arr as &mut dyn Any).downcast_mut()
 }

@@ -257,9 +257,7 @@ impl Mlp {
                 let hbar = &mut next[..n * fi];
                 gemm(S::one(), abar_m, Trans::No, w, Trans::No, S::zero(), MatMut::new(n, fi, hbar)?)?;
                 let (a_prev, h_prev) = state[soff - 2 * n * fi..soff].split_at(n * fi);
-                for ((g, &a), &h) in hbar.iter_mut().zip(a_prev).zip(h_prev) {
-                    *g *= self.activation.derivative(a, h);
-                }
+                self.activation.backprop_slice(a_prev, h_prev, hbar);
                 core::mem::swap(&mut cur, &mut next);
             }
         }

@@ -131,3 +131,28 @@ pub fn rel_norm(a: &[f64], b: &[f64]) -> f64 {
 pub fn max_abs_diff(a: &[f64], b: &[f64]) -> f64 {
     a.iter().zip(b).map(|(x, y)| (x - y).abs()).fold(0.0, f64::max)
 }
+
+/// The 80 × 80 evaluation grid, point k = (axis[k % 80], axis[k / 80]), row-major k × 2.
+pub fn grid(f: &Fixture) -> Vec<f64> {
+    let axis = flat(&f.raw["data"]["grid"]["axis"]);
+    let g = axis.len();
+    (0..g * g).flat_map(|k| [axis[k % g], axis[k / g]]).collect()
+}
+
+/// Checks `predict` at `final.params` against the reference's grid predictions and RMSE.
+pub fn check_final_predictions<P: svgp::gp::Prior>(f: &Fixture, model: &svgp::gp::Svgp<P>) {
+    let xg = grid(f);
+    let n = xg.len() / 2;
+    let (mut mean, mut var) = (vec![0.0; n], vec![0.0; n]);
+    let mut ws = vec![0.0; model.predict_workspace_len(n)];
+    model.predict(&f.final_params, &xg, &mut mean, &mut var, &mut ws).unwrap();
+    let fin = &f.raw["final"];
+    let (m20, v20) = (flat(&fin["grid_mean_first20"]), flat(&fin["grid_var_first20"]));
+    let rm = max_abs_diff(&mean[..20], &m20) / m20.iter().fold(0.0_f64, |a, v| a.max(v.abs()));
+    let rv = max_abs_diff(&var[..20], &v20) / v20.iter().fold(0.0_f64, |a, v| a.max(v.abs()));
+    let f_true = flat(&f.raw["data"]["grid"]["f_true"]);
+    let rmse = (mean.iter().zip(&f_true).map(|(m, t)| (m - t).powi(2)).sum::<f64>() / n as f64).sqrt();
+    let rr = rel(rmse, num(&fin["grid_rmse"]));
+    println!("{}: final grid mean rel {rm:.2e}, var rel {rv:.2e}, RMSE {rmse} (rel {rr:.2e})", f.kernel);
+    assert!(rm <= 1e-7 && rv <= 1e-6 && rr <= 1e-8, "{rm:e} {rv:e} {rr:e}");
+}
