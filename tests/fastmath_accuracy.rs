@@ -76,6 +76,7 @@ fn f64_within_documented_ulp_bound_on_the_fast_range() {
     let (mut s, mut c) = (vec![0.0; xs.len()], vec![0.0; xs.len()]);
     sin_cos_slice(&xs, &mut s, &mut c);
     let mut worst = (0.0_f64, 0.0_f64);
+    let mut worst1 = (0.0_f64, 0.0_f64);
     for (i, &x) in xs.iter().enumerate() {
         let (rs, rc) = (libm::sin(x), libm::cos(x));
         let es = (s[i] - rs).abs() / ulp64(rs);
@@ -83,9 +84,15 @@ fn f64_within_documented_ulp_bound_on_the_fast_range() {
         assert!(es <= F64_MAX_ULP, "sin({x:e}) = {:e}, libm {rs:e}: {es} ulp", s[i]);
         assert!(ec <= F64_MAX_ULP, "cos({x:e}) = {:e}, libm {rc:e}: {ec} ulp", c[i]);
         worst = (worst.0.max(es), worst.1.max(ec));
-        // The one-value function is the same arithmetic.
-        assert_eq!(sin_cos(x), (s[i], c[i]));
+        // The one-value function never fuses multiply-adds (the same arithmetic as the slice
+        // kernel on CPUs without FMA); it keeps the same bound. The slice kernel may take the
+        // FMA path, so the two can differ in the last bit.
+        let (s1, c1) = sin_cos(x);
+        let (es1, ec1) = ((s1 - rs).abs() / ulp64(rs), (c1 - rc).abs() / ulp64(rc));
+        assert!(es1 <= F64_MAX_ULP && ec1 <= F64_MAX_ULP, "scalar sin_cos({x:e}): {es1}, {ec1} ulp");
+        worst1 = (worst1.0.max(es1), worst1.1.max(ec1));
     }
+    eprintln!("f64 scalar path worst error vs libm: sin {} ulp, cos {} ulp", worst1.0, worst1.1);
     eprintln!("f64 worst error vs libm over {} points: sin {} ulp, cos {} ulp", xs.len(), worst.0, worst.1);
 }
 
@@ -211,7 +218,9 @@ fn tanh_f64_within_documented_ulp_bound() {
         let r = libm::tanh(x);
         let e = (y - r).abs() / ulp64(r);
         assert!(e <= TANH_F64_MAX_ULP, "tanh({x:e}) = {y:e}, libm {r:e}: {e} ulp");
-        assert_eq!(y.to_bits(), tanh(x).to_bits());
+        // The one-value function (never fused) keeps the same bound.
+        let e1 = (tanh(x) - r).abs() / ulp64(r);
+        assert!(e1 <= TANH_F64_MAX_ULP, "scalar tanh({x:e}): {e1} ulp");
         worst = worst.max(e);
     }
     eprintln!("tanh f64 worst error vs libm over {} points: {worst} ulp", xs.len());
