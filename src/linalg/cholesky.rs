@@ -1,7 +1,7 @@
 //! Cholesky factorisation in place, with a jitter policy.
 
-use super::simd::simd;
-use super::vector::dot_kernel;
+use super::simd::{simd, sqrt as simd_sqrt};
+use super::vector::axpy_kernel;
 use super::MatMut;
 use crate::error::{check_len, Error, Result};
 use crate::Scalar;
@@ -32,10 +32,14 @@ pub struct CholeskyInfo {
 
 /// Factor the symmetric matrix `a` (n × n, lower triangle read) as `L·Lᵀ` in place.
 ///
-/// On success the lower triangle holds `L` and the strict upper triangle is zeroed.
-/// The escalating policy needs the original matrix again after a failed attempt, so it
-/// restores `a` from its upper triangle (which the algorithm leaves alone until success);
-/// callers must therefore pass a fully symmetric matrix for `Jitter::Escalate`.
+/// On success the lower triangle holds `L` and the strict upper triangle is zeroed. On
+/// failure `a` holds the input again, made symmetric from its lower triangle (the diagonal
+/// to rounding: it is rebuilt from the partial factor). Only the lower triangle is read, so
+/// the upper one may hold anything on entry.
+///
+/// Errors: [`Error::NonFinite`] for a NaN or infinite entry in the lower triangle,
+/// [`Error::NotPositiveDefinite`] with the failing pivot (after the last jitter the policy
+/// allowed), [`Error::InvalidParameter`] for a negative or non-finite jitter.
 ///
 /// ```
 /// use svgp::linalg::{cholesky_in_place, Jitter, MatMut};
@@ -49,50 +53,37 @@ pub fn cholesky_in_place<S: Scalar>(mut a: MatMut<'_, S>, jitter: Jitter) -> Res
     let n = a.rows();
     check_len("cholesky: square matrix", n, a.cols())?;
     let data = a.as_mut_slice();
-    // Fixed reads the lower triangle only; Escalate also restores from the upper one.
-    let whole = matches!(jitter, Jitter::Escalate { .. });
     for i in 0..n {
-        let row = &data[i * n..if whole { (i + 1) * n } else { i * n + i + 1 }];
+        let row = &data[i * n..i * n + i + 1];
         if let Some((j, v)) = row.iter().enumerate().find(|(_, v)| !v.is_finite()) {
             return Err(Error::NonFinite { what: "cholesky input", index: i * n + j, value: v.re() });
         }
     }
-    match jitter {
-        Jitter::Fixed(j) => {
-            check_jitter(j)?;
-            factor(data, n, S::from_f64(j))?;
-            zero_upper(data, n);
-            Ok(CholeskyInfo { jitter: j, attempts: 1 })
-        }
-        Jitter::Escalate { start, cap } => {
-            check_jitter(start)?;
-            check_jitter(cap)?;
-            let mean_diag = (0..n).map(|i| data[i * n + i].re().abs()).sum::<f64>() / (n.max(1) as f64);
-            let mut j = start;
-            let mut next = (mean_diag * S::epsilon().re()).max(f64::MIN_POSITIVE);
-            let mut attempts = 0;
-            loop {
-                attempts += 1;
-                match factor(data, n, S::from_f64(j)) {
-                    Ok(()) => {
-                        zero_upper(data, n);
-                        return Ok(CholeskyInfo { jitter: j, attempts });
-                    }
-                    Err(e) => {
-                        let pivot = match e {
-                            Error::NotPositiveDefinite { pivot, .. } => pivot,
-                            _ => n,
-                        };
-                        restore(data, n, pivot, S::from_f64(j));
-                        while next <= j {
-                            next *= 10.0;
-                        }
-                        if next > cap {
-                            return Err(e);
-                        }
-                        j = next;
-                    }
+    let (start, cap, escalate) = match jitter {
+        Jitter::Fixed(j) => (j, j, false),
+        Jitter::Escalate { start, cap } => (start, cap, true),
+    };
+    check_jitter(start)?;
+    check_jitter(cap)?;
+    let mean_diag = (0..n).map(|i| data[i * n + i].re().abs()).sum::<f64>() / (n.max(1) as f64);
+    let mut next = (mean_diag * S::epsilon().re()).max(f64::MIN_POSITIVE);
+    let mut j = start;
+    let mut attempts = 0;
+    loop {
+        attempts += 1;
+        match attempt(data, n, S::from_f64(j)) {
+            Ok(()) => return Ok(CholeskyInfo { jitter: j, attempts }),
+            Err(e) => {
+                if !escalate {
+                    return Err(e);
                 }
+                while next <= j {
+                    next *= 10.0;
+                }
+                if next > cap {
+                    return Err(e);
+                }
+                j = next;
             }
         }
     }
@@ -106,108 +97,167 @@ fn check_jitter(j: f64) -> Result<()> {
     }
 }
 
-/// Left-looking, column-by-column (Crout) factorisation of the lower triangle with `jitter`
-/// added to the diagonal. Never writes the strict upper triangle.
-///
-/// Column `j` needs, for every row `i ≥ j`, the dot product of the finished parts of rows `i`
-/// and `j` (both contiguous in row-major storage). Those dot products are independent of one
-/// another, so they are computed four rows at a time against one load of row `j`, each with
-/// eight partial sums: the loop is throughput-bound rather than waiting on one reduction.
-///
-/// On failure at pivot `p`, columns `< p` hold `L` and the diagonal of rows `≥ p` is intact
-/// (which is what [`restore`] relies on).
-#[inline(always)]
-fn factor_kernel<S: Scalar>(a: &mut [S], n: usize, jitter: S) -> Result<()> {
-    for j in 0..n {
-        let rj = j * n;
-        let d = a[rj + j] + jitter - dot_kernel(&a[rj..rj + j], &a[rj..rj + j]);
-        if !(d > S::zero()) || !d.is_finite() {
-            return Err(Error::NotPositiveDefinite { pivot: j, value: d.re() });
-        }
-        let ljj = d.sqrt();
-        a[rj + j] = ljj;
-        let inv = ljj.recip();
-        let mut i = j + 1;
-        while i + 4 <= n {
-            let dots = dot4(a, rj, j, [i * n, (i + 1) * n, (i + 2) * n, (i + 3) * n]);
-            for (r, dv) in dots.iter().enumerate() {
-                let at = (i + r) * n + j;
-                a[at] = (a[at] - *dv) * inv;
+/// One factorisation with `jitter`, through the run-time SIMD dispatch. On failure the input
+/// is restored (see [`restore`]).
+fn attempt<S: Scalar>(a: &mut [S], n: usize, jitter: S) -> Result<()> {
+    simd(
+        #[inline(always)]
+        || {
+            // Work on a transposed copy in the strict upper triangle (see `factor_upper`); the
+            // strict lower triangle stays untouched as the backup for a retry.
+            lower_to_upper(a, n);
+            for i in 0..n {
+                a[i * n + i] += jitter;
             }
-            i += 4;
+            match factor_upper(a, n) {
+                Ok(()) => {
+                    upper_to_lower(a, n);
+                    Ok(())
+                }
+                Err(f) => {
+                    restore(a, n, f, jitter);
+                    Err(Error::NotPositiveDefinite { pivot: f.pivot, value: f.value.re() })
+                }
+            }
+        },
+    )
+}
+
+/// Where a factorisation stopped: the failing pivot, its value, and the first row of the
+/// panel being factored (rows at or after the panel's end have had updates from rows
+/// `< panel` only).
+#[derive(Clone, Copy)]
+struct Failure<S> {
+    pivot: usize,
+    value: S,
+    panel: usize,
+}
+
+/// Rows factored together; their rank-`KB` update of the trailing rows reads each
+/// destination element once per `KB` multiply-adds.
+const KB: usize = 4;
+
+/// Right-looking Cholesky of the matrix whose lower triangle is stored *column-major* in the
+/// row-major upper triangle (`U[k][j] = A[j][k]`, j ≥ k), i.e. `A = Uᵀ·U` with `U` upper.
+///
+/// Why this layout: in it, row `k` of `U` (one column of `L`) is contiguous, and so is every
+/// trailing row, so the O(n³) trailing update is a stream of axpys over contiguous slices
+/// (vertical SIMD, no horizontal reductions, no strided access). `KB` rows are factored as a
+/// panel and then applied to the trailing rows together, so each trailing element is loaded
+/// and stored once per `KB` multiply-adds instead of once per one.
+#[inline(always)]
+fn factor_upper<S: Scalar>(a: &mut [S], n: usize) -> core::result::Result<(), Failure<S>> {
+    let mut k = 0;
+    while k < n {
+        let kb = KB.min(n - k);
+        // Panel: rows k..k+kb, updating each other only.
+        for t in 0..kb {
+            let r = k + t;
+            let d = a[r * n + r];
+            if !(d > S::zero()) || !d.is_finite() {
+                return Err(Failure { pivot: r, value: d, panel: k });
+            }
+            let l = simd_sqrt(d);
+            a[r * n + r] = l;
+            let inv = l.recip();
+            a[r * n + r + 1..(r + 1) * n].iter_mut().for_each(|v| *v *= inv);
+            for r2 in r + 1..k + kb {
+                let (top, bottom) = a.split_at_mut(r2 * n);
+                let c = top[r * n + r2];
+                axpy_kernel(-c, &top[r * n + r2..(r + 1) * n], &mut bottom[r2..n]);
+            }
         }
-        while i < n {
-            let at = i * n + j;
-            let dv = dot_kernel(&a[i * n..at], &a[rj..rj + j]);
-            a[at] = (a[at] - dv) * inv;
-            i += 1;
+        // Trailing rows j ≥ k + kb: U[j][j..] −= Σ_t U[k+t][j]·U[k+t][j..].
+        for j in k + kb..n {
+            let (top, bottom) = a.split_at_mut(j * n);
+            let dst = &mut bottom[j..n];
+            let len = n - j;
+            if kb == KB {
+                let row = |t: usize| &top[(k + t) * n + j..(k + t) * n + j + len];
+                let (r0, r1, r2, r3) = (row(0), row(1), row(2), row(3));
+                let (c0, c1, c2, c3) = (r0[0], r1[0], r2[0], r3[0]);
+                for ((((d, &x0), &x1), &x2), &x3) in dst.iter_mut().zip(r0).zip(r1).zip(r2).zip(r3) {
+                    *d -= (c0 * x0 + c1 * x1) + (c2 * x2 + c3 * x3);
+                }
+            } else {
+                for t in 0..kb {
+                    let src = &top[(k + t) * n + j..(k + t) * n + j + len];
+                    axpy_kernel(-src[0], src, dst);
+                }
+            }
         }
+        k += kb;
     }
     Ok(())
 }
 
-/// Four dot products of `a[r_t..r_t + len]` with the shared `a[rj..rj + len]`.
+/// Tile edge for the triangle transposes: an 8 × 8 tile touches 8 cache lines on each side
+/// instead of one line per element of a column walk.
+const TILE: usize = 8;
+
+/// Copies the strict lower triangle onto the strict upper one (`a[j][i] = a[i][j]`, j < i),
+/// tile by tile; with `zero`, the other way round (`a[i][j] = a[j][i]`) and the upper
+/// triangle is zeroed.
 #[inline(always)]
-fn dot4<S: Scalar>(a: &[S], rj: usize, len: usize, rows: [usize; 4]) -> [S; 4] {
-    const L: usize = 8;
-    let x = &a[rj..rj + len];
-    let r = [
-        &a[rows[0]..rows[0] + len],
-        &a[rows[1]..rows[1] + len],
-        &a[rows[2]..rows[2] + len],
-        &a[rows[3]..rows[3] + len],
-    ];
-    let mut acc = [[S::zero(); L]; 4];
-    let full = len / L * L;
-    let mut q = 0;
-    while q < full {
-        let xs = &x[q..q + L];
-        for t in 0..4 {
-            let ys = &r[t][q..q + L];
-            for l in 0..L {
-                acc[t][l] += xs[l] * ys[l];
+fn transpose_triangle<S: Scalar>(a: &mut [S], n: usize, upper_to_lower: bool) {
+    let mut ib = 0;
+    while ib < n {
+        let ie = (ib + TILE).min(n);
+        let mut jb = 0;
+        while jb <= ib {
+            let je = (jb + TILE).min(n);
+            for i in ib..ie {
+                for j in jb..je.min(i) {
+                    if upper_to_lower {
+                        a[i * n + j] = a[j * n + i];
+                        a[j * n + i] = S::zero();
+                    } else {
+                        a[j * n + i] = a[i * n + j];
+                    }
+                }
             }
+            jb += TILE;
         }
-        q += L;
-    }
-    let mut out = [S::zero(); 4];
-    for t in 0..4 {
-        for l in 0..len - full {
-            acc[t][l] += x[full + l] * r[t][full + l];
-        }
-        let v = &acc[t];
-        out[t] = ((v[0] + v[4]) + (v[2] + v[6])) + ((v[1] + v[5]) + (v[3] + v[7]));
-    }
-    out
-}
-
-/// [`factor_kernel`] through the run-time SIMD dispatch.
-fn factor<S: Scalar>(a: &mut [S], n: usize, jitter: S) -> Result<()> {
-    simd(
-        #[inline(always)]
-        || factor_kernel(a, n, jitter),
-    )
-}
-
-fn zero_upper<S: Scalar>(a: &mut [S], n: usize) {
-    for i in 0..n {
-        for j in i + 1..n {
-            a[i * n + j] = S::zero();
-        }
+        ib += TILE;
     }
 }
 
-/// Undo a failed factorisation that stopped at row `pivot`: rows before it hold `L`, whose
-/// squared row norms give back the original diagonal (minus the jitter, to rounding); the
-/// strict lower triangle is copied back from the untouched strict upper one.
-fn restore<S: Scalar>(a: &mut [S], n: usize, pivot: usize, jitter: S) {
-    for i in 0..pivot.min(n) {
-        let d: S = a[i * n..i * n + i + 1].iter().map(|&v| v * v).sum();
-        a[i * n + i] = d - jitter;
-    }
-    for i in 0..n {
-        for j in 0..i {
-            a[i * n + j] = a[j * n + i];
+/// Strict upper ← strict lower, transposed.
+#[inline(always)]
+fn lower_to_upper<S: Scalar>(a: &mut [S], n: usize) {
+    transpose_triangle(a, n, false);
+}
+
+/// The factor from the upper triangle into the lower one (`L[i][j] = U[j][i]`); the strict
+/// upper triangle is zeroed.
+#[inline(always)]
+fn upper_to_lower<S: Scalar>(a: &mut [S], n: usize) {
+    transpose_triangle(a, n, true);
+}
+
+/// Undo a failed [`factor_upper`]: the strict lower triangle was never written, so only the
+/// diagonal needs rebuilding. Row `j` of `U` has received the updates of rows `k < c_j`
+/// (all earlier rows if `j` was finished, rows before the pivot inside the failing panel,
+/// rows before the panel after it), so `A_jj = (U_jj² if finished, else U_jj)
+/// + Σ_{k<c_j} U_kj² − jitter`. Then the upper triangle is made symmetric again.
+#[inline(always)]
+fn restore<S: Scalar>(a: &mut [S], n: usize, f: Failure<S>, jitter: S) {
+    let panel_end = (f.panel + KB).min(n);
+    for j in 0..n {
+        let (own, applied) = if j < f.pivot {
+            let u = a[j * n + j];
+            (u * u, j)
+        } else if j < panel_end {
+            (a[j * n + j], f.pivot)
+        } else {
+            (a[j * n + j], f.panel)
+        };
+        let mut s = own;
+        for k in 0..applied {
+            let u = a[k * n + j];
+            s += u * u;
         }
+        a[j * n + j] = s - jitter;
     }
+    lower_to_upper(a, n);
 }

@@ -59,3 +59,31 @@ pub fn simd_level() -> &'static str {
     }
     "baseline"
 }
+
+/// √x for use inside [`simd`] closures.
+///
+/// `Scalar::sqrt` goes through `libm`, whose x86 square root is an inline-asm *legacy-SSE*
+/// `sqrtsd`; executed between 256-bit AVX instructions it stalls badly (measured: Cholesky
+/// became slower in the AVX2 copy than in the baseline one). With `std`, `f32`/`f64` use the
+/// compiler's own square root instead, which is encoded to match the surrounding code.
+#[inline(always)]
+pub(crate) fn sqrt<S: crate::Scalar>(x: S) -> S {
+    #[cfg(feature = "std")]
+    {
+        use core::any::Any;
+        let any: &dyn Any = &x;
+        if let Some(&v) = any.downcast_ref::<f64>() {
+            let r = v.sqrt();
+            if let Some(&r) = (&r as &dyn Any).downcast_ref::<S>() {
+                return r;
+            }
+        }
+        if let Some(&v) = any.downcast_ref::<f32>() {
+            let r = v.sqrt();
+            if let Some(&r) = (&r as &dyn Any).downcast_ref::<S>() {
+                return r;
+            }
+        }
+    }
+    x.sqrt()
+}

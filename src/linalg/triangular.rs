@@ -105,7 +105,7 @@ fn solve_many<S: Scalar>(ld: &[S], n: usize, bd: &mut [S], k: usize, side: Side)
                 Side::Lower => ld[i * n + p],
                 Side::LowerTrans => ld[p * n + i],
             };
-            let inv = ld[i * n + i].recip();
+            let d = ld[i * n + i];
             if w == W {
                 let mut acc = [S::zero(); W];
                 acc.copy_from_slice(&bd[i * k + j0..i * k + j0 + W]);
@@ -117,7 +117,7 @@ fn solve_many<S: Scalar>(ld: &[S], n: usize, bd: &mut [S], k: usize, side: Side)
                     }
                 }
                 for (dst, &v) in bd[i * k + j0..i * k + j0 + W].iter_mut().zip(&acc) {
-                    *dst = v * inv;
+                    *dst = v / d;
                 }
             } else {
                 for p in lo..hi {
@@ -127,7 +127,7 @@ fn solve_many<S: Scalar>(ld: &[S], n: usize, bd: &mut [S], k: usize, side: Side)
                         bd[i * k + j0 + t] -= c * xp;
                     }
                 }
-                bd[i * k + j0..i * k + j0 + w].iter_mut().for_each(|v| *v *= inv);
+                bd[i * k + j0..i * k + j0 + w].iter_mut().for_each(|v| *v /= d);
             }
         }
         j0 += w;
