@@ -136,7 +136,7 @@ struct Products {
 
 impl Products {
     fn new(n: usize, m: usize, j: usize) -> Self {
-        let fill = |len: usize, k: f64| (0..len).map(|i| ((i as f64 * k).sin())).collect::<Vec<f64>>();
+        let fill = |len: usize, k: f64| (0..len).map(|i| (i as f64 * k).sin()).collect::<Vec<f64>>();
         Products {
             n,
             m,

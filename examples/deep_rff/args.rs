@@ -24,6 +24,8 @@ pub struct Args {
     pub json: bool,
     /// `--f32`: also train in f32 and print it next to f64.
     pub f32: bool,
+    /// `--f32-jitter X`: K_zz jitter of the f32 runs.
+    pub f32_jitter: f64,
     /// `--kernel rbf|deep|both`.
     pub which: Which,
     /// `--out DIR`: where the PNG figures go.
@@ -42,6 +44,7 @@ usage: cargo run --release --example deep_rff -- [flags]
   --n N            training points (default 600)
   --kernel K       rbf, deep or both (default both)
   --f32            also train in f32 and print RMSE and step time next to f64
+  --f32-jitter X   K_zz jitter of the f32 runs (default 1e-4, as f64)
   --json           print one JSON line per model on stdout (keys: kernel, dtype, neg_elbo,
                    variance, lengthscale, noise_std, grid_rmse, train_s, step_ms, steps, seed, n)
   --out DIR        directory for the PNG figures (default target/deep_rff)
@@ -58,6 +61,7 @@ impl Args {
             n: experiment::N_TRAIN,
             json: false,
             f32: false,
+            f32_jitter: experiment::JITTER_F32,
             which: Which::Both,
             out: PathBuf::from("target/deep_rff"),
             plots: true,
@@ -76,6 +80,13 @@ impl Args {
                         "deep" => Which::Deep,
                         "both" => Which::Both,
                         other => return Err(format!("--kernel: expected rbf, deep or both, got {other:?}")),
+                    }
+                }
+                "--f32-jitter" => {
+                    let v = value("--f32-jitter")?;
+                    a.f32_jitter = v.parse().map_err(|_| format!("--f32-jitter: not a number: {v:?}"))?;
+                    if !(a.f32_jitter.is_finite() && a.f32_jitter >= 0.0) {
+                        return Err(format!("--f32-jitter must be finite and >= 0, got {v}"));
                     }
                 }
                 "--out" => a.out = PathBuf::from(value("--out")?),

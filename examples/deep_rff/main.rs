@@ -76,7 +76,7 @@ fn run(args: &Args) -> Result<(), Box<dyn std::error::Error>> {
         }
     }
     if args.f32 && !args.json {
-        println!("\nf64 vs f32 (f32 jitter {:e}):", experiment::JITTER_F32);
+        println!("\nf64 vs f32 (f32 jitter {:e}):", args.f32_jitter);
         println!(
             "  {:<6} {:>12} {:>12} {:>12} {:>12}",
             "kernel", "RMSE f64", "RMSE f32", "ms/step f64", "ms/step f32"
@@ -104,7 +104,8 @@ where
 {
     let label = format!("{}/{dtype}", kind.name());
     let mut bar = progress::Progress::new(&label, args.steps, !args.quiet);
-    experiment::run::<S>(kind, data, args.seed, args.steps, &mut |step, loss| bar.update(step, loss))
+    let jitter = if experiment::dtype::<S>() == "f64" { experiment::JITTER_F64 } else { args.f32_jitter };
+    experiment::run::<S>(kind, data, args.seed, args.steps, jitter, &mut |step, loss| bar.update(step, loss))
 }
 
 fn report(o: &Outcome, args: &Args) {

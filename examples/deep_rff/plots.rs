@@ -195,7 +195,10 @@ pub fn loss_curves(path: &Path, curves: &[(&str, &[f64], RGBColor)], text: bool)
     let mut mesh = chart.configure_mesh();
     mesh.light_line_style(WHITE.mix(0.0));
     if text {
-        mesh.x_desc("step").y_desc("-ELBO").y_label_formatter(&|t| sig2(symlog_inv(*t)));
+        mesh.x_desc("step")
+            .y_desc("-ELBO")
+            .x_label_formatter(&|v| format!("{v:.0}"))
+            .y_label_formatter(&|t| sig2(symlog_inv(*t)));
     } else {
         mesh.x_labels(0).y_labels(0);
     }
