@@ -46,6 +46,7 @@ struct Opts {
     threads: usize,
     n: usize,
     epochs: usize,
+    tail: f64,
 }
 
 fn parse() -> Res<Opts> {
@@ -58,6 +59,7 @@ fn parse() -> Res<Opts> {
         threads: 1,
         n: 1_000_000,
         epochs: 1,
+        tail: 0.0,
     };
     let mut it = std::env::args().skip(1);
     while let Some(a) = it.next() {
@@ -71,6 +73,7 @@ fn parse() -> Res<Opts> {
             "--threads" => o.threads = val()?.parse()?,
             "--n" => o.n = val()?.parse()?,
             "--epochs" => o.epochs = val()?.parse()?,
+            "--tail" => o.tail = val()?.parse()?,
             _ => return Err(format!("unknown argument {a}").into()),
         }
     }
@@ -121,56 +124,65 @@ fn flagship(o: &Opts) -> Res<()> {
         let mb = Minibatch::new(n, b)?.with_threads(o.threads)?;
         let src = SliceSource::new(&data.x, &data.y, 2, Xoshiro256::from_u64(1000 + o.seed))?;
         let t1 = Instant::now();
-        let (params, last) = train_minibatch(&model, init.clone(), mb, src, lr, steps, 0)?;
+        let (params, last) = train_minibatch(&model, init.clone(), mb, src, &schedule(lr, steps, o.tail), 0)?;
         let mb_s = t1.elapsed().as_secs_f64();
         let rmse_mb = experiment::rmse(&experiment::predict_grid(&model, &params)?, &truth);
         let ratio = rmse_mb / rmse_full;
         let verdict = if ratio <= 1.15 { "within" } else { "NOT within" };
         println!(
             "  batch {b:>4}: {steps:>6} steps, {mb_s:>6.1} s, last batch -ELBO {last:>9.3}, grid RMSE {rmse_mb:.4} \
-             (lr {lr}): {ratio:.3} x full batch, {verdict} 15%"
+             (lr {lr}, tail {}): {ratio:.3} x full batch, {verdict} 15%",
+            o.tail
         );
     }
     Ok(())
 }
 
-/// Adam (clipped at the recipe's 1.0) on the minibatch loss for `steps` steps; returns the
-/// parameters and the last batch's loss.
+/// The minibatch learning-rate schedule: `steps` at `lr`, the last `tail` fraction of them at
+/// lr/5 (a fresh Adam state), so the final parameters carry less batch noise.
+fn schedule(lr: f64, steps: usize, tail: f64) -> Vec<(f64, usize)> {
+    let t = ((steps as f64) * tail).round() as usize;
+    [(lr, steps - t.min(steps)), (lr / 5.0, t.min(steps))].into_iter().filter(|p| p.1 > 0).collect()
+}
+
+/// Adam (clipped at the recipe's 1.0) on the minibatch loss, phase by phase `(lr, steps)`;
+/// returns the parameters and the last batch's loss.
 fn train_minibatch<Src: svgp::batch::BatchSource<f64>>(
     model: &Svgp<Features<svgp::features::DeepRff>>,
     mut params: Vec<f64>,
     mb: Minibatch,
     src: Src,
-    lr: f64,
-    steps: usize,
+    phases: &[(f64, usize)],
     report_every: usize,
 ) -> Res<(Vec<f64>, f64)> {
     let np = model.n_params();
     let (mut grad, mut mu, mut nu) = (vec![0.0; np], vec![0.0; np], vec![0.0; np]);
-    let mut adam = Adam::new(AdamConfig::new(lr).with_clip(experiment::CLIP_NORM), &mut mu, &mut nu)?;
     let mut ws = vec![0.0; mb.workspace_len(model)];
     let mut obj = MinibatchElbo::new(*model, mb, src, &mut ws)?;
     let mut last = f64::NAN;
     let t = Instant::now();
-    fit(
-        |p, g| obj.loss_and_grad(p, g),
-        &mut params,
-        &mut grad,
-        &mut adam,
-        steps,
-        |r| {
-            last = r.loss;
-            if report_every > 0 && r.step % report_every == 0 {
-                println!(
-                    "  minibatch step {:>7}: batch -ELBO {:>11.3}  ({:.1} s)",
-                    r.step,
-                    r.loss,
-                    t.elapsed().as_secs_f64()
-                );
-            }
-            ControlFlow::Continue(())
-        },
-    )?;
+    for &(lr, steps) in phases {
+        let mut adam = Adam::new(AdamConfig::new(lr).with_clip(experiment::CLIP_NORM), &mut mu, &mut nu)?;
+        fit(
+            |p, g| obj.loss_and_grad(p, g),
+            &mut params,
+            &mut grad,
+            &mut adam,
+            steps,
+            |r| {
+                last = r.loss;
+                if report_every > 0 && r.step % report_every == 0 {
+                    println!(
+                        "  minibatch step {:>7}: batch -ELBO {:>11.3}  ({:.1} s)",
+                        r.step,
+                        r.loss,
+                        t.elapsed().as_secs_f64()
+                    );
+                }
+                ControlFlow::Continue(())
+            },
+        )?;
+    }
     Ok((params, last))
 }
 
@@ -225,8 +237,14 @@ fn million(o: &Opts) -> Res<()> {
     let mb = Minibatch::new(n, b)?.with_threads(o.threads)?;
     let steps_per_epoch = n.div_ceil(b);
     let t1 = Instant::now();
-    let (params, last) =
-        train_minibatch(&model, params, mb, src, o.lr[0], o.epochs * steps_per_epoch, steps_per_epoch / 4)?;
+    let (params, last) = train_minibatch(
+        &model,
+        params,
+        mb,
+        src,
+        &schedule(o.lr[0], o.epochs * steps_per_epoch, o.tail),
+        steps_per_epoch / 4,
+    )?;
     let train_s = t1.elapsed().as_secs_f64();
     let peak_train = peak_rss_mib();
     let (grid, truth) = experiment::eval_grid();
