@@ -7,13 +7,24 @@
 //! ```
 //!
 //! Flags: `--seed S` (0), `--passes P` (3000: data passes of both flagship runs), `--batch B`
-//! (100 for flagship, 1000 for million), `--lr L[,L2…]` (minibatch learning rate(s); 1e-2 = the recipe's),
-//! `--threads T` (1), `--n N` (10⁶ for million), `--epochs E` (1 for million).
+//! (100 for flagship, 1000 for million), `--lr L[,L2…]` (minibatch learning rate(s): 5e-3 for
+//! flagship, 1e-2 for million), `--tail F` (last fraction of the minibatch steps at lr/5: 0.3
+//! for flagship, 0 for million), `--threads T` (1), `--n N` (10⁶), `--epochs E` (1).
 //!
-//! **flagship**: the recipe of `examples/deep_rff` (N = 600, deep kernel, Adam 1e-2 clipped at
-//! 1) trained full-batch for P steps, then with batches of B for the same P passes
-//! (P·N/B steps, each batch's ELBO scaled by N/b), both from the same initialisation; prints
-//! both grid RMSEs and whether the minibatch one is within 15% of the full-batch one.
+//! # The minibatch recipe (a documented choice)
+//!
+//! Full batch keeps the notebook's recipe (Adam 1e-2, clip 1, 3000 steps). Batches of 100 with
+//! that same constant 1e-2 end with grid RMSE 1.3–1.6× the full-batch run's (seeds 0, 1, 2):
+//! the last steps still carry batch noise. The minibatch recipe here is Adam 5e-3 (clip 1) for
+//! 70% of the steps, then 1e-3 for the last 30%. Measured (release, loaded 2-core machine),
+//! grid RMSE minibatch / full batch: seed 0 0.73, seed 1 0.60, seed 2 1.18 — two of three
+//! seeds within the 15% target, and better than full batch on those two; seed-to-seed spread
+//! of the full-batch RMSE itself is 0.050–0.066.
+//!
+//! **flagship**: the recipe of `examples/deep_rff` (N = 600, deep kernel, Adam at 1e-2 with
+//! global-norm clipping) trained full-batch for P steps, then with batches of B for the same P
+//! passes (P·N/B steps, each batch's ELBO scaled by N/b), both from the same initialisation;
+//! prints both grid RMSEs and whether the minibatch one is within 15% of the full-batch one.
 //!
 //! **million**: N points of the same target that never sit in memory: point i is generated from
 //! its index by a counter-seeded generator, and shuffled epochs (a keyed permutation, O(1)
@@ -34,6 +45,13 @@ use svgp::optim::{Adam, AdamConfig};
 use svgp::rng::{standard_normal, uniform, Xoshiro256};
 use svgp::train::fit;
 
+/// The minibatch recipe's learning rate for the flagship comparison (the full-batch recipe's is
+/// 1e-2): batch gradients are 6× noisier per step, and 1e-2 held constant ends 1.3–1.6× worse
+/// than full batch on seeds 0–2 (see "The minibatch recipe" above).
+const FLAGSHIP_LR: f64 = 5e-3;
+/// Fraction of the minibatch steps run at lr/5 at the end (fresh Adam state).
+const FLAGSHIP_TAIL: f64 = 0.3;
+
 type Res<T> = Result<T, Box<dyn std::error::Error>>;
 
 #[derive(Clone, Debug)]
@@ -42,11 +60,11 @@ struct Opts {
     seed: u64,
     passes: usize,
     batch: Option<usize>,
-    lr: Vec<f64>,
+    lr: Option<Vec<f64>>,
     threads: usize,
     n: usize,
     epochs: usize,
-    tail: f64,
+    tail: Option<f64>,
 }
 
 fn parse() -> Res<Opts> {
@@ -55,11 +73,11 @@ fn parse() -> Res<Opts> {
         seed: 0,
         passes: experiment::STEPS,
         batch: None,
-        lr: vec![experiment::LR],
+        lr: None,
         threads: 1,
         n: 1_000_000,
         epochs: 1,
-        tail: 0.0,
+        tail: None,
     };
     let mut it = std::env::args().skip(1);
     while let Some(a) = it.next() {
@@ -69,11 +87,11 @@ fn parse() -> Res<Opts> {
             "--seed" => o.seed = val()?.parse()?,
             "--passes" => o.passes = val()?.parse()?,
             "--batch" => o.batch = Some(val()?.parse()?),
-            "--lr" => o.lr = val()?.split(',').map(str::parse).collect::<Result<_, _>>()?,
+            "--lr" => o.lr = Some(val()?.split(',').map(str::parse).collect::<Result<_, _>>()?),
             "--threads" => o.threads = val()?.parse()?,
             "--n" => o.n = val()?.parse()?,
             "--epochs" => o.epochs = val()?.parse()?,
-            "--tail" => o.tail = val()?.parse()?,
+            "--tail" => o.tail = Some(val()?.parse()?),
             _ => return Err(format!("unknown argument {a}").into()),
         }
     }
@@ -120,19 +138,19 @@ fn flagship(o: &Opts) -> Res<()> {
         full.losses.last().copied().unwrap_or(f64::NAN)
     );
     let steps = o.passes * n / b;
-    for &lr in &o.lr {
+    let tail = o.tail.unwrap_or(FLAGSHIP_TAIL);
+    for &lr in o.lr.as_deref().unwrap_or(&[FLAGSHIP_LR]) {
         let mb = Minibatch::new(n, b)?.with_threads(o.threads)?;
         let src = SliceSource::new(&data.x, &data.y, 2, Xoshiro256::from_u64(1000 + o.seed))?;
         let t1 = Instant::now();
-        let (params, last) = train_minibatch(&model, init.clone(), mb, src, &schedule(lr, steps, o.tail), 0)?;
+        let (params, last) = train_minibatch(&model, init.clone(), mb, src, &schedule(lr, steps, tail), 0)?;
         let mb_s = t1.elapsed().as_secs_f64();
         let rmse_mb = experiment::rmse(&experiment::predict_grid(&model, &params)?, &truth);
         let ratio = rmse_mb / rmse_full;
         let verdict = if ratio <= 1.15 { "within" } else { "NOT within" };
         println!(
             "  batch {b:>4}: {steps:>6} steps, {mb_s:>6.1} s, last batch -ELBO {last:>9.3}, grid RMSE {rmse_mb:.4} \
-             (lr {lr}, tail {}): {ratio:.3} x full batch, {verdict} 15%",
-            o.tail
+             (lr {lr}, tail {tail}): {ratio:.3} x full batch, {verdict} 15%"
         );
     }
     Ok(())
@@ -242,7 +260,11 @@ fn million(o: &Opts) -> Res<()> {
         params,
         mb,
         src,
-        &schedule(o.lr[0], o.epochs * steps_per_epoch, o.tail),
+        &schedule(
+            o.lr.as_ref().map_or(experiment::LR, |v| v[0]),
+            o.epochs * steps_per_epoch,
+            o.tail.unwrap_or(0.0),
+        ),
         steps_per_epoch / 4,
     )?;
     let train_s = t1.elapsed().as_secs_f64();

@@ -1,5 +1,9 @@
-//! Initial inducing inputs Z: a random subset of the data, or k-means++ centres (optionally
-//! polished by Lloyd iterations).
+//! Initial inducing inputs Z: a random subset of the data ([`random_subset`] for a slice,
+//! [`reservoir`] for a stream), or k-means++ centres ([`kmeans_pp`], optionally polished by
+//! [`lloyd`] iterations).
+//!
+//! For very large N, run k-means++ on a random sample (a few thousand points catch the
+//! geometry at a fraction of the O(N·M·D) cost): `examples/minibatch.rs` does this at N = 10⁶.
 //!
 //! All are seeded by a `rand_core` generator, so a run is reproducible. Inputs are n × D
 //! row-major slices; the result is written into `z` (M × D, M = `z.len() / D`), which is the

@@ -1,5 +1,6 @@
 //! Inducing-input initialisation: random subsets are uniform over M-subsets, k-means++ draws
 //! with probability ∝ D², Lloyd never increases the within-cluster sum of squares.
+#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)] // tests: a failed unwrap is a failed test
 
 use svgp::batch::IterSource;
 use svgp::inducing::{kmeans_pp, lloyd, random_subset, reservoir};

@@ -1,6 +1,7 @@
 //! The minibatch ELBO is an exact decomposition of the full-batch ELBO: over a partition of the
 //! data, the scaled batch ELBOs (and gradients), averaged with weights b/N, equal the full-batch
 //! ones (plain average for equal batches) to ≤ 1e-10 relative in f64.
+#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)] // tests: a failed unwrap is a failed test
 
 use svgp::batch::{
     accumulate_elbo_and_grad, accumulate_workspace_len, BatchSource, Minibatch, MinibatchElbo, SliceSource,
@@ -16,8 +17,10 @@ const TOL: f64 = 1e-10;
 fn data(n: usize, seed: u64) -> (Vec<f64>, Vec<f64>) {
     let mut r = Xoshiro256::from_u64(seed);
     let x: Vec<f64> = (0..2 * n).map(|_| uniform(&mut r, -1.0, 1.0)).collect();
-    let y =
-        x.chunks(2).map(|p| (6.28 * (p[0] * p[0] - p[1])).sin() + 0.1 * standard_normal(&mut r)).collect();
+    let y = x
+        .chunks(2)
+        .map(|p| (std::f64::consts::TAU * (p[0] * p[0] - p[1])).sin() + 0.1 * standard_normal(&mut r))
+        .collect();
     (x, y)
 }
 
