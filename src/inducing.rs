@@ -174,7 +174,7 @@ pub fn kmeans_pp_workspace_len(n: usize) -> usize {
 /// use svgp::inducing::kmeans_pp;
 /// use svgp::rng::Xoshiro256;
 /// // Two tight clusters far apart: two centres land one in each.
-/// let x = [0.0, 0.01, 0.02, 10.0, 10.01, 10.02];
+/// let x = [0.0_f64, 0.01, 0.02, 10.0, 10.01, 10.02];
 /// let (mut z, mut ws) = ([0.0; 2], [0.0; 6]);
 /// kmeans_pp(&x, 1, &mut Xoshiro256::from_u64(5), &mut z, &mut ws)?;
 /// assert!((z[0] - z[1]).abs() > 9.0);
