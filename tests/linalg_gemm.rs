@@ -1,6 +1,8 @@
 //! gemm, syrk, gemv, dot and axpy against naive loops, for every transpose combination,
 //! sizes on both sides of the packed-kernel thresholds, f32 and f64, and Dual.
 
+#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
+
 mod linalg_common;
 
 use linalg_common::{abs_scale, naive_gemm, randn};
