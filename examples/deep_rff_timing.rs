@@ -40,6 +40,8 @@ fn main() -> Result<(), svgp::Error> {
         map.features_adjoint(&params, &x, black_box(&psi_bar), &mut grad, Some(&mut gx), &mut ws)
             .unwrap_or(())
     });
+    let mut ws_inf = vec![0.0; map.inference_workspace_len(n)];
+    let inf = min_us(|| map.features_inference(black_box(&params), &x, &mut psi, &mut ws_inf).unwrap_or(()));
     let mlp = map.mlp();
     let mut phi = vec![0.0; n * 8];
     let mut mws = vec![0.0; mlp.workspace_len(n)];
@@ -66,6 +68,7 @@ fn main() -> Result<(), svgp::Error> {
     println!("  forward            {fwd:8.1} µs  (of which MLP forward {mlp_fwd:.1} µs)");
     println!("  adjoint            {adj:8.1} µs");
     println!("  forward + adjoint  {:8.1} µs", fwd + adj);
+    println!("  inference forward  {inf:8.1} µs  (cos only, no training state)");
     println!("sin_cos over {} entries:", n * j);
     println!("  fastmath f64       {fast:8.1} µs  ({:.2} ns/entry)", fast * 1e3 / (n * j) as f64);
     println!("  libm sincos f64    {libm_t:8.1} µs  ({:.2} ns/entry)", libm_t * 1e3 / (n * j) as f64);

@@ -158,6 +158,13 @@ fn rejects_bad_shapes_and_buffers() {
     ));
     let mut g = vec![0.0; map.n_params() + 1];
     assert!(map.features_adjoint(&p, &[0.0; 4], &psi, &mut g, None, &mut ws).is_err());
+    // A wrong-length input gradient is an error that leaves the parameter gradient alone.
+    let mut g = vec![0.0; map.n_params()];
+    let psi_bar = vec![1.0; 8];
+    map.features(&p, &[0.1; 4], &mut psi, &mut ws).unwrap();
+    let r = map.features_adjoint(&p, &[0.1; 4], &psi_bar, &mut g, Some(&mut [0.0; 3]), &mut ws);
+    assert!(matches!(r, Err(Error::DimensionMismatch { .. })));
+    assert!(g.iter().all(|&v| v == 0.0));
     // An empty batch is fine and contributes nothing.
     let mut g = vec![0.0; map.n_params()];
     let mut ws0 = vec![0.0; map.workspace_len(0)];
@@ -201,4 +208,60 @@ fn f32_map_tracks_the_f64_map() {
     let scale = g64.iter().fold(0.0_f64, |m, v| m.max(v.abs()));
     let gerr = g32.iter().zip(&g64).fold(0.0_f64, |m, (&a, &b)| m.max((a as f64 - b).abs()));
     assert!(gerr < 1e-4 * scale, "max gradient error {gerr:e} vs scale {scale:e}");
+}
+
+#[test]
+fn inference_path_matches_the_training_forward() {
+    let map = DeepRff::new(Mlp::equinox(2, 32, 2, 8, Activation::Tanh).unwrap(), 256).unwrap();
+    let n = 70; // three row blocks
+    let mut rng = Xoshiro256::from_u64(13);
+    let mut p = vec![0.0_f64; map.n_params()];
+    map.init(&mut rng, 0.5, &mut p).unwrap();
+    let x = random(&mut rng, 2 * n, -1.0, 1.0);
+    let mut psi = vec![0.0; n * 256];
+    let mut ws = vec![0.0; map.workspace_len(n)];
+    map.features(&p, &x, &mut psi, &mut ws).unwrap();
+    let mut psi_i = vec![0.0; n * 256];
+    let mut ws_i = vec![0.0; map.inference_workspace_len(n)];
+    assert!(ws_i.len() < ws.len() / 4);
+    map.features_inference(&p, &x, &mut psi_i, &mut ws_i).unwrap();
+    let err = psi.iter().zip(&psi_i).fold(0.0_f64, |m, (a, b)| m.max((a - b).abs()));
+    assert!(err <= 1e-16, "f64 inference vs training forward: {err:e}");
+    // f32: the cos-only kernel is bit-identical to the sin/cos kernel's cosines.
+    let (p32, x32): (Vec<f32>, Vec<f32>) =
+        (p.iter().map(|&v| v as f32).collect(), x.iter().map(|&v| v as f32).collect());
+    let mut psi32 = vec![0.0_f32; n * 256];
+    let mut ws32 = vec![0.0_f32; map.workspace_len(n)];
+    map.features(&p32, &x32, &mut psi32, &mut ws32).unwrap();
+    let mut psi32_i = vec![0.0_f32; n * 256];
+    let mut ws32_i = vec![0.0_f32; map.inference_workspace_len(n)];
+    map.features_inference(&p32, &x32, &mut psi32_i, &mut ws32_i).unwrap();
+    assert!(psi32.iter().zip(&psi32_i).all(|(a, b)| a.to_bits() == b.to_bits()));
+    // Duals: the generic path (Scalar::cos), same values.
+    type D1 = Dual<f64, 1>;
+    let xd: Vec<D1> = x[..6].iter().map(|&v| D1::variable(v, 0)).collect();
+    let pd: Vec<D1> = p.iter().map(|&v| D1::constant(v)).collect();
+    let mut psid = vec![D1::default(); 3 * 256];
+    let mut wsd = vec![D1::default(); map.inference_workspace_len(3)];
+    map.features_inference(&pd, &xd, &mut psid, &mut wsd).unwrap();
+    let mut psid_t = vec![D1::default(); 3 * 256];
+    let mut wsd_t = vec![D1::default(); map.workspace_len(3)];
+    map.features(&pd, &xd, &mut psid_t, &mut wsd_t).unwrap();
+    for (a, b) in psid.iter().zip(&psid_t) {
+        assert_eq!(a.re, b.re);
+        assert_eq!(a.eps[0], b.eps[0]);
+    }
+    // J = 300 rows are not whole dispatch chunks: the per-entry tail path runs too.
+    let small = DeepRff::new(Mlp::new(&[2, 4, 3], Activation::Tanh).unwrap(), 300).unwrap();
+    let mut ps = vec![0.0_f64; small.n_params()];
+    small.init(&mut rng, 0.7, &mut ps).unwrap();
+    let xs = random(&mut rng, 2 * 5, -1.0, 1.0);
+    let (mut a, mut b) = (vec![0.0; 5 * 300], vec![0.0; 5 * 300]);
+    small.features(&ps, &xs, &mut a, &mut vec![0.0; small.workspace_len(5)]).unwrap();
+    small.features_inference(&ps, &xs, &mut b, &mut vec![0.0; small.inference_workspace_len(5)]).unwrap();
+    assert!(a.iter().zip(&b).all(|(a, b)| (a - b).abs() <= 1e-16));
+    // The workspace it asks for is enough, and one less is an error.
+    let short = map.inference_workspace_len(n) - 1;
+    let r = map.features_inference(&p, &x, &mut psi_i, &mut ws_i[..short]);
+    assert!(matches!(r, Err(svgp::Error::BufferTooSmall { .. })));
 }

@@ -3,7 +3,7 @@
 
 use svgp::fastmath::{
     cos_f32, sin_cos, sin_cos_f32, sin_cos_slice, sin_cos_slice_f32, sin_f32, F32_FAST_LIMIT, F32_MAX_ULP,
-    F64_FAST_LIMIT, F64_MAX_ULP,
+    F64_FAST_LIMIT, F64_MAX_ULP, F64_SMALL_LIMIT,
 };
 use svgp::rng::{uniform, uniform01, Xoshiro256};
 use svgp::Scalar;
@@ -22,7 +22,7 @@ fn ulp32(v: f32) -> f64 {
 /// quadrant boundaries, and the edges of the fast range.
 fn inputs64(rng: &mut Xoshiro256, limit: f64) -> Vec<f64> {
     let mut xs = Vec::new();
-    for r in [1.0, 10.0, 1e3, limit] {
+    for r in [1.0, 10.0, 99.0, 1e3, limit] {
         xs.extend((0..50_000).map(|_| uniform(rng, -r, r)));
     }
     xs.extend((0..50_000).map(|_| {
@@ -48,6 +48,14 @@ fn inputs64(rng: &mut Xoshiro256, limit: f64) -> Vec<f64> {
                 xs.push(-v);
                 v = f64::from_bits(v.to_bits().saturating_sub(1));
             }
+        }
+    }
+    // Every double within 4 ulp of k·π/2 for the small range (k ≤ 63).
+    for k in 1..64 {
+        let c = k as f64 * std::f64::consts::FRAC_PI_2;
+        for d in -4i64..=4 {
+            let v = f64::from_bits((c.to_bits() as i64 + d) as u64);
+            xs.extend([v, -v]);
         }
     }
     for k in 1..2000 {
@@ -93,6 +101,20 @@ fn f64_within_documented_ulp_bound_on_the_fast_range() {
         worst1 = (worst1.0.max(es1), worst1.1.max(ec1));
     }
     eprintln!("f64 scalar path worst error vs libm: sin {} ulp, cos {} ulp", worst1.0, worst1.1);
+
+    // A slice with every |x| ≤ F64_SMALL_LIMIT takes the cheaper reduction: same bound.
+    let small: Vec<f64> = xs.iter().copied().filter(|v| v.abs() <= F64_SMALL_LIMIT).collect();
+    assert!(small.len() > 150_000);
+    let (mut s, mut c) = (vec![0.0; small.len()], vec![0.0; small.len()]);
+    sin_cos_slice(&small, &mut s, &mut c);
+    let mut worst2 = (0.0_f64, 0.0_f64);
+    for (i, &x) in small.iter().enumerate() {
+        let (rs, rc) = (libm::sin(x), libm::cos(x));
+        let (es, ec) = ((s[i] - rs).abs() / ulp64(rs), (c[i] - rc).abs() / ulp64(rc));
+        assert!(es <= F64_MAX_ULP && ec <= F64_MAX_ULP, "small-range sin_cos({x:e}): {es}, {ec} ulp");
+        worst2 = (worst2.0.max(es), worst2.1.max(ec));
+    }
+    eprintln!("f64 small-range slice worst error vs libm: sin {} ulp, cos {} ulp", worst2.0, worst2.1);
     eprintln!("f64 worst error vs libm over {} points: sin {} ulp, cos {} ulp", xs.len(), worst.0, worst.1);
 }
 
@@ -228,4 +250,62 @@ fn tanh_f64_within_documented_ulp_bound() {
     tanh_slice(&[f64::NAN], &mut o);
     assert!(o[0].is_nan() && tanh(f64::NAN).is_nan());
     assert_eq!(tanh(-0.0).to_bits(), (-0.0_f64).to_bits());
+}
+
+#[test]
+fn tanh_f32_within_documented_ulp_bound() {
+    use svgp::fastmath::{tanh_f32, tanh_slice_f32, TANH_F32_MAX_ULP};
+    let mut rng = Xoshiro256::from_u64(10);
+    let mut xs: Vec<f32> = Vec::new();
+    for r in [0.7, 2.0, 5.0, 12.0] {
+        xs.extend((0..100_000).map(|_| uniform(&mut rng, -r, r) as f32));
+    }
+    xs.extend((0..50_000).map(|_| 10f64.powf(uniform(&mut rng, -45.0, 1.1)) as f32));
+    for edge in [0.625_f32, 9.0] {
+        let mut v = f32::from_bits(edge.to_bits() - 5);
+        for _ in 0..10 {
+            xs.extend([v, -v]);
+            v = f32::from_bits(v.to_bits() + 1);
+        }
+    }
+    xs.extend([0.0, -0.0, 1e-45, 1e30, -1e30, f32::INFINITY, f32::NEG_INFINITY]);
+    let mut out = vec![0.0_f32; xs.len()];
+    tanh_slice_f32(&xs, &mut out);
+    let mut worst = 0.0_f64;
+    for (&x, &y) in xs.iter().zip(&out) {
+        let r = libm::tanh(x as f64); // near-exact reference
+        let e = (y as f64 - r).abs() / ulp32(r as f32);
+        assert!(e <= TANH_F32_MAX_ULP, "tanhf({x:e}) = {y:e}, exact {r:e}: {e} ulp");
+        assert_eq!(y.to_bits(), tanh_f32(x).to_bits());
+        worst = worst.max(e);
+    }
+    eprintln!("tanh f32 worst error vs exact over {} points: {worst} ulp", xs.len());
+    assert!(tanh_f32(f32::NAN).is_nan());
+    assert_eq!(tanh_f32(-0.0).to_bits(), (-0.0_f32).to_bits());
+}
+
+#[test]
+fn cos_only_kernels_agree_with_sin_cos() {
+    use svgp::fastmath::{cos_in_place, cos_in_place_f32};
+    let mut rng = Xoshiro256::from_u64(12);
+    // f32: bit-identical to the cosines of sin_cos, inside and outside the fast range.
+    let mut xs: Vec<f32> = (0..200_000).map(|_| uniform(&mut rng, -7000.0, 7000.0) as f32).collect();
+    xs.extend([0.0, -0.0, F32_FAST_LIMIT, 1e30, f32::NAN]);
+    let mut v = xs.clone();
+    cos_in_place_f32(&mut v);
+    for (&x, &c) in xs.iter().zip(&v) {
+        let want = sin_cos_f32(x).1;
+        assert!(c.to_bits() == want.to_bits() || (c.is_nan() && want.is_nan()), "cos_f32 slice at {x}");
+        assert!(cos_f32(x).to_bits() == want.to_bits() || want.is_nan(), "cos_f32 at {x}");
+    }
+    // f64: within the documented bound of libm, small and general reductions alike.
+    for r in [50.0, 5e5] {
+        let xs: Vec<f64> = (0..100_000).map(|_| uniform(&mut rng, -r, r)).collect();
+        let mut v = xs.clone();
+        cos_in_place(&mut v);
+        for (&x, &c) in xs.iter().zip(&v) {
+            let rc = libm::cos(x);
+            assert!((c - rc).abs() <= F64_MAX_ULP * ulp64(rc), "cos_in_place({x:e}) = {c:e}, libm {rc:e}");
+        }
+    }
 }

@@ -157,3 +157,22 @@ fn shape_and_buffer_errors() {
     ));
     assert!(mlp.forward(&p, &[0.0; 4], &mut out, &mut ws).is_ok());
 }
+
+mod random_shapes {
+    use super::*;
+    use proptest::prelude::*;
+
+    proptest! {
+        #![proptest_config(ProptestConfig { cases: 48, ..ProptestConfig::default() })]
+        /// Any depth (1–5 linear layers), widths 1–6, any activation, batch 1–5.
+        #[test]
+        fn mlp_backward_matches_dual(
+            widths in proptest::collection::vec(1usize..7, 2..7),
+            act in 0usize..5,
+            n in 1usize..6,
+            seed in any::<u64>(),
+        ) {
+            check_mlp(Mlp::new(&widths, ALL[act]).unwrap(), n, seed);
+        }
+    }
+}

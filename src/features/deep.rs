@@ -5,7 +5,7 @@ use crate::error::{check_buf, check_len, Error, Result};
 use crate::linalg::{gemm, MatMut, MatRef, Trans};
 use crate::nn::Mlp;
 use crate::rng::{standard_normal, uniform};
-use crate::Scalar;
+use crate::{fastmath, Scalar};
 use rand_core::Rng;
 
 /// Random Fourier features on a learned warp: ψ(x)_j = √(2/J)·cos((Σ_h φ(x)_h·W\[h\]\[j\]) / ℓ + b_j),
@@ -104,11 +104,90 @@ impl DeepRff {
         [self.mlp.workspace_len(n), n * h, n.min(ROW_BLOCK) * j, n * j, n * h, h * j]
     }
 
+    /// Workspace length [`DeepRff::features_inference`] needs for `n` inputs: the MLP's forward
+    /// state and φ (n × H) only — no sines, no reverse-sweep scratch.
+    pub fn inference_workspace_len(&self, n: usize) -> usize {
+        self.mlp.forward_workspace_len(n) + n * self.hidden_dim()
+    }
+
+    /// ψ without the state the reverse rule needs (prediction, deployment): cosines only (on a
+    /// scalar FPU such as a Cortex-M4F, one polynomial per feature instead of two, for `f32`),
+    /// computed in place in `psi`, and a workspace of [`DeepRff::inference_workspace_len`]`(n)`.
+    /// Same values as [`FeatureMap::features`] (bit for bit in `f32`; f64 may differ in the
+    /// last bit where the sin/cos kernel picks its reduction per block).
+    ///
+    /// ```
+    /// use svgp::features::{DeepRff, FeatureMap};
+    /// use svgp::nn::{Activation, Mlp};
+    /// use svgp::rng::Xoshiro256;
+    /// let map = DeepRff::new(Mlp::equinox(2, 32, 2, 8, Activation::Tanh)?, 256)?;
+    /// let mut params = vec![0.0_f32; map.n_params()];
+    /// map.init(&mut Xoshiro256::from_u64(0), 0.5, &mut params)?;
+    /// let mut psi = [0.0_f32; 256];
+    /// // MLP state 2·(32 + 32) and φ 8: 136 floats, against 2,768 with the training state.
+    /// assert_eq!((map.inference_workspace_len(1), map.workspace_len(1)), (136, 2768));
+    /// let mut ws = vec![0.0_f32; map.inference_workspace_len(1)];
+    /// map.features_inference(&params, &[0.3, -0.2], &mut psi, &mut ws)?;
+    /// # Ok::<(), svgp::Error>(())
+    /// ```
+    pub fn features_inference<S: Scalar>(
+        &self,
+        params: &[S],
+        x: &[S],
+        psi: &mut [S],
+        ws: &mut [S],
+    ) -> Result<()> {
+        check_len("deep RFF parameters", self.n_params(), params.len())?;
+        let n = self.rows(x)?;
+        let (h, j) = (self.hidden_dim(), self.n_features);
+        check_len("deep RFF output", n * j, psi.len())?;
+        let mlp_len = self.mlp.forward_workspace_len(n);
+        check_buf("deep RFF inference workspace", mlp_len + n * h, ws.len())?;
+        let (mlp_ws, rest) = ws.split_at_mut(mlp_len);
+        let phi = &mut rest[..n * h];
+
+        let w = MatRef::new(h, j, &params[self.w_offset()..self.b_offset()])?;
+        let b = &params[self.b_offset()..self.log_lengthscale_offset()];
+        let inv_ell = params[self.log_lengthscale_offset()].exp().recip();
+        self.mlp.forward(&params[..self.w_offset()], x, phi, mlp_ws)?;
+        let scale = S::from_f64(2.0 / j as f64).sqrt();
+        for (phi_b, psi_b) in phi.chunks(ROW_BLOCK * h).zip(psi.chunks_mut(ROW_BLOCK * j)) {
+            let rows = phi_b.len() / h;
+            gemm(
+                S::one(),
+                MatRef::new(rows, h, phi_b)?,
+                Trans::No,
+                w,
+                Trans::No,
+                S::zero(),
+                MatMut::new(rows, j, psi_b)?,
+            )?;
+            for row in psi_b.chunks_exact_mut(j) {
+                for (v, &bj) in row.iter_mut().zip(b) {
+                    *v = *v * inv_ell + bj;
+                }
+            }
+            cos_in_place(psi_b);
+            psi_b.iter_mut().for_each(|v| *v = scale * *v);
+        }
+        Ok(())
+    }
+
     fn rows(&self, x: &[impl Copy]) -> Result<usize> {
         let d = self.input_dim();
         let n = x.len() / d;
         check_len("deep RFF inputs", n * d, x.len())?;
         Ok(n)
+    }
+}
+
+/// `v = cos v` in place: the fast f32/f64 kernels (reached through `Any`, as `Scalar` has only
+/// a sin/cos slice hook), `Scalar::cos` for other types.
+fn cos_in_place<S: Scalar>(v: &mut [S]) {
+    if !(fastmath::map_in_place_as(v, fastmath::cos_in_place, |x: f64| fastmath::sin_cos(x).1)
+        || fastmath::map_in_place_as(v, fastmath::cos_in_place_f32, fastmath::cos_f32))
+    {
+        v.iter_mut().for_each(|x| *x = x.cos());
     }
 }
 
@@ -201,6 +280,10 @@ impl FeatureMap for DeepRff {
         let n = self.rows(x)?;
         let (h, j) = (self.hidden_dim(), self.n_features);
         check_len("deep RFF output adjoint", n * j, psi_bar.len())?;
+        if let Some(gx) = grad_x.as_deref() {
+            // Checked up front so an error leaves `grad_params` untouched.
+            check_len("deep RFF input gradient", x.len(), gx.len())?;
+        }
         let lens = self.ws_lens(n);
         check_buf("deep RFF workspace", lens.iter().sum(), ws.len())?;
         if n == 0 {

@@ -1,7 +1,6 @@
 //! Element-wise activations and their hand-written derivatives.
 
 use crate::{fastmath, Scalar};
-use core::any::{Any, TypeId};
 
 /// √(2/π), the scale inside the tanh approximation of GELU.
 const GELU_C: f64 = 0.797_884_560_802_865_4;
@@ -105,40 +104,54 @@ impl Activation {
     }
 }
 
-/// Entries per call of the f64 kernel in [`tanh_slice`].
-const CHUNK: usize = 64;
-
-/// `h = tanh(a)` element-wise. `Scalar` has no slice-tanh hook, so for `S = f64` a downcast
-/// through `Any` (decided at compile time once monomorphised, and safe) hands fixed-size
-/// chunks to the vectorised [`fastmath::tanh_slice`]: libm's tanh would cost more than the
-/// MLP's gemms. Every other type loops over [`Scalar::tanh`].
+/// `h = tanh(a)` element-wise. `Scalar` has no slice-tanh hook, so for `S = f64` or `f32` a
+/// downcast through `Any` ([`fastmath::map_as`], decided at compile time once monomorphised,
+/// and safe) reaches the vectorised [`fastmath::tanh_slice`] / [`fastmath::tanh_slice_f32`]:
+/// libm's tanh would cost more than the MLP's gemms. Other types loop over [`Scalar::tanh`].
 fn tanh_slice<S: Scalar>(a: &[S], h: &mut [S]) {
-    if TypeId::of::<S>() != TypeId::of::<f64>() {
+    if !(fastmath::map_as(a, h, fastmath::tanh_slice, fastmath::tanh)
+        || fastmath::map_as(a, h, fastmath::tanh_slice_f32, fastmath::tanh_f32))
+    {
         h.iter_mut().zip(a).for_each(|(h, &a)| *h = a.tanh());
-        return;
-    }
-    let mut a_chunks = a.chunks_exact(CHUNK);
-    let mut h_chunks = h.chunks_exact_mut(CHUNK);
-    for (ac, hc) in (&mut a_chunks).zip(&mut h_chunks) {
-        if let (Some(x), Some(y)) = (as_f64_array(ac), as_f64_array_mut(hc)) {
-            fastmath::tanh_slice(x, y);
-        }
-    }
-    for (hv, av) in h_chunks.into_remainder().iter_mut().zip(a_chunks.remainder()) {
-        if let (Some(y), Some(&x)) =
-            ((hv as &mut dyn Any).downcast_mut::<f64>(), (av as &dyn Any).downcast_ref::<f64>())
-        {
-            *y = fastmath::tanh(x);
-        }
     }
 }
 
-fn as_f64_array<S: 'static>(c: &[S]) -> Option<&[f64; CHUNK]> {
-    let arr: &[S; CHUNK] = c.try_into().ok()?;
-    (arr as &dyn Any).downcast_ref()
-}
+#[cfg(test)]
+mod tests {
+    use super::*;
 
-fn as_f64_array_mut<S: 'static>(c: &mut [S]) -> Option<&mut [f64; CHUNK]> {
-    let arr: &mut [S; CHUNK] = c.try_into().ok()?;
-    (arr as &mut dyn Any).downcast_mut()
+    /// Two whole dispatch chunks and a tail, so both downcast paths run.
+    const LEN: usize = 2 * fastmath::CHUNK + 2;
+    const WHOLE: usize = 2 * fastmath::CHUNK;
+
+    fn inputs() -> [f64; LEN] {
+        core::array::from_fn(|i| (i as f64 - 257.0) * 0.0123)
+    }
+
+    #[test]
+    fn tanh_slice_takes_the_fast_kernels_for_floats() {
+        // Whole chunks through the slice kernel (which may fuse multiply-adds), the tail
+        // through the one-value function.
+        let a = inputs();
+        let mut h = [0.0; LEN];
+        Activation::Tanh.apply_slice(&a, &mut h);
+        let mut want = [0.0; LEN];
+        fastmath::tanh_slice(&a[..WHOLE], &mut want[..WHOLE]);
+        want[WHOLE..].iter_mut().zip(&a[WHOLE..]).for_each(|(w, &x)| *w = fastmath::tanh(x));
+        assert!(h.iter().zip(&want).all(|(y, w)| y.to_bits() == w.to_bits()));
+        let a32 = a.map(|v| v as f32);
+        let mut h32 = [0.0_f32; LEN];
+        Activation::Tanh.apply_slice(&a32, &mut h32);
+        for (&x, &y) in a32.iter().zip(&h32) {
+            assert_eq!(y.to_bits(), fastmath::tanh_f32(x).to_bits(), "f32 at {x}");
+        }
+        // Duals keep libm's tanh and its derivative.
+        let ad = a.map(|v| crate::Dual::<f64, 1>::variable(v, 0));
+        let mut hd = [crate::Dual::<f64, 1>::default(); LEN];
+        Activation::Tanh.apply_slice(&ad, &mut hd);
+        for (&x, y) in a.iter().zip(&hd) {
+            assert_eq!(y.re, libm::tanh(x));
+            assert!((y.eps[0] - (1.0 - y.re * y.re)).abs() < 1e-15);
+        }
+    }
 }

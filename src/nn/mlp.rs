@@ -114,11 +114,18 @@ impl Mlp {
         self.widths[1..self.n_layers].iter().copied().max().unwrap_or(0)
     }
 
-    /// Workspace length for a batch of `n` inputs: pre- and post-activations of every hidden
-    /// layer (kept for the reverse sweep) plus two n × max-width scratch blocks for it.
+    /// Workspace length for a batch of `n` inputs, for [`Mlp::forward`] followed by
+    /// [`Mlp::backward`]: pre- and post-activations of every hidden layer (kept for the reverse
+    /// sweep) plus two n × max-width scratch blocks for it.
     pub fn workspace_len(&self, n: usize) -> usize {
+        self.forward_workspace_len(n) + 2 * n * self.max_hidden()
+    }
+
+    /// Workspace length [`Mlp::forward`] alone needs (inference): the hidden pre- and
+    /// post-activations, without the reverse sweep's scratch.
+    pub fn forward_workspace_len(&self, n: usize) -> usize {
         let hidden: usize = self.widths[1..self.n_layers].iter().sum();
-        n * (2 * hidden + 2 * self.max_hidden())
+        2 * n * hidden
     }
 
     /// Draw initial parameters as `eqx.nn.Linear` does: every weight and bias uniform in
@@ -152,12 +159,13 @@ impl Mlp {
     ///
     /// Each layer is one gemm, `H_out = H_in·Wᵀ` followed by `+ bias` (the bias is added after
     /// the product, as `weight @ h + bias` does). Hidden pre- and post-activations are kept in
-    /// `ws` (at least [`Mlp::workspace_len`]`(n)` long) for [`Mlp::backward`].
+    /// `ws` for [`Mlp::backward`]: at least [`Mlp::forward_workspace_len`]`(n)` long, or
+    /// [`Mlp::workspace_len`]`(n)` when the reverse sweep follows on the same `ws`.
     pub fn forward<S: Scalar>(&self, params: &[S], x: &[S], out: &mut [S], ws: &mut [S]) -> Result<()> {
         check_len("MLP parameters", self.n_params(), params.len())?;
         let n = self.batch_rows(x)?;
         check_len("MLP output", n * self.output_dim(), out.len())?;
-        check_buf("MLP workspace", self.workspace_len(n), ws.len())?;
+        check_buf("MLP workspace", self.forward_workspace_len(n), ws.len())?;
         let mut poff = 0;
         let mut woff = 0;
         for l in 0..self.n_layers {
@@ -216,7 +224,7 @@ impl Mlp {
             check_len("MLP input gradient", x.len(), gx.len())?;
         }
         check_buf("MLP workspace", self.workspace_len(n), ws.len())?;
-        let hidden_len = self.workspace_len(n) - 2 * n * self.max_hidden();
+        let hidden_len = self.forward_workspace_len(n);
         let (state, scratch) = ws.split_at_mut(hidden_len);
         let (mut cur, mut next) = scratch.split_at_mut(n * self.max_hidden());
 
