@@ -30,21 +30,21 @@ fn grid_z() -> Vec<f64> {
     z
 }
 
-fn time<P: Prior>(label: &str, model: &Svgp<P>, prior: &[f64], steps: usize) {
+fn time<P: Prior>(label: &str, model: &Svgp<P>, prior: &[f64], steps: usize) -> svgp::Result<()> {
     let (x, y) = data(600);
     let np = model.n_params();
     let mut p = vec![0.0; np];
-    model.init_params(prior, &grid_z(), 0.01, &mut p).unwrap();
+    model.init_params(prior, &grid_z(), 0.01, &mut p)?;
     let mut ws = vec![0.0; model.workspace_len(600)];
     let (mut mu, mut nu, mut g) = (vec![0.0; np], vec![0.0; np], vec![0.0; np]);
-    let mut adam = Adam::new(AdamConfig::new(1e-2).with_clip(1.0), &mut mu, &mut nu).unwrap();
+    let mut adam = Adam::new(AdamConfig::new(1e-2).with_clip(1.0), &mut mu, &mut nu)?;
     let mut times = Vec::with_capacity(steps);
     let mut last = 0.0;
     for _ in 0..steps {
         let t0 = Instant::now();
-        let e = model.elbo_and_grad(&p, &x, &y, ElboOptions::default(), &mut g, &mut ws).unwrap();
+        let e = model.elbo_and_grad(&p, &x, &y, ElboOptions::default(), &mut g, &mut ws)?;
         g.iter_mut().for_each(|v| *v = -*v);
-        adam.step(&mut p, &mut g).unwrap();
+        adam.step(&mut p, &mut g)?;
         times.push(t0.elapsed().as_secs_f64() * 1e3);
         last = -e;
     }
@@ -58,21 +58,22 @@ fn time<P: Prior>(label: &str, model: &Svgp<P>, prior: &[f64], steps: usize) {
         q(0.9),
         warm.len()
     );
+    Ok(())
 }
 
-fn main() {
+fn main() -> svgp::Result<()> {
     let steps: usize = std::env::args().nth(1).and_then(|s| s.parse().ok()).unwrap_or(1000);
     let which = std::env::args().nth(2).unwrap_or_default();
     if which != "deep" {
-        let rbf = Svgp::new(Closed(Rbf::new(2)), 30, 1e-4).unwrap();
-        time("rbf ", &rbf, &Rbf::params(1.0, 0.3), steps);
+        let rbf = Svgp::new(Closed(Rbf::new(2)), 30, 1e-4)?;
+        time("rbf ", &rbf, &Rbf::params(1.0, 0.3), steps)?;
     }
     if which == "rbf" {
-        return;
+        return Ok(());
     }
-    let map = DeepRff::new(Mlp::equinox(2, 32, 2, 8, Activation::Tanh).unwrap(), 256).unwrap();
-    let deep = Svgp::new(Features(map), 30, 1e-4).unwrap();
+    let map = DeepRff::new(Mlp::equinox(2, 32, 2, 8, Activation::Tanh)?, 256)?;
+    let deep = Svgp::new(Features(map), 30, 1e-4)?;
     let mut prior = vec![0.0; 1 + map.n_params()];
-    map.init(&mut Xoshiro256::from_u64(7), 0.5, &mut prior[1..]).unwrap();
-    time("deep", &deep, &prior, steps);
+    map.init(&mut Xoshiro256::from_u64(7), 0.5, &mut prior[1..])?;
+    time("deep", &deep, &prior, steps)
 }

@@ -1,4 +1,5 @@
 //! Cross-implementation check against the JAX reference, deep RFF kernel (../shared/fixtures).
+#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
 mod fixture_common;
 
 use core::ops::ControlFlow;

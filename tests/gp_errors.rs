@@ -1,4 +1,5 @@
 //! Bad data gives typed errors naming what is wrong, never a panic.
+#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
 use svgp::gp::{Closed, ElboOptions, Svgp};
 use svgp::kernel::Rbf;
 use svgp::Error;

@@ -1,5 +1,6 @@
 //! Exact-GP oracle: with Z = X, an RBF kernel and the optimal whitened guide, the ELBO equals
 //! the exact log marginal likelihood and prediction equals the exact GP posterior.
+#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
 mod gp_common;
 
 use gp_common::data;
@@ -89,10 +90,7 @@ fn optimal_params(p: &Problem) -> Vec<f64> {
     // S = Λ⁻¹ = R⁻ᵀR⁻¹.
     let s = solve(&r, Side::LowerTrans, &solve(&r, Side::Lower, &eye, N), N);
     let l = chol(&s, N);
-    let mut ay = vec![0.0; N];
-    for i in 0..N {
-        ay[i] = (0..N).map(|j| a[i * N + j] * p.y[j]).sum::<f64>() / NOISE;
-    }
+    let ay: Vec<f64> = (0..N).map(|i| (0..N).map(|j| a[i * N + j] * p.y[j]).sum::<f64>() / NOISE).collect();
     let m: Vec<f64> = (0..N).map(|i| (0..N).map(|j| s[i * N + j] * ay[j]).sum()).collect();
     let mut params = vec![0.0; p.model.n_params()];
     p.model.init_params(&p.kern, &p.x, NOISE, &mut params).unwrap();

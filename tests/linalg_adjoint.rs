@@ -2,6 +2,8 @@
 //! of sizes 1 to 40, the adjoint contracted with random directions must equal the directional
 //! derivatives that `Dual<f64, 4>` computes through the forward routine, to 1e-8 relative.
 
+#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
+
 mod linalg_common;
 
 use linalg_common::{randn, random_spd};

@@ -1,6 +1,8 @@
 //! Cholesky, the jitter policy, triangular solves, log-det and inverse: fixed cases and
 //! error paths. (Randomised residual bounds are in linalg_props.rs.)
 
+#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
+
 mod linalg_common;
 
 use linalg_common::random_spd;
@@ -229,4 +231,26 @@ fn solve_reports_non_finite_results() {
         log_det_from_factor(MatRef::new(2, 2, &[1.0, 0.0, 0.0, -1.0]).unwrap()),
         Err(Error::NotPositiveDefinite { pivot: 1, .. })
     ));
+}
+
+#[test]
+fn escalation_after_a_tiny_pivot_keeps_the_input_exact() {
+    // Pinned from a fuzz crash: a tiny (but positive) pivot makes the next row's factor
+    // entries huge, then a later pivot fails. Rebuilding that row's diagonal by subtracting
+    // the huge squares lost ~1e-9; the diagonal of unfactored rows must stay untouched.
+    let n = 3;
+    let a = vec![1.0, 1.0, 1.0, 1.0, 1.0 + 1e-10, 0.0, 1.0, 0.0, 1.0];
+    let mut l = a.clone();
+    let info =
+        cholesky_in_place(MatMut::new(n, n, &mut l).unwrap(), Jitter::Escalate { start: 0.0, cap: 10.0 })
+            .unwrap();
+    assert!(info.attempts > 1);
+    let mut want = a.clone();
+    (0..n).for_each(|i| want[i * n + i] += info.jitter);
+    assert!(max_abs_diff(&llt(&l, n), &want) <= 1e-14 * (1.0 + info.jitter), "{:?}", llt(&l, n));
+    // And a failed Fixed attempt hands back exactly the input.
+    let mut w = a.clone();
+    assert!(cholesky_in_place(MatMut::new(n, n, &mut w).unwrap(), Jitter::Fixed(0.0)).is_err());
+    assert_eq!(w[8], a[8]);
+    assert_eq!(w[4], a[4]);
 }

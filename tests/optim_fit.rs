@@ -1,4 +1,5 @@
 //! Adam, clipping and the fit loop: optax's definitions and the non-finite guarantee.
+#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
 use core::ops::ControlFlow;
 use svgp::optim::{clip_by_global_norm, global_norm, Adam, AdamConfig};
 use svgp::train::fit;

@@ -6,6 +6,10 @@
 //!
 //! Release only (10 full 3000-step trainings plus two repeats):
 //! `cargo test --release --test quality_flagship -- --nocapture` prints the per-seed table.
+//!
+//! Needs the `std` feature (the example's code is std; without it the core may also lack its
+//! run-time CPU dispatch), so `cargo test --no-default-features` skips it.
+#![cfg(feature = "std")]
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
 
 #[allow(dead_code)]

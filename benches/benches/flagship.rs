@@ -13,10 +13,11 @@
 
 use criterion::{criterion_group, criterion_main, BenchmarkId, Criterion, Throughput};
 use std::hint::black_box;
-use std::time::{Duration, Instant};
+use std::time::Duration;
 use svgp::gp::{ElboOptions, Prior, Svgp};
 use svgp::linalg::{gemm, MatMut, MatRef, Trans};
 use svgp::optim::{Adam, AdamConfig};
+use svgp_bench::time_per_call;
 
 #[allow(dead_code)]
 #[path = "../../examples/deep_rff/experiment.rs"]
@@ -200,36 +201,36 @@ fn bench_products(c: &mut Criterion) {
     g.finish();
 }
 
-/// Median seconds of `reps` calls of `f` after a few warm-up calls.
-fn median_secs(reps: usize, mut f: impl FnMut()) -> f64 {
-    for _ in 0..5 {
-        f();
-    }
-    let mut t: Vec<f64> = (0..reps)
-        .map(|_| {
-            let s = Instant::now();
-            f();
-            s.elapsed().as_secs_f64()
-        })
-        .collect();
-    t.sort_by(f64::total_cmp);
-    t[reps / 2]
-}
-
 /// A plain-text summary: GFLOP/s of the three products vs one core's peak, and their share of
-/// a full deep training step.
+/// a full training step. Timed in thread CPU time (`svgp_bench::time_per_call`), so the numbers
+/// hold on a busy machine where criterion's wall-clock samples drift.
 fn report(_: &mut Criterion) {
     let (peak, how) = peak_gflops();
     let (n, m, j) = (experiment::N_TRAIN, experiment::M_INDUCING, experiment::FEATURES);
     let mut p = Products::new(n, m, j);
-    let t_prod = median_secs(300, || p.run());
+    let t_prod = time_per_call(|| p.run(), Duration::from_millis(200), 15);
     let (md, pd) = experiment::deep_model::<f64>(0, experiment::JITTER_F64).unwrap();
     let mut deep = Stepper::new(md, pd, n);
     let (mut mu, mut nu) = moments(deep.params.len());
     let mut opt = adam(&mut mu, &mut nu);
-    let t_step = median_secs(300, || {
-        black_box(deep.step(&mut opt));
-    });
+    let t_step = time_per_call(
+        || {
+            black_box(deep.step(&mut opt));
+        },
+        Duration::from_millis(300),
+        15,
+    );
+    let (mr, pr) = experiment::rbf_model::<f64>(experiment::JITTER_F64).unwrap();
+    let mut rbf = Stepper::new(mr, pr, n);
+    let (mut mu, mut nu) = moments(rbf.params.len());
+    let mut opt = adam(&mut mu, &mut nu);
+    let t_rbf = time_per_call(
+        || {
+            black_box(rbf.step(&mut opt));
+        },
+        Duration::from_millis(200),
+        15,
+    );
     let gflops = p.flops() / t_prod / 1e9;
     println!("\n== flagship deep step, N = {n}, M = {m}, J = {j}, f64 ==");
     println!("one core's peak: {peak:.1} GFLOP/s ({how})");
@@ -240,11 +241,12 @@ fn report(_: &mut Criterion) {
         100.0 * gflops / peak
     );
     println!(
-        "full training step: {:.3} ms median; the products are {:.0}% of it; whole-step rate of the products' flops {:.2} GFLOP/s\n",
+        "full deep training step: {:.3} ms (thread CPU time); the products are {:.0}% of it; whole-step rate of the products' flops {:.2} GFLOP/s",
         1e3 * t_step,
         100.0 * t_prod / t_step,
         p.flops() / t_step / 1e9
     );
+    println!("RBF training step: {:.3} ms (thread CPU time)\n", 1e3 * t_rbf);
 }
 
 criterion_group!(benches, report, bench_products, bench_steps, bench_elbo_grad_n);

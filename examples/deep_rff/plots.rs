@@ -93,7 +93,7 @@ where
     DB::ErrorType: 'static,
 {
     let (w, _) = area.dim_in_pixel();
-    let (main, bar) = area.split_horizontally(w.saturating_sub(if text { 70 } else { 30 }));
+    let (main, bar) = area.split_horizontally(w.saturating_sub(if text { 56 } else { 28 }));
     let mut cb = ChartBuilder::on(&main);
     cb.margin(8);
     if text {
@@ -111,27 +111,26 @@ where
         Rectangle::new([(at(i), at(j)), (at(i) + h, at(j) + h)], (f.cmap)(t).filled())
     }))?;
 
-    // Colour bar.
-    let mut cb = ChartBuilder::on(&bar);
-    cb.margin_top(if text { 34 } else { 8 }).margin_bottom(if text { 36 } else { 8 }).margin_right(4);
-    if text {
-        cb.y_label_area_size(34);
+    // Colour bar, in pixels: a strip aligned with the plot's height and tick labels on its right.
+    let (_, h) = bar.dim_in_pixel();
+    let (top, bottom) = if text { (34, 36) } else { (8, 8) };
+    let (x0, x1) = (4, 20);
+    let span = (h as i32 - top - bottom).max(1);
+    for py in 0..span {
+        let t = 1.0 - (py as f64 + 0.5) / span as f64;
+        bar.draw(&Rectangle::new([(x0, top + py), (x1, top + py + 1)], (f.cmap)(t).filled()))?;
     }
-    let mut bc = cb.build_cartesian_2d(0.0..1.0, f.lo..f.hi)?;
+    bar.draw(&Rectangle::new([(x0, top), (x1, top + span)], BLACK.stroke_width(1)))?;
     if text {
-        bc.configure_mesh()
-            .disable_mesh()
-            .disable_x_axis()
-            .y_labels(5)
-            .y_label_formatter(&|v| format!("{v:.1}"))
-            .draw()?;
+        for k in 0..=4 {
+            let py = top + span * (4 - k) / 4;
+            let v = f.lo + (f.hi - f.lo) * k as f64 / 4.0;
+            bar.draw(&PathElement::new([(x1, py), (x1 + 3, py)], BLACK))?;
+            let label = format!("{v:.2}");
+            let label = label.trim_end_matches('0').trim_end_matches('.');
+            bar.draw(&Text::new(label.to_string(), (x1 + 5, py - 6), ("sans-serif", 12)))?;
+        }
     }
-    let steps = 100;
-    let dv = (f.hi - f.lo) / steps as f64;
-    bc.draw_series((0..steps).map(|s| {
-        let v0 = f.lo + s as f64 * dv;
-        Rectangle::new([(0.0, v0), (1.0, v0 + dv)], (f.cmap)((s as f64 + 0.5) / steps as f64).filled())
-    }))?;
     Ok(())
 }
 

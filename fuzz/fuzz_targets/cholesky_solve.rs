@@ -50,7 +50,11 @@ fuzz_target!(|data: &[u8]| {
             let mut x = rhs.clone();
             for side in [Side::Lower, Side::LowerTrans] {
                 x.copy_from_slice(&rhs);
-                match solve_triangular(MatRef::new(n, n, &l).unwrap(), side, MatMut::new(n, k, &mut x).unwrap()) {
+                match solve_triangular(
+                    MatRef::new(n, n, &l).unwrap(),
+                    side,
+                    MatMut::new(n, k, &mut x).unwrap(),
+                ) {
                     Ok(()) => check_solve(&l, &x, &rhs, n, k, side),
                     Err(Error::NonFinite { .. }) => {}
                     Err(e) => panic!("unexpected solve error {e:?}"),
@@ -70,19 +74,30 @@ fuzz_target!(|data: &[u8]| {
     }
 });
 
-/// |L·Lᵀ − (A + jI)|_ij ≤ 4(n+1)·eps·‖L_i‖‖L_j‖ (the backward-error bound of Cholesky),
-/// in power-of-two-scaled arithmetic so the check itself cannot overflow.
+/// |L·Lᵀ − (A + jI)|_ij ≤ 4(n+1)·eps·(|L|·|Lᵀ|)_ij (the backward-error bound of Cholesky, plus
+/// an allowance for gradual underflow), in power-of-two-scaled arithmetic so the check
+/// itself cannot overflow.
 fn check_factor(a: &[f64], l: &[f64], n: usize, jitter: f64) {
     let s = pow2_scale(l.iter().fold(0.0f64, |m, v| m.max(v.abs())));
     let ls: Vec<f64> = l.iter().map(|v| v * s).collect();
-    let norm2: Vec<f64> = (0..n).map(|i| (0..=i).map(|k| ls[i * n + k] * ls[i * n + k]).sum()).collect();
     for i in 0..n {
         for j in 0..=i {
             let llt: f64 = (0..=j).map(|k| ls[i * n + k] * ls[j * n + k]).sum();
+            // (|L|·|Lᵀ|)_ij: the componentwise scale of Cholesky's backward error.
+            let abs: f64 = (0..=j).map(|k| (ls[i * n + k] * ls[j * n + k]).abs()).sum();
             let want = (a[i * n + j] + if i == j { jitter } else { 0.0 }) * s * s;
-            let bound = 4.0 * (n + 1) as f64 * f64::EPSILON * (norm2[i] * norm2[j]).sqrt() + 1e-300;
-            // The jitter itself is rounded when added to the diagonal.
-            let slack = if i == j { 4.0 * f64::EPSILON * want.abs() } else { 0.0 };
+            // Plus gradual underflow: an operation below the smallest normal loses about one
+            // subnormal ulp (4.9e-324) absolutely, in the factorisation (scaled here by s²) or
+            // in this check's own scaled arithmetic.
+            let underflow = 4.0 * (n + 1) as f64 * ((4.9e-324 * s) * s).max(4.9e-324);
+            let bound = 4.0 * (n + 1) as f64 * f64::EPSILON * abs + underflow;
+            // On the diagonal: the jitter is rounded when added, and each failed escalation
+            // attempt rebuilds the factored rows' diagonals from sums of squares (≈ n·eps·‖L_i‖²).
+            let slack = if i == j {
+                4.0 * f64::EPSILON * want.abs() + 2.0 * (n + 1) as f64 * f64::EPSILON * abs
+            } else {
+                0.0
+            };
             assert!((llt - want).abs() <= bound + slack, "residual at ({i},{j}): {llt} vs {want}");
         }
     }
@@ -92,7 +107,7 @@ fn check_factor(a: &[f64], l: &[f64], n: usize, jitter: f64) {
 fn check_solve(l: &[f64], x: &[f64], b: &[f64], n: usize, k: usize, side: Side) {
     for c in 0..k {
         for i in 0..n {
-            let (mut r, mut bound) = (0.0, 0.0);
+            let (mut r, mut bound, mut lsum) = (0.0, 0.0, 0.0f64);
             for p in 0..n {
                 let lv = match side {
                     Side::Lower if p <= i => l[i * n + p],
@@ -101,11 +116,13 @@ fn check_solve(l: &[f64], x: &[f64], b: &[f64], n: usize, k: usize, side: Side) 
                 };
                 r += lv * x[p * k + c];
                 bound += (lv * x[p * k + c]).abs();
+                lsum += lv.abs();
             }
-            if !bound.is_finite() {
+            if !bound.is_finite() || !r.is_finite() || !lsum.is_finite() {
                 continue; // the check overflowed, not the solve
             }
-            let tol = 2.0 * (n + 1) as f64 * f64::EPSILON * bound + 1e-300;
+            // Backward error plus gradual underflow (a subnormal x_p is off by ~4.9e-324).
+            let tol = 2.0 * (n + 1) as f64 * (f64::EPSILON * bound + 4.9e-324 * lsum) + 1e-300;
             assert!((r - b[i * k + c]).abs() <= tol, "solve residual row {i} col {c}");
         }
     }

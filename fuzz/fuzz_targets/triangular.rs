@@ -53,9 +53,10 @@ fn run<T: Scalar>(l: &[f64], rhs: &[f64], n: usize, k: usize, side: Side) {
                         continue; // the f64 check overflowed, not the solve
                     }
                     // Backward error γ·|L||x|, plus underflow: a subnormal x_p is off by up to
-                    // the smallest subnormal `tiny`, which |L| can magnify.
+                    // the smallest subnormal `tiny`, which |L| can magnify, and a product that
+                    // underflows is off by up to `tiny` absolutely.
                     let tiny = if eps > 1e-10 { 1.5e-45 } else { 5e-324 };
-                    let tol = 4.0 * (n + 2) as f64 * (eps * bound + tiny * lsum);
+                    let tol = 4.0 * (n + 2) as f64 * (eps * bound + tiny * (1.0 + lsum));
                     assert!(
                         (r - b[i * k + c].re()).abs() <= tol,
                         "residual row {i} col {c}: {r} vs {}",

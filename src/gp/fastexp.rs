@@ -159,8 +159,9 @@ mod tests {
 
     #[test]
     fn scaled_exp_agrees_between_simd_and_generic_paths() {
-        let v: std::vec::Vec<f64> = (0..200).map(|i| 0.037 * i as f64).collect();
-        let mut a = v.clone();
+        let mut v = [0.0_f64; 200];
+        v.iter_mut().enumerate().for_each(|(i, x)| *x = 0.037 * i as f64);
+        let mut a = v;
         super::scaled_exp(&mut a, 1.3, -0.5, 0.09);
         for (x, y) in v.iter().zip(&a) {
             let mut g = [*x];

@@ -25,8 +25,41 @@
 //! Workspace sizes: [`Svgp::workspace_len`]`(n)` (ELBO, gradient, predict),
 //! [`Svgp::predict_workspace_len`], [`Svgp::predict_cov_workspace_len`].
 //!
-//! Everything runs on [`Dual`](crate::Dual) numbers too: the forward-mode gradient is the
-//! oracle the reverse sweep is tested against.
+//! Everything runs on [`Dual`](crate::Dual) numbers too: the forward-mode gradient of
+//! [`Svgp::elbo`] is the oracle the reverse sweep is tested against, and
+//! [`Svgp::elbo_and_grad`] on duals gives Hessian-vector products (forward over reverse).
+//!
+//! # Cost of a step (N points, M inducing points, J features)
+//!
+//! The guide's algebra costs one M²N product forward (Q = (LLᵀ − I)·A) and an M²N/2 syrk
+//! backward (see the `elbo` module notes for the formulas); the closed-form prior adds two
+//! triangular solves and the kernel blocks; the feature prior adds the three N·M·J products
+//! that dominate the deep kernel. Results agree with the JAX reference
+//! (`../shared/fixtures`, tests `fixture_*`) to ~1e-14 over the first ten Adam steps.
+//!
+//! # Example: a deep RFF kernel SVGP
+//!
+//! ```
+//! use svgp::features::{DeepRff, FeatureMap};
+//! use svgp::gp::{ElboOptions, Features, Svgp};
+//! use svgp::nn::{Activation, Mlp};
+//! use svgp::rng::Xoshiro256;
+//! // MLP 2 → 8 → 8 → 4, 32 random features, 5 inducing points.
+//! let map = DeepRff::new(Mlp::equinox(2, 8, 2, 4, Activation::Tanh)?, 32)?;
+//! let model = Svgp::new(Features(map), 5, 1e-4)?;
+//! let mut prior = vec![0.0_f64; 1 + map.n_params()]; // [ln σ² | map parameters]
+//! map.init(&mut Xoshiro256::from_u64(7), 0.5, &mut prior[1..])?;
+//! let z = [-0.8, -0.8, -0.4, 0.4, 0.0, 0.0, 0.4, -0.4, 0.8, 0.8];
+//! let mut params = vec![0.0; model.n_params()];
+//! model.init_params(&prior, &z, 0.01, &mut params)?;
+//! let x = [0.1, 0.2, -0.5, 0.3, 0.7, -0.9];
+//! let y = [0.3, -0.1, 0.8];
+//! let mut ws = vec![0.0; model.workspace_len(3)];
+//! let mut grad = vec![0.0; model.n_params()];
+//! let elbo = model.elbo_and_grad(&params, &x, &y, ElboOptions::default(), &mut grad, &mut ws)?;
+//! assert!(elbo.is_finite() && grad.iter().all(|g| g.is_finite()));
+//! # Ok::<(), svgp::Error>(())
+//! ```
 
 mod elbo;
 pub(crate) mod fastexp;

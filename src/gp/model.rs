@@ -138,7 +138,7 @@ impl<P: Prior> Svgp<P> {
     pub fn noise_index(&self) -> usize {
         self.scale_range().end
     }
-    /// Index of L[i][j] (j ≤ i) inside the packed triangle.
+    /// Index of L_ij (j ≤ i) inside the packed triangle.
     #[inline]
     pub fn scale_index(i: usize, j: usize) -> usize {
         tri_len(i) + j

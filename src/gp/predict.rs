@@ -121,6 +121,21 @@ impl<P: Prior> Svgp<P> {
 
     /// Posterior mean and full covariance (n × n) of the latent f at `xs`:
     /// K(xs, xs) − AᵀA + (LᵀA)ᵀ(LᵀA), diagonal clipped at 0. Costs O(n²·M): for small sets.
+    ///
+    /// ```
+    /// use svgp::gp::{Closed, Svgp};
+    /// use svgp::kernel::Rbf;
+    /// let model = Svgp::new(Closed(Rbf::new(1)), 2, 1e-6)?;
+    /// let mut p = vec![0.0; model.n_params()];
+    /// model.init_params(&Rbf::params(1.0, 0.5), &[-0.5, 0.5], 0.01, &mut p)?;
+    /// let xs = [0.0, 0.1];
+    /// let (mut mean, mut cov) = ([0.0; 2], [0.0; 4]);
+    /// let mut ws = vec![0.0; model.predict_cov_workspace_len(2)];
+    /// model.predict_cov(&p, &xs, &mut mean, &mut cov, &mut ws)?;
+    /// assert_eq!(cov[1], cov[2]); // symmetric
+    /// assert!((cov[1] - (-0.02_f64).exp()).abs() < 1e-6); // L = I at init: the prior k(0, 0.1)
+    /// # Ok::<(), svgp::Error>(())
+    /// ```
     pub fn predict_cov<S: Scalar>(
         &self,
         params: &[S],

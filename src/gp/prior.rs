@@ -6,15 +6,18 @@ use crate::error::{check_buf, Result};
 use crate::features::FeatureMap;
 use crate::kernel::{cross_covariance, diagonal, Kernel};
 use crate::linalg::{
-    cholesky_adjoint, cholesky_in_place, gemm, solve_triangular, solve_triangular_adjoint, Jitter, MatMut,
-    MatRef, Side, Trans,
+    axpy, cholesky_adjoint, cholesky_in_place, dot, gemm, solve_triangular, solve_triangular_adjoint, Jitter,
+    MatMut, MatRef, Side, Trans,
 };
 use crate::Scalar;
 
 /// A closed-form kernel as an SVGP prior; its parameters are the kernel's.
 ///
-/// The reverse sweep goes through [`Kernel::cross_covariance_adjoint`] and
-/// [`Kernel::diagonal_adjoint`] (Dual lanes by default, closed form for [`Rbf`](crate::kernel::Rbf)).
+/// Forward: K_zz and K_zx by [`Kernel::cross_covariance_block`] (K_zz by the cross formula,
+/// as the reference computes it), L_z = chol(K_zz + jitter·I), A = L_z⁻¹K_zx by a triangular
+/// solve. Reverse: K̄_zx = L_z⁻ᵀĀ, L̄_z = −tril(K̄_zx Aᵀ), the Cholesky adjoint for K̄_zz, then
+/// [`Kernel::cross_covariance_adjoint`] and [`Kernel::diagonal_adjoint`] (Dual lanes by
+/// default, closed form for [`Rbf`](crate::kernel::Rbf)).
 #[derive(Clone, Copy, Debug, PartialEq)]
 pub struct Closed<K>(pub K);
 
@@ -195,7 +198,7 @@ impl<F: FeatureMap> Prior for Features<F> {
             MatMut::new(m, n, a)?,
         )?;
         for (k, p) in kxx.iter_mut().zip(psi_x.chunks_exact(l.j)) {
-            *k = s2 * p.iter().map(|&v| v * v).sum::<S>();
+            *k = s2 * dot(p, p)?;
         }
         Ok(())
     }
@@ -230,7 +233,7 @@ impl<F: FeatureMap> Prior for Features<F> {
         let g = take(&mut ws, m * m);
 
         // ∂/∂ln σ² through A = σ²BΨ_xᵀ and diag K_xx = σ²|ψ|²: Σ Ā∘A + Σ k̄·k.
-        let mut g_s2: S = a_bar.iter().zip(a).map(|(&u, &v)| u * v).sum();
+        let mut g_s2: S = dot(a_bar, a)?;
         let (ab, bm) = (MatRef::new(m, n, a_bar)?, MatRef::new(m, j, b)?);
         let (px, pz) = (MatRef::new(n, j, psi_x)?, MatRef::new(m, j, psi_z)?);
         // B̄ = σ²ĀΨ_x, Ψ̄_x = σ²ĀᵀB (+ 2σ²k̄_i ψ_i).
@@ -239,26 +242,16 @@ impl<F: FeatureMap> Prior for Features<F> {
         for i in 0..n {
             let (p, pb) = (&psi_x[i * j..(i + 1) * j], &mut psi_x_bar[i * j..(i + 1) * j]);
             let kb = kxx_bar[i];
-            let c = S::from_f64(2.0) * s2 * kb;
-            let mut sq = S::zero();
-            for (o, &v) in pb.iter_mut().zip(p) {
-                *o += c * v;
-                sq += v * v;
-            }
-            g_s2 += kb * s2 * sq;
+            axpy(S::from_f64(2.0) * s2 * kb, p, pb)?;
+            g_s2 += kb * s2 * dot(p, p)?;
         }
         // B = L_z⁻¹Ψ_z ⇒ Ψ̄_z = L_z⁻ᵀB̄, L̄_z = −tril(Ψ̄_z Bᵀ); then the Cholesky adjoint G.
         solve_cholesky_adjoint(lz, b, b_bar, j, m, g)?;
         // K_zz = σ²Ψ_zΨ_zᵀ + jitter·I with G symmetric: Ψ̄_z += 2σ²GΨ_z, ∂ln σ² += σ²Σ(GΨ_z)∘Ψ_z.
         // B is dead now: reuse it for GΨ_z.
         gemm(S::one(), MatRef::new(m, m, g)?, Trans::No, pz, Trans::No, S::zero(), MatMut::new(m, j, b)?)?;
-        let two_s2 = S::from_f64(2.0) * s2;
-        let mut gp = S::zero();
-        for ((o, &t), &p) in b_bar.iter_mut().zip(b.iter()).zip(psi_z.iter()) {
-            *o += two_s2 * t;
-            gp += t * p;
-        }
-        g_s2 += s2 * gp;
+        axpy(S::from_f64(2.0) * s2, b, b_bar)?;
+        g_s2 += s2 * dot(b, psi_z)?;
         grad_params[0] += g_s2;
         let (_, gfp) = grad_params.split_at_mut(1);
         self.0.features_adjoint(fp, x, psi_x_bar, gfp, None, wx)?;

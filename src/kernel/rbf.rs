@@ -47,8 +47,8 @@ impl Kernel for Rbf {
         params[0].exp()
     }
     /// Closed form: with w = k̄·k, ∂/∂ln σ² = w, ∂/∂ln ℓ = w·r²/ℓ², ∂/∂x = −w·(x − x')/ℓ²
-    /// (zero where the clip max(r², 0) is active, as on duals). Branch-free inner loop; the
-    /// x1 gradient of a row is accumulated in registers for D ≤ 8.
+    /// (zero where the clip max(r², 0) is active, as on duals). Branch-free inner loop,
+    /// specialised for D = 1, 2, 3; the x1 gradient of a row is accumulated in registers.
     fn cross_covariance_adjoint<S: Scalar>(
         &self,
         params: &[S],
@@ -63,48 +63,23 @@ impl Kernel for Rbf {
     where
         S::Epsilon: Copy,
     {
-        const MAX_D: usize = 8;
         let d = self.dim.max(1);
         let n2 = x2.len() / d;
         let l = params[1].exp();
         let inv_l2 = (l * l).recip();
         let (mut g_var, mut g_len) = (S::zero(), S::zero());
         for (i, xi) in x1.chunks_exact(d).enumerate() {
-            let xx: S = xi.iter().map(|&a| a * a).sum();
             let (kr, kbr) = (&k[i * n2..(i + 1) * n2], &k_bar[i * n2..(i + 1) * n2]);
-            let mut acc = [S::zero(); MAX_D];
-            for (j, yj) in x2.chunks_exact(d).enumerate() {
-                let w = kbr[j] * kr[j];
-                g_var += w;
-                let (mut yy, mut xy) = (S::zero(), S::zero());
-                for (&a, &b) in xi.iter().zip(yj) {
-                    yy += b * b;
-                    xy += a * b;
-                }
-                let raw = xx + yy - (xy + xy);
-                // c = w/ℓ² where the clip passes the derivative (raw ≥ 0), else 0.
-                let c = if raw >= S::zero() { w * inv_l2 } else { S::zero() };
-                g_len += c * raw;
-                if d <= MAX_D {
-                    for q in 0..d {
-                        acc[q] += c * (xi[q] - yj[q]);
-                    }
-                } else {
-                    for q in 0..d {
-                        grad_x1[i * d + q] -= c * (xi[q] - yj[q]);
-                    }
-                }
-                if let Some(g2) = grad_x2.as_deref_mut() {
-                    for q in 0..d {
-                        g2[j * d + q] += c * (xi[q] - yj[q]);
-                    }
-                }
-            }
-            if d <= MAX_D {
-                for q in 0..d {
-                    grad_x1[i * d + q] -= acc[q];
-                }
-            }
+            let g1 = &mut grad_x1[i * d..(i + 1) * d];
+            let g2 = grad_x2.as_deref_mut();
+            let (sv, sl) = match d {
+                1 => adjoint_row::<S, 1>(1, xi, x2, kr, kbr, inv_l2, g1, g2),
+                2 => adjoint_row::<S, 2>(2, xi, x2, kr, kbr, inv_l2, g1, g2),
+                3 => adjoint_row::<S, 3>(3, xi, x2, kr, kbr, inv_l2, g1, g2),
+                _ => adjoint_row::<S, 0>(d, xi, x2, kr, kbr, inv_l2, g1, g2),
+            };
+            g_var += sv;
+            g_len += sl;
         }
         grad_params[0] += g_var;
         grad_params[1] += g_len;
@@ -134,16 +109,80 @@ impl Kernel for Rbf {
         let l2 = l * l;
         let m_half = S::from_f64(-0.5);
         for (xi, row) in x1.chunks_exact(d).zip(out.chunks_exact_mut(n2)) {
-            for (o, yj) in row.iter_mut().zip(x2.chunks_exact(d)) {
-                let (mut xx, mut yy, mut xy) = (S::zero(), S::zero(), S::zero());
-                for (&a, &b) in xi.iter().zip(yj) {
-                    xx += a * a;
-                    yy += b * b;
-                    xy += a * b;
-                }
-                *o = (xx + yy - (xy + xy)).max(S::zero());
+            match d {
+                1 => r2_row::<S, 1>(1, xi, x2, row),
+                2 => r2_row::<S, 2>(2, xi, x2, row),
+                3 => r2_row::<S, 3>(3, xi, x2, row),
+                _ => r2_row::<S, 0>(d, xi, x2, row),
             }
             crate::gp::fastexp::scaled_exp(row, s2, m_half, l2);
         }
     }
+}
+
+/// Squared distances of one row, out_j = max(|x|² + |y_j|² − 2x·y_j, 0), summed as
+/// [`Rbf::eval`] sums them. `D` > 0 fixes the input dimension at compile time (the distance
+/// loop unrolls); `D` = 0 takes it from `d`.
+#[inline(always)]
+fn r2_row<S: Scalar, const D: usize>(d: usize, xi: &[S], x2: &[S], out: &mut [S]) {
+    let d = if D == 0 { d } else { D };
+    for (o, yj) in out.iter_mut().zip(x2.chunks_exact(d)) {
+        let (mut xx, mut yy, mut xy) = (S::zero(), S::zero(), S::zero());
+        for q in 0..d {
+            xx += xi[q] * xi[q];
+            yy += yj[q] * yj[q];
+            xy += xi[q] * yj[q];
+        }
+        *o = (xx + yy - (xy + xy)).max(S::zero());
+    }
+}
+
+/// Reverse rule of one row of the block (see `cross_covariance_adjoint`): adds the x1_i and
+/// x2 gradients and returns (Σ_j w_j, Σ_j c_j·r²_j). `D` as in [`r2_row`].
+#[inline(always)]
+fn adjoint_row<S: Scalar, const D: usize>(
+    d: usize,
+    xi: &[S],
+    x2: &[S],
+    k: &[S],
+    k_bar: &[S],
+    inv_l2: S,
+    g1: &mut [S],
+    mut g2: Option<&mut [S]>,
+) -> (S, S) {
+    const MAX_D: usize = 8;
+    let d = if D == 0 { d } else { D };
+    let xx: S = xi.iter().map(|&a| a * a).sum();
+    let (mut g_var, mut g_len) = (S::zero(), S::zero());
+    let mut acc = [S::zero(); MAX_D];
+    for (j, yj) in x2.chunks_exact(d).enumerate() {
+        let w = k_bar[j] * k[j];
+        g_var += w;
+        let (mut yy, mut xy) = (S::zero(), S::zero());
+        for q in 0..d {
+            yy += yj[q] * yj[q];
+            xy += xi[q] * yj[q];
+        }
+        let raw = xx + yy - (xy + xy);
+        // c = w/ℓ² where the clip passes the derivative (raw ≥ 0), else 0.
+        let c = if raw >= S::zero() { w * inv_l2 } else { S::zero() };
+        g_len += c * raw;
+        for q in 0..d {
+            let t = c * (xi[q] - yj[q]);
+            if d <= MAX_D {
+                acc[q] += t;
+            } else {
+                g1[q] -= t;
+            }
+            if let Some(g) = g2.as_deref_mut() {
+                g[j * d + q] += t;
+            }
+        }
+    }
+    if d <= MAX_D {
+        for q in 0..d {
+            g1[q] -= acc[q];
+        }
+    }
+    (g_var, g_len)
 }

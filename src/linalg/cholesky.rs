@@ -53,20 +53,13 @@ pub fn cholesky_in_place<S: Scalar>(mut a: MatMut<'_, S>, jitter: Jitter) -> Res
     let n = a.rows();
     check_len("cholesky: square matrix", n, a.cols())?;
     let data = a.as_mut_slice();
-    for i in 0..n {
-        let row = &data[i * n..i * n + i + 1];
-        if let Some((j, v)) = row.iter().enumerate().find(|(_, v)| !v.is_finite()) {
-            return Err(Error::NonFinite { what: "cholesky input", index: i * n + j, value: v.re() });
-        }
-    }
     let (start, cap, escalate) = match jitter {
         Jitter::Fixed(j) => (j, j, false),
         Jitter::Escalate { start, cap } => (start, cap, true),
     };
     check_jitter(start)?;
     check_jitter(cap)?;
-    let mean_diag = (0..n).map(|i| data[i * n + i].re().abs()).sum::<f64>() / (n.max(1) as f64);
-    let mut next = (mean_diag * S::epsilon().re()).max(f64::MIN_POSITIVE);
+    let mut next = f64::NAN;
     let mut j = start;
     let mut attempts = 0;
     loop {
@@ -74,6 +67,13 @@ pub fn cholesky_in_place<S: Scalar>(mut a: MatMut<'_, S>, jitter: Jitter) -> Res
         match attempt(data, n, S::from_f64(j)) {
             Ok(()) => return Ok(CholeskyInfo { jitter: j, attempts }),
             Err(e) => {
+                // A NaN or infinity anywhere in the lower triangle always makes some pivot
+                // fail (entry (i, k) enters pivot i's sum), and a failed attempt leaves the
+                // input in place, so the finiteness scan is only needed here, not up front.
+                if attempts == 1 {
+                    check_lower_finite(data, n)?;
+                    next = (mean_abs_diag(data, n) * S::epsilon().re()).max(f64::MIN_POSITIVE);
+                }
                 if !escalate {
                     return Err(e);
                 }
@@ -87,6 +87,21 @@ pub fn cholesky_in_place<S: Scalar>(mut a: MatMut<'_, S>, jitter: Jitter) -> Res
             }
         }
     }
+}
+
+/// [`Error::NonFinite`] for the first NaN or infinity in the lower triangle.
+fn check_lower_finite<S: Scalar>(a: &[S], n: usize) -> Result<()> {
+    for i in 0..n {
+        if let Some((j, v)) = a[i * n..i * n + i + 1].iter().enumerate().find(|(_, v)| !v.is_finite()) {
+            return Err(Error::NonFinite { what: "cholesky input", index: i * n + j, value: v.re() });
+        }
+    }
+    Ok(())
+}
+
+/// Mean |A_ii|: the scale the escalating jitter starts from.
+fn mean_abs_diag<S: Scalar>(a: &[S], n: usize) -> f64 {
+    (0..n).map(|i| a[i * n + i].re().abs()).sum::<f64>() / (n.max(1) as f64)
 }
 
 fn check_jitter(j: f64) -> Result<()> {
@@ -104,12 +119,10 @@ fn attempt<S: Scalar>(a: &mut [S], n: usize, jitter: S) -> Result<()> {
         #[inline(always)]
         || {
             // Work on a transposed copy in the strict upper triangle (see `factor_upper`); the
-            // strict lower triangle stays untouched as the backup for a retry.
+            // strict lower triangle stays untouched as the backup for a retry, and so does
+            // the diagonal of every row not yet factored.
             lower_to_upper(a, n);
-            for i in 0..n {
-                a[i * n + i] += jitter;
-            }
-            match factor_upper(a, n) {
+            match factor_upper(a, n, jitter) {
                 Ok(()) => {
                     upper_to_lower(a, n);
                     Ok(())
@@ -123,39 +136,46 @@ fn attempt<S: Scalar>(a: &mut [S], n: usize, jitter: S) -> Result<()> {
     )
 }
 
-/// Where a factorisation stopped: the failing pivot, its value, and the first row of the
-/// panel being factored (rows at or after the panel's end have had updates from rows
-/// `< panel` only).
+/// Where a factorisation stopped: the failing pivot and its value.
 #[derive(Clone, Copy)]
 struct Failure<S> {
     pivot: usize,
     value: S,
-    panel: usize,
 }
 
 /// Rows factored together; their rank-`KB` update of the trailing rows reads each
 /// destination element once per `KB` multiply-adds.
 const KB: usize = 4;
 
-/// Right-looking Cholesky of the matrix whose lower triangle is stored *column-major* in the
-/// row-major upper triangle (`U[k][j] = A[j][k]`, j ≥ k), i.e. `A = Uᵀ·U` with `U` upper.
+/// Right-looking Cholesky of `A + jitter·I`, where the strict lower triangle of `A` is stored
+/// *column-major* in the row-major strict upper triangle (`U[k][j] = A[j][k]`, j > k) and
+/// the diagonal in place, i.e. `A = Uᵀ·U` with `U` upper.
 ///
 /// Why this layout: in it, row `k` of `U` (one column of `L`) is contiguous, and so is every
 /// trailing row, so the O(n³) trailing update is a stream of axpys over contiguous slices
 /// (vertical SIMD, no horizontal reductions, no strided access). `KB` rows are factored as a
 /// panel and then applied to the trailing rows together, so each trailing element is loaded
 /// and stored once per `KB` multiply-adds instead of once per one.
+///
+/// The updates skip the diagonal: pivot `j` is formed when it is needed, as
+/// `A_jj + jitter − Σ_{k<j} U_kj²`, so the diagonal of every row not yet factored still
+/// holds `A_jj` exactly if the factorisation fails (see [`restore`]).
 #[inline(always)]
-fn factor_upper<S: Scalar>(a: &mut [S], n: usize) -> core::result::Result<(), Failure<S>> {
+fn factor_upper<S: Scalar>(a: &mut [S], n: usize, jitter: S) -> core::result::Result<(), Failure<S>> {
     let mut k = 0;
     while k < n {
         let kb = KB.min(n - k);
         // Panel: rows k..k+kb, updating each other only.
         for t in 0..kb {
             let r = k + t;
-            let d = a[r * n + r];
-            if !(d > S::zero()) || !d.is_finite() {
-                return Err(Failure { pivot: r, value: d, panel: k });
+            let mut d = a[r * n + r] + jitter;
+            for q in 0..r {
+                let u = a[q * n + r];
+                d -= u * u;
+            }
+            let positive = d > S::zero() && d.is_finite();
+            if !positive {
+                return Err(Failure { pivot: r, value: d });
             }
             let l = simd_sqrt(d);
             a[r * n + r] = l;
@@ -164,25 +184,26 @@ fn factor_upper<S: Scalar>(a: &mut [S], n: usize) -> core::result::Result<(), Fa
             for r2 in r + 1..k + kb {
                 let (top, bottom) = a.split_at_mut(r2 * n);
                 let c = top[r * n + r2];
-                axpy_kernel(-c, &top[r * n + r2..(r + 1) * n], &mut bottom[r2..n]);
+                axpy_kernel(-c, &top[r * n + r2 + 1..(r + 1) * n], &mut bottom[r2 + 1..n]);
             }
         }
-        // Trailing rows j ≥ k + kb: U[j][j..] −= Σ_t U[k+t][j]·U[k+t][j..].
+        // Trailing rows j ≥ k + kb: U[j][j+1..] −= Σ_t U[k+t][j]·U[k+t][j+1..].
         for j in k + kb..n {
             let (top, bottom) = a.split_at_mut(j * n);
-            let dst = &mut bottom[j..n];
-            let len = n - j;
+            let dst = &mut bottom[j + 1..n];
+            let len = n - j - 1;
             if kb == KB {
-                let row = |t: usize| &top[(k + t) * n + j..(k + t) * n + j + len];
+                let row = |t: usize| &top[(k + t) * n + j + 1..(k + t) * n + j + 1 + len];
+                let c = |t: usize| top[(k + t) * n + j];
+                let (c0, c1, c2, c3) = (c(0), c(1), c(2), c(3));
                 let (r0, r1, r2, r3) = (row(0), row(1), row(2), row(3));
-                let (c0, c1, c2, c3) = (r0[0], r1[0], r2[0], r3[0]);
                 for ((((d, &x0), &x1), &x2), &x3) in dst.iter_mut().zip(r0).zip(r1).zip(r2).zip(r3) {
                     *d -= (c0 * x0 + c1 * x1) + (c2 * x2 + c3 * x3);
                 }
             } else {
                 for t in 0..kb {
-                    let src = &top[(k + t) * n + j..(k + t) * n + j + len];
-                    axpy_kernel(-src[0], src, dst);
+                    let c = top[(k + t) * n + j];
+                    axpy_kernel(-c, &top[(k + t) * n + j + 1..(k + t) * n + j + 1 + len], dst);
                 }
             }
         }
@@ -196,8 +217,7 @@ fn factor_upper<S: Scalar>(a: &mut [S], n: usize) -> core::result::Result<(), Fa
 const TILE: usize = 8;
 
 /// Copies the strict lower triangle onto the strict upper one (`a[j][i] = a[i][j]`, j < i),
-/// tile by tile; with `zero`, the other way round (`a[i][j] = a[j][i]`) and the upper
-/// triangle is zeroed.
+/// tile by tile; with `upper_to_lower`, the other way round (`a[i][j] = a[j][i]`).
 #[inline(always)]
 fn transpose_triangle<S: Scalar>(a: &mut [S], n: usize, upper_to_lower: bool) {
     let mut ib = 0;
@@ -206,13 +226,29 @@ fn transpose_triangle<S: Scalar>(a: &mut [S], n: usize, upper_to_lower: bool) {
         let mut jb = 0;
         while jb <= ib {
             let je = (jb + TILE).min(n);
-            for i in ib..ie {
-                for j in jb..je.min(i) {
-                    if upper_to_lower {
-                        a[i * n + j] = a[j * n + i];
-                        a[j * n + i] = S::zero();
-                    } else {
-                        a[j * n + i] = a[i * n + j];
+            if jb + TILE <= ib && ie - ib == TILE {
+                // A full tile off the diagonal: gather it through a local array, one bounds
+                // check per row, so the copies compile to plain (vectorisable) moves.
+                let (src_r, src_c, dst_r, dst_c) =
+                    if upper_to_lower { (jb, ib, ib, jb) } else { (ib, jb, jb, ib) };
+                let mut t = [[S::zero(); TILE]; TILE];
+                for (r, tr) in t.iter_mut().enumerate() {
+                    tr.copy_from_slice(&a[(src_r + r) * n + src_c..(src_r + r) * n + src_c + TILE]);
+                }
+                for c in 0..TILE {
+                    let dst = &mut a[(dst_r + c) * n + dst_c..(dst_r + c) * n + dst_c + TILE];
+                    for r in 0..TILE {
+                        dst[r] = t[r][c];
+                    }
+                }
+            } else {
+                for i in ib..ie {
+                    for j in jb..je.min(i) {
+                        if upper_to_lower {
+                            a[i * n + j] = a[j * n + i];
+                        } else {
+                            a[j * n + i] = a[i * n + j];
+                        }
                     }
                 }
             }
@@ -233,27 +269,21 @@ fn lower_to_upper<S: Scalar>(a: &mut [S], n: usize) {
 #[inline(always)]
 fn upper_to_lower<S: Scalar>(a: &mut [S], n: usize) {
     transpose_triangle(a, n, true);
+    // Zero row by row afterwards: contiguous fills rather than strided stores in the tiles.
+    for i in 0..n {
+        a[i * n + i + 1..(i + 1) * n].iter_mut().for_each(|v| *v = S::zero());
+    }
 }
 
-/// Undo a failed [`factor_upper`]: the strict lower triangle was never written, so only the
-/// diagonal needs rebuilding. Row `j` of `U` has received the updates of rows `k < c_j`
-/// (all earlier rows if `j` was finished, rows before the pivot inside the failing panel,
-/// rows before the panel after it), so `A_jj = (U_jj² if finished, else U_jj)
-/// + Σ_{k<c_j} U_kj² − jitter`. Then the upper triangle is made symmetric again.
+/// Undo a failed [`factor_upper`]: the strict lower triangle was never written and rows from
+/// the failing pivot on still hold their diagonal, so only the factored rows' diagonals need
+/// rebuilding, from a sum of non-negative terms (no cancellation):
+/// `A_jj = L_jj² + Σ_{k<j} U_kj² − jitter`. Then the upper triangle is made symmetric again.
 #[inline(always)]
 fn restore<S: Scalar>(a: &mut [S], n: usize, f: Failure<S>, jitter: S) {
-    let panel_end = (f.panel + KB).min(n);
-    for j in 0..n {
-        let (own, applied) = if j < f.pivot {
-            let u = a[j * n + j];
-            (u * u, j)
-        } else if j < panel_end {
-            (a[j * n + j], f.pivot)
-        } else {
-            (a[j * n + j], f.panel)
-        };
-        let mut s = own;
-        for k in 0..applied {
+    for j in 0..f.pivot {
+        let mut s = S::zero();
+        for k in 0..=j {
             let u = a[k * n + j];
             s += u * u;
         }

@@ -2,9 +2,13 @@
 //! blocked factorisations: `C ← β·C + α·A·B` on strided sub-matrices of slices.
 //!
 //! Large products of `f32`/`f64` go through a packed, register-blocked kernel (the BLIS
-//! scheme): a `kc × nc` block of `B` and an `MR × kc` strip of `A` are copied into stack
-//! buffers in the order the micro-kernel reads them (this is where transposes disappear),
-//! then the micro-kernel keeps an `MR × NR` tile of `C` in registers for the whole `kc` loop.
+//! scheme): a block of `A` (several strips of `MR × kc`) and a `kc × nc` block of `B` are
+//! copied into stack buffers in the order the micro-kernel reads them (this is where
+//! transposes disappear), then the micro-kernel keeps an `MR × NR` tile of `C` in registers
+//! for the whole `kc` loop. Buffers: 64 KiB + 96 KiB of stack (f64) for products of at
+//! least 2²⁰ multiply-adds under `std`, 8 KiB + 6 KiB otherwise (the buffers are
+//! zero-initialised on each call, so their size is matched to the work; `no_std` targets
+//! only ever use the small ones).
 //! Small products, and wide scalar types such as `Dual`, use plain loops in the order that
 //! reads memory contiguously.
 //!
@@ -73,7 +77,7 @@ pub(crate) struct Product<'a, S> {
 const PACK_MIN_FLOPS: usize = 8192;
 /// Products with at least this many multiply-adds use the large packing buffers.
 #[cfg_attr(not(feature = "std"), allow(dead_code))]
-const LARGE_MIN_FLOPS: usize = 1 << 18;
+const LARGE_MIN_FLOPS: usize = 1 << 20;
 
 /// Runs the product through the best path for its size and scalar type.
 pub(crate) fn product<S: Scalar>(p: &Product<'_, S>, c: &mut [S]) {
@@ -93,12 +97,12 @@ pub(crate) fn product<S: Scalar>(p: &Product<'_, S>, c: &mut [S]) {
         if width <= 4 {
             simd(
                 #[inline(always)]
-                || packed::<S, 6, 16, 256, 8192, 1536>(p, c),
+                || packed::<S, 6, 16, 256, 8192, 12288>(p, c),
             );
         } else {
             simd(
                 #[inline(always)]
-                || packed::<S, 6, 8, 256, 8192, 1536>(p, c),
+                || packed::<S, 6, 8, 256, 8192, 12288>(p, c),
             );
         }
         return;
@@ -106,12 +110,12 @@ pub(crate) fn product<S: Scalar>(p: &Product<'_, S>, c: &mut [S]) {
     if width <= 4 {
         simd(
             #[inline(always)]
-            || packed::<S, 6, 16, 64, 1024, 384>(p, c),
+            || packed::<S, 6, 16, 64, 1024, 768>(p, c),
         );
     } else {
         simd(
             #[inline(always)]
-            || packed::<S, 6, 8, 64, 1024, 384>(p, c),
+            || packed::<S, 6, 8, 64, 1024, 768>(p, c),
         );
     }
 }
@@ -188,7 +192,8 @@ fn micro<S: Scalar, const MR: usize, const NR: usize>(ap: &[S], bp: &[S]) -> [[S
     acc
 }
 
-/// Packed product; `BB` is the B-block buffer length, `AB ≥ MR·KC` the A-strip buffer.
+/// Packed product; `BB` is the B-block buffer length, `AB ≥ MR·KC` the A-block buffer
+/// (up to `AB / (MR·kc)` strips).
 #[inline(always)]
 fn packed<S: Scalar, const MR: usize, const NR: usize, const KC: usize, const BB: usize, const AB: usize>(
     p: &Product<'_, S>,
@@ -205,39 +210,60 @@ fn packed<S: Scalar, const MR: usize, const NR: usize, const KC: usize, const BB
     let mut bbuf = [S::zero(); BB];
     let kcmax = KC.min(BB / NR).min(AB / MR).max(1);
     let lower = p.part == Part::Lower;
+    // Loop order (BLIS): for each k-block, pack up to `AB / (MR·kc)` strips of A once, then
+    // stream B through in `nc`-wide packed blocks; so each operand is packed about once
+    // per k-block whatever the shape (thin A for the flagship's M = 30, thin B for its
+    // 600 × 30 products).
     let mut pc = 0;
     while pc < p.k {
         let kc = kcmax.min(p.k - pc);
         let first = pc == 0;
         let ncmax = (BB / kc) / NR * NR;
-        let mut jc = 0;
-        while jc < p.n {
-            let nc = ncmax.min(p.n - jc);
-            let panels = nc.div_ceil(NR);
-            pack_b::<S, NR>(p.b, p.sb, pc, kc, jc, nc, &mut bbuf);
-            // In `Lower` mode rows above `jc` have nothing to write in this block.
-            let mut ic = if lower { jc / MR * MR } else { 0 };
-            while ic < p.m {
+        let mcmax = (AB / (kc * MR)).max(1) * MR;
+        let mut icb = 0;
+        while icb < p.m {
+            let mc = mcmax.min(p.m - icb);
+            let strips = mc.div_ceil(MR);
+            for s in 0..strips {
+                let ic = icb + s * MR;
                 let mr = MR.min(p.m - ic);
-                pack_a::<S, MR>(p.a, p.sa, ic, mr, pc, kc, &mut abuf);
-                for q in 0..panels {
-                    let j0 = jc + q * NR;
-                    if lower && ic + mr <= j0 {
-                        break;
-                    }
-                    let nr = NR.min(p.n - j0);
-                    let acc = micro::<S, MR, NR>(&abuf[..kc * MR], &bbuf[q * kc * NR..(q + 1) * kc * NR]);
-                    store(p, c, &acc, ic, mr, j0, nr, first);
-                }
-                ic += MR;
+                pack_a::<S, MR>(p.a, p.sa, ic, mr, pc, kc, &mut abuf[s * kc * MR..(s + 1) * kc * MR]);
             }
-            jc += nc;
+            let mut jc = 0;
+            while jc < p.n {
+                let nc = ncmax.min(p.n - jc);
+                // In `Lower` mode a block entirely above the diagonal has nothing to write.
+                if lower && icb + mc <= jc {
+                    break;
+                }
+                let panels = nc.div_ceil(NR);
+                pack_b::<S, NR>(p.b, p.sb, pc, kc, jc, nc, &mut bbuf);
+                for s in 0..strips {
+                    let ic = icb + s * MR;
+                    let mr = MR.min(p.m - ic);
+                    let ap = &abuf[s * kc * MR..(s + 1) * kc * MR];
+                    for q in 0..panels {
+                        let j0 = jc + q * NR;
+                        if lower && ic + mr <= j0 {
+                            break;
+                        }
+                        let nr = NR.min(p.n - j0);
+                        let acc = micro::<S, MR, NR>(ap, &bbuf[q * kc * NR..(q + 1) * kc * NR]);
+                        store(p, c, &acc, ic, mr, j0, nr, first);
+                    }
+                }
+                jc += nc;
+            }
+            icb += mc;
         }
         pc += kc;
     }
 }
 
 /// `abuf[q·MR + i] = A(i0 + i, p0 + q)`, zero-padded to `MR` rows.
+///
+/// The loops follow the source's contiguous direction (reads stream; the scattered writes
+/// land in the small, L1-resident buffer).
 #[inline(always)]
 fn pack_a<S: Scalar, const MR: usize>(
     a: &[S],
@@ -248,14 +274,35 @@ fn pack_a<S: Scalar, const MR: usize>(
     kc: usize,
     buf: &mut [S],
 ) {
-    for (q, dst) in buf.chunks_exact_mut(MR).take(kc).enumerate() {
-        for i in 0..MR {
-            dst[i] = if i < mr { a[s.at(i0 + i, p0 + q)] } else { S::zero() };
+    let buf = &mut buf[..kc * MR];
+    if mr < MR {
+        buf.iter_mut().for_each(|v| *v = S::zero());
+    }
+    if s.cs == 1 {
+        // Rows of A are contiguous along k.
+        for i in 0..mr {
+            let start = s.at(i0 + i, p0);
+            for (dst, &v) in buf.chunks_exact_mut(MR).zip(&a[start..start + kc]) {
+                dst[i] = v;
+            }
+        }
+    } else if s.rs == 1 && mr == MR {
+        // A enters transposed: each k step is a contiguous run of MR values.
+        for (q, dst) in buf.chunks_exact_mut(MR).enumerate() {
+            let start = s.at(i0, p0 + q);
+            dst.copy_from_slice(&a[start..start + MR]);
+        }
+    } else {
+        for (q, dst) in buf.chunks_exact_mut(MR).enumerate() {
+            for i in 0..mr {
+                dst[i] = a[s.at(i0 + i, p0 + q)];
+            }
         }
     }
 }
 
 /// Panel `t` of `bbuf` holds `B(p0 + q, j0 + t·NR + j)` at `t·kc·NR + q·NR + j`, zero-padded.
+/// As in [`pack_a`], the loops follow the source's contiguous direction.
 #[inline(always)]
 fn pack_b<S: Scalar, const NR: usize>(
     b: &[S],
@@ -270,14 +317,28 @@ fn pack_b<S: Scalar, const NR: usize>(
         let jt = j0 + t * NR;
         let nr = NR.min(j0 + nc - jt);
         if s.cs == 1 && nr == NR {
+            // B's rows are contiguous along j: copy NR at a time.
             for (q, dst) in panel.chunks_exact_mut(NR).enumerate() {
                 let start = s.at(p0 + q, jt);
                 dst.copy_from_slice(&b[start..start + NR]);
             }
         } else {
-            for (q, dst) in panel.chunks_exact_mut(NR).enumerate() {
-                for j in 0..NR {
-                    dst[j] = if j < nr { b[s.at(p0 + q, jt + j)] } else { S::zero() };
+            if nr < NR {
+                panel.iter_mut().for_each(|v| *v = S::zero());
+            }
+            if s.rs == 1 {
+                // B enters transposed: column j of op(B) is a contiguous run along k.
+                for j in 0..nr {
+                    let start = s.at(p0, jt + j);
+                    for (dst, &v) in panel.chunks_exact_mut(NR).zip(&b[start..start + kc]) {
+                        dst[j] = v;
+                    }
+                }
+            } else {
+                for (q, dst) in panel.chunks_exact_mut(NR).enumerate() {
+                    for j in 0..nr {
+                        dst[j] = b[s.at(p0 + q, jt + j)];
+                    }
                 }
             }
         }

@@ -24,4 +24,4 @@ pub use cholesky::{cholesky_in_place, CholeskyInfo, Jitter};
 pub use gemm::{axpy, dot, gemm, gemv, syrk, Trans};
 pub use simd::simd_level;
 pub use triangular::{cholesky_inverse, log_det_from_factor, solve_triangular, Side};
-pub use view::{MatMut, MatRef};
+pub use view::{pack_lower, packed_lower_len, unpack_lower, MatMut, MatRef};

@@ -52,6 +52,11 @@ pub(crate) fn simd<R>(f: impl FnOnce() -> R) -> R {
 }
 
 /// Whether the AVX2 + FMA copies are in use on this machine (for benchmarks and reports).
+///
+/// ```
+/// let level = svgp::linalg::simd_level();
+/// assert!(level == "avx2+fma" || level == "baseline");
+/// ```
 pub fn simd_level() -> &'static str {
     #[cfg(all(feature = "std", target_arch = "x86_64"))]
     if x86::has_avx2_fma() {

@@ -152,7 +152,8 @@ pub fn log_det_from_factor<S: Scalar>(l: MatRef<'_, S>) -> Result<S> {
     let mut s = S::zero();
     for i in 0..n {
         let d = l.get(i, i);
-        if !(d > S::zero()) || !d.is_finite() {
+        let positive = d > S::zero() && d.is_finite();
+        if !positive {
             return Err(Error::NotPositiveDefinite { pivot: i, value: d.re() });
         }
         s += d.ln();

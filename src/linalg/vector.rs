@@ -31,7 +31,8 @@ pub(crate) fn dot_kernel<S: Scalar>(x: &[S], y: &[S]) -> S {
     while w > 1 {
         w /= 2;
         for l in 0..w {
-            acc[l] = acc[l] + acc[l + w];
+            let hi = acc[l + w];
+            acc[l] += hi;
         }
     }
     acc[0]

@@ -1,5 +1,6 @@
 //! Loading the JAX fixtures (../shared/fixtures, beside the repository) into the crate's
 //! flat parameter layout. Shared by the fixture tests.
+#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
 #![allow(dead_code)]
 
 use serde_json::Value;

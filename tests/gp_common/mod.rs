@@ -1,5 +1,6 @@
 //! Test helpers: a tiny random-Fourier feature map with a hand-written adjoint, a kernel
 //! that only has the Dual default adjoint, random problems, and the chunked Dual gradient.
+#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
 #![allow(dead_code)]
 
 use svgp::features::FeatureMap;
@@ -154,9 +155,8 @@ pub fn dual_grad<P: Prior>(
             .map(|(i, &v)| if (lo..lo + 8).contains(&i) { D8::variable(v, i - lo) } else { D8::constant(v) })
             .collect();
         let e = model.elbo(&pd, &xd, &yd, opts, &mut ws).unwrap();
-        for l in 0..8.min(np - lo) {
-            g[lo + l] = e.eps[l];
-        }
+        let w = 8.min(np - lo);
+        g[lo..lo + w].copy_from_slice(&e.eps[..w]);
     }
     g
 }

@@ -2,7 +2,7 @@
 //!
 //! Run: `cargo bench -p svgp-bench --bench linalg` (append `-- quick` for shorter batches,
 //! `-- cholesky` / `-- gemm` / `-- f64` / `-- f32` to run a subset). Times are per-thread CPU
-//! time (medians of 7 batches), so a busy machine distorts them less than wall time would.
+//! time (the fastest of 7 batches), so a busy machine distorts them less than wall time would.
 //! Columns: GFLOP/s for each library, and svgp's throughput as a fraction of faer's.
 
 use faer::dyn_stack::{MemBuffer, MemStack};
