@@ -12,12 +12,14 @@ extern crate alloc;
 #[cfg(feature = "std")]
 extern crate std;
 
+pub mod batch;
 pub mod deploy;
 pub mod dual;
 pub mod error;
 pub mod fastmath;
 pub mod features;
 pub mod gp;
+pub mod inducing;
 pub mod kernel;
 pub mod linalg;
 pub mod nn;

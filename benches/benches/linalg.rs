@@ -16,7 +16,7 @@ use svgp::Scalar;
 use svgp_bench::{matrix, spd, time_per_call};
 
 /// The float types benchmarked, with what faer and nalgebra need of them.
-trait Float: Scalar + faer::traits::ComplexField + nalgebra::RealField + Copy {
+trait Float: Scalar<Real = Self> + faer::traits::ComplexField + nalgebra::RealField + Copy {
     const NAME: &'static str;
     fn of(x: f64) -> Self;
 }

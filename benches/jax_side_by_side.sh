@@ -1,0 +1,60 @@
+#!/usr/bin/env bash
+# Per-step training time of the crate against the pure-JAX reference, side by side on this machine.
+#
+#   bash benches/jax_side_by_side.sh            # 300 steps, both kernels
+#   STEPS=1000 JAX_THREADS=1 bash benches/jax_side_by_side.sh
+#
+# Creates (once) a virtualenv outside the repository, exactly as ../shared/bench/README.md says,
+# runs ../shared/bench/jax_reference.py --guide tril for each kernel and our example with
+# --json, and prints ms/step for both and the ratio JAX / svgp (higher is better for svgp).
+#
+# Environment:
+#   JAX_VENV     virtualenv location      (default $HOME/.cache/svgp-jax-venv)
+#   JAX_REF      path of jax_reference.py (default ../shared/bench/jax_reference.py next to the repo)
+#   STEPS        training steps per run   (default 300)
+#   JAX_THREADS  --threads for JAX        (default 0 = all cores; svgp's step is single-threaded)
+#   ROUNDS       alternate svgp/JAX runs this many times and keep each side's best (default 1)
+set -euo pipefail
+
+here="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
+JAX_VENV="${JAX_VENV:-$HOME/.cache/svgp-jax-venv}"
+JAX_REF="${JAX_REF:-$here/../shared/bench/jax_reference.py}"
+[ -f "$JAX_REF" ] || JAX_REF="$here/../../shared/bench/jax_reference.py"  # from a worktree
+STEPS="${STEPS:-300}"
+JAX_THREADS="${JAX_THREADS:-0}"
+ROUNDS="${ROUNDS:-1}"
+
+if [ ! -f "$JAX_REF" ]; then
+    echo "jax_reference.py not found at $JAX_REF (set JAX_REF)" >&2
+    exit 2
+fi
+if [ ! -x "$JAX_VENV/bin/python" ]; then
+    echo "creating the JAX virtualenv in $JAX_VENV (one-off, a large download)" >&2
+    python3 -m venv "$JAX_VENV"
+    "$JAX_VENV/bin/pip" install -q "jax[cpu]==0.10.2" "jaxlib==0.10.2" "equinox==0.13.8" \
+        "optax==0.2.8" "jaxtyping==0.3.11" "numpy==2.4.6"
+fi
+
+cargo build --release --example deep_rff --manifest-path "$here/Cargo.toml" >&2
+ours="$here/target/release/examples/deep_rff"
+
+# One JSON field from one JSON line (no jq needed: the venv's python reads it).
+field() { "$JAX_VENV/bin/python" -c 'import json,sys; print(json.loads(sys.argv[1])[sys.argv[2]])' "$1" "$2"; }
+best() { "$JAX_VENV/bin/python" -c 'import sys; print(min(float(v) for v in sys.argv[1:]))' "$@"; }
+
+echo "machine: $(grep -m1 'model name' /proc/cpuinfo | cut -d: -f2 | xargs), $(nproc) cpus, load $(cut -d' ' -f1-3 /proc/loadavg)"
+echo "steps $STEPS, N 600, float64, JAX --guide tril --threads $JAX_THREADS --loop python"
+printf '%-6s %14s %14s %10s %12s %12s\n' kernel "svgp ms/step" "JAX ms/step" "JAX/svgp" "svgp RMSE" "JAX RMSE"
+for kernel in rbf deep; do
+    svgp_ms=(); jax_ms=()
+    for _ in $(seq "$ROUNDS"); do
+        line="$("$ours" --kernel "$kernel" --steps "$STEPS" --json --no-plots --quiet)"
+        svgp_ms+=("$(field "$line" step_ms)"); svgp_rmse="$(field "$line" grid_rmse)"
+        jline="$("$JAX_VENV/bin/python" "$JAX_REF" --kernel "$kernel" --guide tril --steps "$STEPS" \
+            --threads "$JAX_THREADS" 2>/dev/null | tail -n 1)"
+        jax_ms+=("$(field "$jline" step_ms_median)"); jax_rmse="$(field "$jline" grid_rmse)"
+    done
+    s="$(best "${svgp_ms[@]}")"; j="$(best "${jax_ms[@]}")"
+    ratio="$("$JAX_VENV/bin/python" -c "print(f'{$j / $s:.2f}x')")"
+    printf '%-6s %14.4f %14.4f %10s %12.4f %12.4f\n' "$kernel" "$s" "$j" "$ratio" "$svgp_rmse" "$jax_rmse"
+done

@@ -1,0 +1,345 @@
+//! PNG figures with plotters' bitmap backend: field maps, loss curves, the learned warp.
+//!
+//! Text (titles, tick labels) needs a font: we load DejaVu Sans from the Debian package
+//! `fonts-dejavu-core` (or the file named by `SVGP_FONT`) at run time. Without one the figures
+//! are drawn without text rather than failing.
+
+use plotters::prelude::*;
+use plotters::style::FontStyle;
+use std::error::Error;
+use std::path::Path;
+
+type Res = Result<(), Box<dyn Error>>;
+
+const FONT_PATHS: [&str; 2] =
+    ["/usr/share/fonts/truetype/dejavu/DejaVuSans.ttf", "/usr/share/fonts/dejavu/DejaVuSans.ttf"];
+
+/// Register a sans-serif font for plot text; `false` when none is found (plots then carry no text).
+pub fn init_font() -> bool {
+    let candidates = std::env::var("SVGP_FONT").into_iter().chain(FONT_PATHS.iter().map(|s| s.to_string()));
+    for path in candidates {
+        if let Ok(bytes) = std::fs::read(&path) {
+            // plotters keeps fonts for the whole program: leaking the one font file is the intent.
+            let bytes: &'static [u8] = Box::leak(bytes.into_boxed_slice());
+            if plotters::style::register_font("sans-serif", FontStyle::Normal, bytes).is_ok() {
+                return true;
+            }
+        }
+    }
+    false
+}
+
+/// Piecewise-linear colour map through evenly spaced RGB stops.
+fn lerp_map(stops: &[(u8, u8, u8)], t: f64) -> RGBColor {
+    let t = if t.is_finite() { t.clamp(0.0, 1.0) } else { 0.0 };
+    let s = t * (stops.len() - 1) as f64;
+    let i = (s.floor() as usize).min(stops.len() - 2);
+    let f = s - i as f64;
+    let mix = |a: u8, b: u8| (a as f64 + f * (b as f64 - a as f64)).round() as u8;
+    let (a, b) = (stops[i], stops[i + 1]);
+    RGBColor(mix(a.0, b.0), mix(a.1, b.1), mix(a.2, b.2))
+}
+
+/// matplotlib's "RdBu_r" (ColorBrewer RdBu, reversed: blue low, red high).
+pub fn rdbu_r(t: f64) -> RGBColor {
+    const S: [(u8, u8, u8); 11] = [
+        (0x05, 0x30, 0x61),
+        (0x21, 0x66, 0xac),
+        (0x43, 0x93, 0xc3),
+        (0x92, 0xc5, 0xde),
+        (0xd1, 0xe5, 0xf0),
+        (0xf7, 0xf7, 0xf7),
+        (0xfd, 0xdb, 0xc7),
+        (0xf4, 0xa5, 0x82),
+        (0xd6, 0x60, 0x4d),
+        (0xb2, 0x18, 0x2b),
+        (0x67, 0x00, 0x1f),
+    ];
+    lerp_map(&S, t)
+}
+
+/// An approximation of matplotlib's "magma" through nine stops.
+pub fn magma(t: f64) -> RGBColor {
+    const S: [(u8, u8, u8); 9] = [
+        (0, 0, 4),
+        (28, 16, 68),
+        (79, 18, 123),
+        (129, 37, 129),
+        (181, 54, 122),
+        (229, 80, 100),
+        (251, 135, 97),
+        (254, 194, 135),
+        (252, 253, 191),
+    ];
+    lerp_map(&S, t)
+}
+
+/// A G × G field on [−1, 1]² (x1 fastest) with its colour map and range.
+pub struct Field<'a> {
+    pub title: String,
+    pub values: &'a [f64],
+    pub cmap: fn(f64) -> RGBColor,
+    pub lo: f64,
+    pub hi: f64,
+}
+
+fn draw_field<DB: DrawingBackend>(
+    area: &DrawingArea<DB, plotters::coord::Shift>,
+    f: &Field,
+    g: usize,
+    text: bool,
+) -> Res
+where
+    DB::ErrorType: 'static,
+{
+    let (w, _) = area.dim_in_pixel();
+    let (main, bar) = area.split_horizontally(w.saturating_sub(if text { 56 } else { 28 }));
+    let mut cb = ChartBuilder::on(&main);
+    cb.margin(8);
+    if text {
+        cb.caption(&f.title, ("sans-serif", 16)).x_label_area_size(28).y_label_area_size(36);
+    }
+    let mut chart = cb.build_cartesian_2d(-1.0..1.0, -1.0..1.0)?;
+    if text {
+        chart.configure_mesh().disable_mesh().x_labels(5).y_labels(5).x_desc("x1").y_desc("x2").draw()?;
+    }
+    let h = 2.0 / (g - 1) as f64;
+    let at = |i: usize| -1.0 + i as f64 * h - h / 2.0;
+    chart.draw_series((0..g * g).map(|k| {
+        let (i, j) = (k % g, k / g);
+        let t = (f.values[k] - f.lo) / (f.hi - f.lo);
+        Rectangle::new([(at(i), at(j)), (at(i) + h, at(j) + h)], (f.cmap)(t).filled())
+    }))?;
+
+    // Colour bar, in pixels: a strip aligned with the plot's height and tick labels on its right.
+    let (_, h) = bar.dim_in_pixel();
+    let (top, bottom) = if text { (34, 36) } else { (8, 8) };
+    let (x0, x1) = (4, 20);
+    let span = (h as i32 - top - bottom).max(1);
+    for py in 0..span {
+        let t = 1.0 - (py as f64 + 0.5) / span as f64;
+        bar.draw(&Rectangle::new([(x0, top + py), (x1, top + py + 1)], (f.cmap)(t).filled()))?;
+    }
+    bar.draw(&Rectangle::new([(x0, top), (x1, top + span)], BLACK.stroke_width(1)))?;
+    if text {
+        for k in 0..=4 {
+            let py = top + span * (4 - k) / 4;
+            let v = f.lo + (f.hi - f.lo) * k as f64 / 4.0;
+            bar.draw(&PathElement::new([(x1, py), (x1 + 3, py)], BLACK))?;
+            let label = format!("{v:.2}");
+            let label = label.trim_end_matches('0').trim_end_matches('.');
+            bar.draw(&Text::new(label.to_string(), (x1 + 5, py - 6), ("sans-serif", 12)))?;
+        }
+    }
+    Ok(())
+}
+
+/// A grid of field maps, `rows[r][c]`, saved as one PNG.
+pub fn field_grid(path: &Path, rows: &[Vec<Field>], g: usize, text: bool) -> Res {
+    let ncols = rows.iter().map(Vec::len).max().unwrap_or(1) as u32;
+    let (cw, ch) = (if text { 400 } else { 360 }, if text { 360 } else { 330 });
+    let root = BitMapBackend::new(path, (cw * ncols, ch * rows.len() as u32)).into_drawing_area();
+    root.fill(&WHITE)?;
+    let cells = root.split_evenly((rows.len(), ncols as usize));
+    for (r, row) in rows.iter().enumerate() {
+        for (c, f) in row.iter().enumerate() {
+            draw_field(&cells[r * ncols as usize + c], f, g, text)?;
+        }
+    }
+    root.present()?;
+    Ok(())
+}
+
+/// matplotlib's symlog with linear threshold 10: linear within ±10, logarithmic outside.
+fn symlog(y: f64) -> f64 {
+    y.signum() * (1.0 + y.abs() / 10.0).log10()
+}
+
+fn symlog_inv(t: f64) -> f64 {
+    t.signum() * 10.0 * (10f64.powf(t.abs()) - 1.0)
+}
+
+/// A tick label with two significant digits.
+fn sig2(v: f64) -> String {
+    if v == 0.0 || !v.is_finite() {
+        return format!("{v}");
+    }
+    let e = v.abs().log10().floor() as i32 - 1;
+    let r = (v / 10f64.powi(e)).round() * 10f64.powi(e);
+    format!("{r:.prec$}", prec = (-e).max(0) as usize)
+}
+
+/// Loss curves (−ELBO per step) on a symlog axis.
+pub fn loss_curves(path: &Path, curves: &[(&str, &[f64], RGBColor)], text: bool) -> Res {
+    let root = BitMapBackend::new(path, (1000, 380)).into_drawing_area();
+    root.fill(&WHITE)?;
+    let steps = curves.iter().map(|c| c.1.len()).max().unwrap_or(1).max(2);
+    let (mut lo, mut hi) = (f64::INFINITY, f64::NEG_INFINITY);
+    for v in curves.iter().flat_map(|c| c.1.iter()).filter(|v| v.is_finite()) {
+        lo = lo.min(symlog(*v));
+        hi = hi.max(symlog(*v));
+    }
+    if !lo.is_finite() || hi <= lo {
+        (lo, hi) = (-1.0, 1.0);
+    }
+    let pad = 0.05 * (hi - lo);
+    let mut cb = ChartBuilder::on(&root);
+    cb.margin(12);
+    if text {
+        cb.caption("SVGP training: -ELBO per step (symlog axis)", ("sans-serif", 18))
+            .x_label_area_size(36)
+            .y_label_area_size(70);
+    }
+    let mut chart = cb.build_cartesian_2d(1.0..steps as f64, (lo - pad)..(hi + pad))?;
+    let mut mesh = chart.configure_mesh();
+    mesh.light_line_style(WHITE.mix(0.0));
+    if text {
+        mesh.x_desc("step")
+            .y_desc("-ELBO")
+            .x_label_formatter(&|v| format!("{v:.0}"))
+            .y_label_formatter(&|t| sig2(symlog_inv(*t)));
+    } else {
+        mesh.x_labels(0).y_labels(0);
+    }
+    mesh.draw()?;
+    for &(name, ys, color) in curves {
+        let s = chart.draw_series(LineSeries::new(
+            ys.iter().enumerate().filter(|(_, v)| v.is_finite()).map(|(i, v)| ((i + 1) as f64, symlog(*v))),
+            color.stroke_width(2),
+        ))?;
+        if text {
+            s.label(name)
+                .legend(move |(x, y)| PathElement::new([(x, y), (x + 20, y)], color.stroke_width(2)));
+        }
+    }
+    if text {
+        chart.configure_series_labels().background_style(WHITE.mix(0.9)).border_style(BLACK).draw()?;
+    }
+    root.present()?;
+    Ok(())
+}
+
+/// Two scatter panels coloured by the target in [−1, 1]: the input grid, and the learned warp
+/// projected on its first two principal components.
+pub fn warp(path: &Path, inputs: &[f64], pcs: &[f64], colour: &[f64], text: bool) -> Res {
+    let root = BitMapBackend::new(path, (1000, 460)).into_drawing_area();
+    root.fill(&WHITE)?;
+    let (left, right) = root.split_horizontally(500);
+    scatter(&left, inputs, colour, "input space, coloured by f(x)", ("x1", "x2"), text)?;
+    scatter(&right, pcs, colour, "warped space: first two PCs of MLP(x)", ("PC1", "PC2"), text)?;
+    root.present()?;
+    Ok(())
+}
+
+fn scatter<DB: DrawingBackend>(
+    area: &DrawingArea<DB, plotters::coord::Shift>,
+    pts: &[f64],
+    colour: &[f64],
+    title: &str,
+    desc: (&str, &str),
+    text: bool,
+) -> Res
+where
+    DB::ErrorType: 'static,
+{
+    let (mut x0, mut x1, mut y0, mut y1) =
+        (f64::INFINITY, f64::NEG_INFINITY, f64::INFINITY, f64::NEG_INFINITY);
+    for p in pts.chunks_exact(2).filter(|p| p[0].is_finite() && p[1].is_finite()) {
+        (x0, x1, y0, y1) = (x0.min(p[0]), x1.max(p[0]), y0.min(p[1]), y1.max(p[1]));
+    }
+    if !(x1 > x0 && y1 > y0) {
+        (x0, x1, y0, y1) = (-1.0, 1.0, -1.0, 1.0);
+    }
+    let (px, py) = (0.04 * (x1 - x0), 0.04 * (y1 - y0));
+    let mut cb = ChartBuilder::on(area);
+    cb.margin(10);
+    if text {
+        cb.caption(title, ("sans-serif", 16)).x_label_area_size(30).y_label_area_size(44);
+    }
+    let mut chart = cb.build_cartesian_2d((x0 - px)..(x1 + px), (y0 - py)..(y1 + py))?;
+    if text {
+        chart.configure_mesh().disable_mesh().x_labels(5).y_labels(5).x_desc(desc.0).y_desc(desc.1).draw()?;
+    }
+    chart.draw_series(
+        pts.chunks_exact(2)
+            .zip(colour)
+            .map(|(p, &c)| Circle::new((p[0], p[1]), 2, rdbu_r((c + 1.0) / 2.0).filled())),
+    )?;
+    Ok(())
+}
+
+/// Rows projected on the first two principal components: `x` is n × d row-major; returns n × 2.
+/// (Covariance eigenvectors by cyclic Jacobi rotations: d is small, 8 for the reference warp.)
+pub fn first_two_pcs(x: &[f64], d: usize) -> Vec<f64> {
+    let n = x.len() / d;
+    let mut mean = vec![0.0; d];
+    for r in x.chunks_exact(d) {
+        for (m, v) in mean.iter_mut().zip(r) {
+            *m += v / n as f64;
+        }
+    }
+    let mut c = vec![0.0; d * d];
+    for r in x.chunks_exact(d) {
+        for i in 0..d {
+            for j in 0..d {
+                c[i * d + j] += (r[i] - mean[i]) * (r[j] - mean[j]);
+            }
+        }
+    }
+    let (vals, vecs) = jacobi_eigen(c, d);
+    let mut order: Vec<usize> = (0..d).collect();
+    order.sort_by(|&a, &b| vals[b].total_cmp(&vals[a]));
+    let (a, b) = (order[0], order.get(1).copied().unwrap_or(order[0]));
+    x.chunks_exact(d)
+        .flat_map(|r| {
+            let p = |k: usize| (0..d).map(|i| (r[i] - mean[i]) * vecs[i * d + k]).sum::<f64>();
+            [p(a), p(b)]
+        })
+        .collect()
+}
+
+/// Eigenvalues and eigenvectors (columns of the returned d × d matrix) of a symmetric matrix.
+fn jacobi_eigen(mut a: Vec<f64>, d: usize) -> (Vec<f64>, Vec<f64>) {
+    let mut v = vec![0.0; d * d];
+    for i in 0..d {
+        v[i * d + i] = 1.0;
+    }
+    for _sweep in 0..100 {
+        let off: f64 = (0..d)
+            .flat_map(|i| (0..d).filter(move |&j| j != i).map(move |j| (i, j)))
+            .map(|(i, j)| a[i * d + j].powi(2))
+            .sum();
+        let diag: f64 = (0..d).map(|i| a[i * d + i].powi(2)).sum();
+        if off <= 1e-30 * diag.max(f64::MIN_POSITIVE) {
+            break;
+        }
+        for p in 0..d {
+            for q in p + 1..d {
+                let apq = a[p * d + q];
+                if apq == 0.0 {
+                    continue;
+                }
+                let theta = (a[q * d + q] - a[p * d + p]) / (2.0 * apq);
+                let t = theta.signum() / (theta.abs() + (theta * theta + 1.0).sqrt());
+                let t = if theta == 0.0 { 1.0 } else { t };
+                let (cs, sn) = (1.0 / (t * t + 1.0).sqrt(), t / (t * t + 1.0).sqrt());
+                for k in 0..d {
+                    let (akp, akq) = (a[k * d + p], a[k * d + q]);
+                    a[k * d + p] = cs * akp - sn * akq;
+                    a[k * d + q] = sn * akp + cs * akq;
+                }
+                for k in 0..d {
+                    let (apk, aqk) = (a[p * d + k], a[q * d + k]);
+                    a[p * d + k] = cs * apk - sn * aqk;
+                    a[q * d + k] = sn * apk + cs * aqk;
+                }
+                for k in 0..d {
+                    let (vkp, vkq) = (v[k * d + p], v[k * d + q]);
+                    v[k * d + p] = cs * vkp - sn * vkq;
+                    v[k * d + q] = sn * vkp + cs * vkq;
+                }
+            }
+        }
+    }
+    ((0..d).map(|i| a[i * d + i]).collect(), v)
+}

@@ -1,0 +1,255 @@
+//! The minibatch ELBO on top of [`Svgp::elbo_and_grad`]: batch drawing, the N/b scale, and an
+//! exact chunked full-data ELBO with bounded memory.
+
+use super::source::BatchSource;
+use crate::error::{check_buf, check_len, Error, Result};
+use crate::gp::{ElboOptions, Prior, Svgp};
+use crate::Scalar;
+
+/// Minibatch settings: the data set's total size N and the batch size B (1 ≤ B ≤ N), and with
+/// `std` the number of threads a batch is split across.
+///
+/// N is required because the ELBO estimate N/b·ELL_b − KL depends on it and a stream cannot
+/// know it.
+///
+/// ```
+/// use svgp::batch::Minibatch;
+/// let mb = Minibatch::new(600, 100)?;
+/// assert_eq!(mb.options(100)?.scale, 6.0);
+/// assert_eq!(mb.options(50)?.scale, 12.0); // a short last batch weighs more per point
+/// assert!(Minibatch::new(100, 600).is_err()); // B > N: refused, not guessed
+/// # Ok::<(), svgp::Error>(())
+/// ```
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct Minibatch {
+    n_total: usize,
+    batch: usize,
+    threads: usize,
+}
+
+impl Minibatch {
+    /// Batches of `batch` points out of `n_total`; one thread.
+    pub fn new(n_total: usize, batch: usize) -> Result<Self> {
+        if n_total == 0 {
+            return Err(Error::InvalidParameter { what: "total number of points N", value: 0.0 });
+        }
+        if batch == 0 || batch > n_total {
+            return Err(Error::InvalidParameter { what: "batch size (1 ≤ B ≤ N)", value: batch as f64 });
+        }
+        Ok(Self { n_total, batch, threads: 1 })
+    }
+    /// The same, splitting each batch across `threads ≥ 1` threads (with `std`; without it
+    /// only 1 is accepted).
+    pub fn with_threads(self, threads: usize) -> Result<Self> {
+        let ok = threads >= 1 && (cfg!(feature = "std") || threads == 1);
+        if !ok {
+            return Err(Error::InvalidParameter { what: "threads", value: threads as f64 });
+        }
+        Ok(Self { threads, ..self })
+    }
+    /// Total number of points N.
+    pub fn n_total(&self) -> usize {
+        self.n_total
+    }
+    /// Batch size B.
+    pub fn batch(&self) -> usize {
+        self.batch
+    }
+    /// Threads per batch.
+    pub fn threads(&self) -> usize {
+        self.threads
+    }
+    /// Buffer length [`MinibatchElbo::new`] needs for `model`: B inputs and targets plus the
+    /// model's workspace for B points (per thread chunk when split).
+    pub fn workspace_len<P: Prior>(&self, model: &Svgp<P>) -> usize {
+        let b = self.batch;
+        b * model.input_dim() + b + step_workspace_len(model, b, self.threads)
+    }
+    /// ELBO options for a batch of `b` points (1 ≤ b ≤ B): scale N/b, KL included.
+    pub fn options(&self, b: usize) -> Result<ElboOptions> {
+        if b == 0 || b > self.batch {
+            return Err(Error::DimensionMismatch {
+                what: "points in the batch",
+                expected: self.batch,
+                found: b,
+            });
+        }
+        Ok(ElboOptions { scale: self.n_total as f64 / b as f64, include_kl: true })
+    }
+}
+
+/// The model's ELBO workspace for one batch, split across `threads` when > 1.
+fn step_workspace_len<P: Prior>(model: &Svgp<P>, b: usize, threads: usize) -> usize {
+    #[cfg(feature = "std")]
+    if threads > 1 {
+        return super::threads::threaded_workspace_len(model, b, threads);
+    }
+    let _ = threads;
+    model.workspace_len(b)
+}
+
+/// ELBO and gradient of one batch, on the configured number of threads.
+fn step_elbo_and_grad<P: Prior + Sync, S: Scalar>(
+    model: &Svgp<P>,
+    params: &[S],
+    x: &[S],
+    y: &[S],
+    opts: ElboOptions,
+    threads: usize,
+    grad: &mut [S],
+    ws: &mut [S],
+) -> Result<S>
+where
+    S::Epsilon: Copy,
+{
+    #[cfg(feature = "std")]
+    if threads > 1 {
+        return super::threads::elbo_and_grad_threaded(model, params, x, y, opts, threads, grad, ws);
+    }
+    let _ = threads;
+    model.elbo_and_grad(params, x, y, opts, grad, ws)
+}
+
+/// The minibatch objective: each call draws the next batch from a [`BatchSource`] and returns
+/// its scaled ELBO N/b·ELL_b − KL and gradient. All memory is one caller buffer of
+/// [`Minibatch::workspace_len`] elements (B inputs and targets plus the model's workspace
+/// for B points), independent of N.
+///
+/// [`MinibatchElbo::loss_and_grad`] has the signature [`crate::train::fit`] takes as objective.
+///
+/// ```
+/// use svgp::batch::{Minibatch, MinibatchElbo, SliceSource};
+/// use svgp::gp::{Closed, Svgp};
+/// use svgp::kernel::Rbf;
+/// use svgp::rng::Xoshiro256;
+/// let x: Vec<f64> = (0..50).map(|i| i as f64 / 25.0 - 1.0).collect();
+/// let y: Vec<f64> = x.iter().map(|v| v.sin()).collect();
+/// let model = Svgp::new(Closed(Rbf::new(1)), 4, 1e-6)?;
+/// let mut p = vec![0.0; model.n_params()];
+/// model.init_params(&Rbf::params(1.0, 0.5), &[-0.75, -0.25, 0.25, 0.75], 0.01, &mut p)?;
+/// let mb = Minibatch::new(x.len(), 10)?;
+/// let src = SliceSource::new(&x, &y, 1, Xoshiro256::from_u64(0))?;
+/// let mut ws = vec![0.0; mb.workspace_len(&model)];
+/// let mut obj = MinibatchElbo::new(model, mb, src, &mut ws)?;
+/// let mut grad = vec![0.0; model.n_params()];
+/// let elbo = obj.elbo_and_grad(&p, &mut grad)?; // a 10-point batch, scaled by 50/10
+/// assert!(elbo.is_finite() && obj.last_batch_len() == 10);
+/// # Ok::<(), svgp::Error>(())
+/// ```
+#[derive(Debug)]
+pub struct MinibatchElbo<'w, P, Src, S> {
+    model: Svgp<P>,
+    cfg: Minibatch,
+    source: Src,
+    xb: &'w mut [S],
+    yb: &'w mut [S],
+    ws: &'w mut [S],
+    last: usize,
+}
+
+impl<'w, P: Prior + Sync, Src: BatchSource<S>, S: Scalar> MinibatchElbo<'w, P, Src, S>
+where
+    S::Epsilon: Copy,
+{
+    /// The objective of `model` on batches from `source`, in the caller's buffer `ws`.
+    pub fn new(model: Svgp<P>, cfg: Minibatch, source: Src, ws: &'w mut [S]) -> Result<Self> {
+        check_len("batch source input dimension", model.input_dim(), source.input_dim())?;
+        check_buf("minibatch workspace", cfg.workspace_len(&model), ws.len())?;
+        let b = cfg.batch;
+        let (xb, rest) = ws.split_at_mut(b * model.input_dim());
+        let (yb, ws) = rest.split_at_mut(b);
+        Ok(Self { model, cfg, source, xb, yb, ws, last: 0 })
+    }
+
+    /// Draws the next batch; writes ∂ELBO_b/∂params into `grad` and returns ELBO_b.
+    ///
+    /// A source that has ended (returns 0 points) gives [`Error::DimensionMismatch`] naming
+    /// the batch.
+    pub fn elbo_and_grad(&mut self, params: &[S], grad: &mut [S]) -> Result<S> {
+        let d = self.model.input_dim();
+        let b = self.source.next_batch(self.xb, self.yb)?;
+        self.last = b;
+        let opts = self.cfg.options(b)?;
+        let (x, y) = (&self.xb[..b * d], &self.yb[..b]);
+        step_elbo_and_grad(&self.model, params, x, y, opts, self.cfg.threads, grad, self.ws)
+    }
+
+    /// The loss −ELBO_b of the next batch and its gradient (the sign [`crate::train::fit`] minimises).
+    pub fn loss_and_grad(&mut self, params: &[S], grad: &mut [S]) -> Result<S> {
+        let elbo = self.elbo_and_grad(params, grad)?;
+        grad.iter_mut().for_each(|g| *g = -*g);
+        Ok(-elbo)
+    }
+
+    /// Points in the last batch drawn.
+    pub fn last_batch_len(&self) -> usize {
+        self.last
+    }
+    /// The settings.
+    pub fn config(&self) -> Minibatch {
+        self.cfg
+    }
+    /// The batch source (e.g. to read its epoch counter).
+    pub fn source(&self) -> &Src {
+        &self.source
+    }
+}
+
+/// Workspace length for [`accumulate_elbo_and_grad`] with chunks of `chunk` points.
+pub fn accumulate_workspace_len<P: Prior>(model: &Svgp<P>, chunk: usize) -> usize {
+    model.workspace_len(chunk) + model.n_params()
+}
+
+/// The full-data ELBO and its gradient, computed chunk by chunk (≤ `chunk` points each) so the
+/// memory is that of one chunk, whatever N: each chunk adds its expected log-likelihood and
+/// gradient at scale 1, the KL enters once. Equal to [`Svgp::elbo_and_grad`] on all points up
+/// to summation order. `ws` needs [`accumulate_workspace_len`]`(model, chunk)` elements.
+///
+/// ```
+/// use svgp::batch::{accumulate_elbo_and_grad, accumulate_workspace_len};
+/// use svgp::gp::{Closed, ElboOptions, Svgp};
+/// use svgp::kernel::Rbf;
+/// let x: Vec<f64> = (0..30).map(|i| i as f64 / 15.0 - 1.0).collect();
+/// let y: Vec<f64> = x.iter().map(|v| v.cos()).collect();
+/// let model = Svgp::new(Closed(Rbf::new(1)), 3, 1e-6)?;
+/// let mut p = vec![0.0; model.n_params()];
+/// model.init_params(&Rbf::params(1.0, 0.5), &[-0.5, 0.0, 0.5], 0.01, &mut p)?;
+/// let mut g = vec![0.0; model.n_params()];
+/// let mut ws = vec![0.0; accumulate_workspace_len(&model, 7)];
+/// let chunked = accumulate_elbo_and_grad(&model, &p, &x, &y, 7, &mut g, &mut ws)?;
+/// let mut ws_full = vec![0.0; model.workspace_len(30)];
+/// let full = model.elbo(&p, &x, &y, ElboOptions::default(), &mut ws_full)?;
+/// assert!((chunked - full).abs() < 1e-10 * full.abs());
+/// # Ok::<(), svgp::Error>(())
+/// ```
+pub fn accumulate_elbo_and_grad<P: Prior, S: Scalar>(
+    model: &Svgp<P>,
+    params: &[S],
+    x: &[S],
+    y: &[S],
+    chunk: usize,
+    grad: &mut [S],
+    ws: &mut [S],
+) -> Result<S>
+where
+    S::Epsilon: Copy,
+{
+    let (d, np) = (model.input_dim(), model.n_params());
+    check_len("inputs x (n × D)", y.len() * d, x.len())?;
+    check_len("gradient buffer", np, grad.len())?;
+    if chunk == 0 || y.is_empty() {
+        return Err(Error::InvalidParameter { what: "chunk size and number of points", value: 0.0 });
+    }
+    check_buf("accumulate workspace", accumulate_workspace_len(model, chunk), ws.len())?;
+    let (g_chunk, ws) = ws.split_at_mut(np);
+    grad.iter_mut().for_each(|g| *g = S::zero());
+    let mut elbo = S::zero();
+    for (k, (xc, yc)) in x.chunks(chunk * d).zip(y.chunks(chunk)).enumerate() {
+        let opts = ElboOptions { scale: 1.0, include_kl: k == 0 };
+        elbo += model.elbo_and_grad(params, xc, yc, opts, g_chunk, ws)?;
+        for (g, &c) in grad.iter_mut().zip(g_chunk.iter()) {
+            *g += c;
+        }
+    }
+    Ok(elbo)
+}
