@@ -21,14 +21,14 @@ fn shapes<S: Scalar>(x: &[S], d: usize, z: &[S]) -> Result<(usize, usize)> {
     if d == 0 {
         return Err(Error::InvalidParameter { what: "input dimension", value: 0.0 });
     }
-    if x.len() % d != 0 {
+    if !x.len().is_multiple_of(d) {
         return Err(Error::DimensionMismatch {
             what: "inputs x (n × D)",
             expected: x.len() / d * d,
             found: x.len(),
         });
     }
-    if z.is_empty() || z.len() % d != 0 {
+    if z.is_empty() || !z.len().is_multiple_of(d) {
         return Err(Error::DimensionMismatch {
             what: "inducing inputs z (M × D)",
             expected: (z.len() / d).max(1) * d,
@@ -115,7 +115,7 @@ pub fn reservoir<S: Scalar, Src: BatchSource<S>, R: Rng + ?Sized>(
             found: source.input_dim(),
         });
     }
-    if z.is_empty() || z.len() % d != 0 {
+    if z.is_empty() || !z.len().is_multiple_of(d) {
         return Err(Error::DimensionMismatch {
             what: "inducing inputs z (M × D)",
             expected: d,

@@ -1,6 +1,8 @@
 //! The device path allocates nothing: reading a blob and predicting, counted by a global
 //! allocator that tallies every allocation made on this thread (lower the cap when allocations
 //! drop, never raise it: it is 0).
+// Exports blobs with `feature_to_bytes`/`kernel_to_bytes`, which need `alloc`.
+#![cfg(feature = "alloc")]
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
 
 mod deploy_common;

@@ -1,5 +1,7 @@
 //! Every deployable family: its shape survives the blob round trip, and its compact posterior
 //! matches the training model's `Svgp::predict`.
+// Exports blobs with `feature_to_bytes`/`kernel_to_bytes`, which need `alloc`.
+#![cfg(feature = "alloc")]
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
 
 use svgp::deploy::*;

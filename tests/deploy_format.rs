@@ -1,4 +1,6 @@
 //! The model format: round trips, and one typed error per kind of damage.
+// Exports blobs with `feature_to_bytes`/`kernel_to_bytes`, which need `alloc`.
+#![cfg(feature = "alloc")]
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
 
 mod deploy_common;
