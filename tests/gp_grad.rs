@@ -44,7 +44,7 @@ fn rbf_reverse_sweep_matches_dual() {
 #[test]
 fn rbf_minibatch_scale_and_no_kl_match_dual() {
     let model = Svgp::new(Closed(Rbf::new(2)), 4, 1e-6).unwrap();
-    check(&model, &Rbf::params(0.8, 0.4), 11, ElboOptions::minibatch(70, 7), "rbf s=10");
+    check(&model, &Rbf::params(0.8, 0.4), 11, ElboOptions::minibatch(70, 7).unwrap(), "rbf s=10");
     check(&model, &Rbf::params(0.8, 0.4), 12, ElboOptions { scale: 3.0, include_kl: false }, "rbf no KL");
 }
 

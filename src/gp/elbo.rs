@@ -38,8 +38,24 @@ impl Default for ElboOptions {
 
 impl ElboOptions {
     /// Options for a minibatch of `batch` points out of `n_total`: scale = n_total / batch.
-    pub fn minibatch(n_total: usize, batch: usize) -> Self {
-        Self { scale: n_total as f64 / batch.max(1) as f64, include_kl: true }
+    ///
+    /// Both sizes are required and checked (no guessing): `batch` must be in `1..=n_total`.
+    /// [`crate::batch::Minibatch`] drives whole epochs with this scale.
+    ///
+    /// ```
+    /// use svgp::gp::ElboOptions;
+    /// assert_eq!(ElboOptions::minibatch(600, 100)?.scale, 6.0);
+    /// assert!(ElboOptions::minibatch(600, 0).is_err());
+    /// # Ok::<(), svgp::Error>(())
+    /// ```
+    pub fn minibatch(n_total: usize, batch: usize) -> crate::Result<Self> {
+        if batch == 0 || batch > n_total {
+            return Err(crate::Error::InvalidParameter {
+                what: "minibatch size (must be 1..=n_total)",
+                value: batch as f64,
+            });
+        }
+        Ok(Self { scale: n_total as f64 / batch as f64, include_kl: true })
     }
 }
 
