@@ -112,7 +112,6 @@ pub fn fixture(name: &str) -> serde_json::Value {
     let dirs = [
         std::env::var("SVGP_FIXTURES").unwrap_or_default(),
         concat!(env!("CARGO_MANIFEST_DIR"), "/../shared/fixtures").into(),
-        "/work/shared/fixtures".into(),
     ];
     let dir =
         dirs.iter().find(|d| !d.is_empty() && std::path::Path::new(d).is_dir()).expect("fixtures directory");
