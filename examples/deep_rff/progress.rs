@@ -59,7 +59,7 @@ impl Progress {
                 let _ = writeln!(err);
             }
             let _ = err.flush();
-        } else if step == 1 || step % LOG_EVERY == 0 || last {
+        } else if step == 1 || step.is_multiple_of(LOG_EVERY) || last {
             let elapsed = now.duration_since(self.start).as_secs_f64();
             eprintln!("{:<6} step {step:>5}/{}  -ELBO {loss:>12.3}  {elapsed:6.1}s", self.label, self.total);
         }
