@@ -124,7 +124,6 @@ pub fn fit_svgp<P, S, C>(
 where
     P: crate::gp::Prior,
     S: Scalar,
-    S::Epsilon: Copy,
     C: FnMut(&StepReport) -> ControlFlow<()>,
 {
     use alloc::vec;

@@ -226,10 +226,7 @@ pub fn run<S: Scalar>(
     steps: usize,
     jitter: f64,
     on_step: &mut dyn FnMut(usize, f64),
-) -> Result<Outcome, svgp::Error>
-where
-    S::Epsilon: Copy,
-{
+) -> Result<Outcome, svgp::Error> {
     match kind {
         Kind::Rbf => {
             let (model, params) = rbf_model::<S>(jitter)?;
@@ -277,10 +274,7 @@ pub fn train<P: Prior, S: Scalar>(
     data: &Data,
     steps: usize,
     on_step: &mut dyn FnMut(usize, f64),
-) -> Result<Trained<S>, svgp::Error>
-where
-    S::Epsilon: Copy,
-{
+) -> Result<Trained<S>, svgp::Error> {
     let x: Vec<S> = data.x.iter().map(|&v| S::from_f64(v)).collect();
     let y: Vec<S> = data.y.iter().map(|&v| S::from_f64(v)).collect();
     let np = model.n_params();

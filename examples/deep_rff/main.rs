@@ -98,10 +98,7 @@ fn run(args: &Args) -> Result<(), Box<dyn std::error::Error>> {
     Ok(())
 }
 
-fn train<S: svgp::Scalar>(kind: Kind, data: &Data, args: &Args, dtype: &str) -> Result<Outcome, svgp::Error>
-where
-    S::Epsilon: Copy,
-{
+fn train<S: svgp::Scalar>(kind: Kind, data: &Data, args: &Args, dtype: &str) -> Result<Outcome, svgp::Error> {
     let label = format!("{}/{dtype}", kind.name());
     let mut bar = progress::Progress::new(&label, args.steps, !args.quiet);
     let jitter = if experiment::dtype::<S>() == "f64" { experiment::JITTER_F64 } else { args.f32_jitter };

@@ -98,10 +98,7 @@ fn step_elbo_and_grad<P: Prior + Sync, S: Scalar>(
     threads: usize,
     grad: &mut [S],
     ws: &mut [S],
-) -> Result<S>
-where
-    S::Epsilon: Copy,
-{
+) -> Result<S> {
     #[cfg(feature = "std")]
     if threads > 1 {
         return super::threads::elbo_and_grad_threaded(model, params, x, y, opts, threads, grad, ws);
@@ -147,10 +144,7 @@ pub struct MinibatchElbo<'w, P, Src, S> {
     last: usize,
 }
 
-impl<'w, P: Prior + Sync, Src: BatchSource<S>, S: Scalar> MinibatchElbo<'w, P, Src, S>
-where
-    S::Epsilon: Copy,
-{
+impl<'w, P: Prior + Sync, Src: BatchSource<S>, S: Scalar> MinibatchElbo<'w, P, Src, S> {
     /// The objective of `model` on batches from `source`, in the caller's buffer `ws`.
     pub fn new(model: Svgp<P>, cfg: Minibatch, source: Src, ws: &'w mut [S]) -> Result<Self> {
         check_len("batch source input dimension", model.input_dim(), source.input_dim())?;
@@ -230,10 +224,7 @@ pub fn accumulate_elbo_and_grad<P: Prior, S: Scalar>(
     chunk: usize,
     grad: &mut [S],
     ws: &mut [S],
-) -> Result<S>
-where
-    S::Epsilon: Copy,
-{
+) -> Result<S> {
     let (d, np) = (model.input_dim(), model.n_params());
     check_len("inputs x (n × D)", y.len() * d, x.len())?;
     check_len("gradient buffer", np, grad.len())?;

@@ -66,10 +66,7 @@ pub fn elbo_and_grad_threaded<P: Prior + Sync, S: Scalar>(
     threads: usize,
     grad: &mut [S],
     ws: &mut [S],
-) -> Result<S>
-where
-    S::Epsilon: Copy,
-{
+) -> Result<S> {
     let (d, np, b) = (model.input_dim(), model.n_params(), y.len());
     check_len("inputs x (n × D)", b * d, x.len())?;
     check_len("gradient buffer", np, grad.len())?;

@@ -169,10 +169,7 @@ impl<P: Prior> Svgp<P> {
         opts: ElboOptions,
         grad: &mut [S],
         ws: &mut [S],
-    ) -> Result<S>
-    where
-        S::Epsilon: Copy,
-    {
+    ) -> Result<S> {
         check_len("gradient buffer", self.n_params(), grad.len())?;
         let (terms, st) = self.forward(params, x, y, opts, ws)?;
         self.backward(params, x, y, opts, st, grad)?;
@@ -280,10 +277,7 @@ impl<P: Prior> Svgp<P> {
         opts: ElboOptions,
         st: Fwd<'_, S>,
         grad: &mut [S],
-    ) -> Result<()>
-    where
-        S::Epsilon: Copy,
-    {
+    ) -> Result<()> {
         let Fwd { lz, lf, lbar, g2, a, q, abar, mu, var, vbar, pws, sse, sum_var } = st;
         let (m, n) = (self.m, y.len());
         let pp = &params[self.prior_range()];

@@ -55,10 +55,7 @@ pub(crate) fn dual_cross_covariance_adjoint<K: Kernel, S: Scalar>(
     grad_params: &mut [S],
     grad_x1: &mut [S],
     mut grad_x2: Option<&mut [S]>,
-) -> Result<()>
-where
-    S::Epsilon: Copy,
-{
+) -> Result<()> {
     let (p, d) = (kernel.n_params(), kernel.input_dim());
     check_caps(p, d)?;
     let (n1, n2) = (x1.len() / d.max(1), x2.len() / d.max(1));
@@ -101,10 +98,7 @@ pub(crate) fn dual_diagonal_adjoint<K: Kernel, S: Scalar>(
     x: &[S],
     k_bar: &[S],
     grad_params: &mut [S],
-) -> Result<()>
-where
-    S::Epsilon: Copy,
-{
+) -> Result<()> {
     let (p, d) = (kernel.n_params(), kernel.input_dim());
     check_caps(p, d)?;
     let mut dp = [D::<S>::default(); MAX_DUAL_PARAMS];

@@ -10,8 +10,7 @@ use core::ops::Range;
 /// [`Prior::backward`] takes Ā = ∂ELBO/∂A and k̄ = ∂ELBO/∂diag K_xx and adds the prior's
 /// parameter and inducing-input gradients. Two implementations: [`Closed`](super::Closed) (any
 /// closed-form [`Kernel`](crate::kernel::Kernel)) and [`Features`](super::Features) (σ²·ψ(x)·ψ(x')
-/// for any [`FeatureMap`](crate::features::FeatureMap)). The `S::Epsilon: Copy` bound on the
-/// reverse sweep holds for every concrete [`Scalar`] (f32, f64, nested duals).
+/// for any [`FeatureMap`](crate::features::FeatureMap)).
 pub trait Prior: Copy + core::fmt::Debug {
     /// Input dimension D.
     fn input_dim(&self) -> usize;
@@ -47,9 +46,7 @@ pub trait Prior: Copy + core::fmt::Debug {
         grad_params: &mut [S],
         grad_z: &mut [S],
         ws: &mut [S],
-    ) -> Result<()>
-    where
-        S::Epsilon: Copy;
+    ) -> Result<()>;
     /// Scratch for [`Prior::covariance`] on `n` inputs.
     fn covariance_workspace_len(&self, n: usize) -> usize;
     /// The prior covariance K(x, x) (n × n) into `out`.

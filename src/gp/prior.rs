@@ -108,10 +108,7 @@ impl<K: Kernel> Prior for Closed<K> {
         grad_params: &mut [S],
         grad_z: &mut [S],
         mut ws: &mut [S],
-    ) -> Result<()>
-    where
-        S::Epsilon: Copy,
-    {
+    ) -> Result<()> {
         let (m, n, d) = (lz.len().isqrt(), kxx_bar.len(), self.0.input_dim());
         check_buf("prior workspace", self.workspace_len(n, m), ws.len())?;
         let kzz = take(&mut ws, m * m);
@@ -214,10 +211,7 @@ impl<F: FeatureMap> Prior for Features<F> {
         grad_params: &mut [S],
         grad_z: &mut [S],
         mut ws: &mut [S],
-    ) -> Result<()>
-    where
-        S::Epsilon: Copy,
-    {
+    ) -> Result<()> {
         let (m, n) = (lz.len().isqrt(), kxx_bar.len());
         check_buf("prior workspace", self.workspace_len(n, m), ws.len())?;
         let l = self.layout(n, m);

@@ -43,9 +43,7 @@ fn pair_gradient<K: Kernel, S: Scalar>(
     mut grad_x: Option<&mut [S]>,
     mut grad_y: Option<&mut [S]>,
     ws: &mut [KernelDual<S>],
-) where
-    S::Epsilon: Copy,
-{
+) {
     let (p, d) = (params.len(), x.len());
     let (wp, rest) = ws.split_at_mut(p);
     let (wx, rest) = rest.split_at_mut(d);
@@ -114,10 +112,7 @@ pub fn cross_covariance_adjoint<K: Kernel, S: Scalar>(
     mut grad_x1: Option<&mut [S]>,
     mut grad_x2: Option<&mut [S]>,
     ws: &mut [KernelDual<S>],
-) -> Result<()>
-where
-    S::Epsilon: Copy,
-{
+) -> Result<()> {
     let d = k.input_dim();
     check_len("kernel parameters", k.n_params(), params.len())?;
     check_len("kernel parameter gradient", k.n_params(), grad_params.len())?;
@@ -155,10 +150,7 @@ pub fn gram_adjoint<K: Kernel, S: Scalar>(
     grad_params: &mut [S],
     mut grad_x: Option<&mut [S]>,
     ws: &mut [KernelDual<S>],
-) -> Result<()>
-where
-    S::Epsilon: Copy,
-{
+) -> Result<()> {
     let d = k.input_dim();
     check_len("kernel parameters", k.n_params(), params.len())?;
     check_len("kernel parameter gradient", k.n_params(), grad_params.len())?;
@@ -201,10 +193,7 @@ pub fn diagonal_adjoint<K: Kernel, S: Scalar>(
     grad_params: &mut [S],
     mut grad_x: Option<&mut [S]>,
     ws: &mut [KernelDual<S>],
-) -> Result<()>
-where
-    S::Epsilon: Copy,
-{
+) -> Result<()> {
     let d = k.input_dim();
     check_len("kernel parameters", k.n_params(), params.len())?;
     check_len("kernel parameter gradient", k.n_params(), grad_params.len())?;

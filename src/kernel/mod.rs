@@ -33,7 +33,6 @@ pub trait Kernel: Copy + core::fmt::Debug {
     /// The default evaluates [`Kernel::eval`] on [`Dual`](crate::Dual) lanes entry by entry, so
     /// any kernel works without a hand-written adjoint; override it with a closed form where
     /// speed matters (as [`Rbf`] does). Inputs are trusted to have the sizes above.
-    /// (`S::Epsilon: Copy` holds for every concrete [`Scalar`]; the Dual lanes need it spelled out.)
     fn cross_covariance_adjoint<S: Scalar>(
         &self,
         params: &[S],
@@ -44,10 +43,7 @@ pub trait Kernel: Copy + core::fmt::Debug {
         grad_params: &mut [S],
         grad_x1: &mut [S],
         grad_x2: Option<&mut [S]>,
-    ) -> Result<()>
-    where
-        S::Epsilon: Copy,
-    {
+    ) -> Result<()> {
         let _ = k;
         crate::gp::kernel_adjoint::dual_cross_covariance_adjoint(
             self,
@@ -68,10 +64,7 @@ pub trait Kernel: Copy + core::fmt::Debug {
         x: &[S],
         k_bar: &[S],
         grad_params: &mut [S],
-    ) -> Result<()>
-    where
-        S::Epsilon: Copy,
-    {
+    ) -> Result<()> {
         crate::gp::kernel_adjoint::dual_diagonal_adjoint(self, params, x, k_bar, grad_params)
     }
     /// The block `out[i][j] = k(x1_i, x2_j)` (n1 × n2) with sizes trusted — the unchecked core

@@ -59,10 +59,7 @@ impl Kernel for Rbf {
         grad_params: &mut [S],
         grad_x1: &mut [S],
         mut grad_x2: Option<&mut [S]>,
-    ) -> crate::Result<()>
-    where
-        S::Epsilon: Copy,
-    {
+    ) -> crate::Result<()> {
         let d = self.dim.max(1);
         let n2 = x2.len() / d;
         let l = params[1].exp();
@@ -91,10 +88,7 @@ impl Kernel for Rbf {
         _x: &[S],
         k_bar: &[S],
         grad_params: &mut [S],
-    ) -> crate::Result<()>
-    where
-        S::Epsilon: Copy,
-    {
+    ) -> crate::Result<()> {
         let s: S = k_bar.iter().copied().sum();
         grad_params[0] += s * params[0].exp();
         Ok(())
