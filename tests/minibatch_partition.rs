@@ -148,6 +148,8 @@ fn rbf_unequal_partition_weighted_average() {
     assert!(rel_vec(&g, &gf) < TOL);
 }
 
+/// Threads need `std` (without it `with_threads(n > 1)` is refused with a typed error).
+#[cfg(feature = "std")]
 #[test]
 fn threaded_batches_match_serial() {
     let (x, y) = data(120, 4);

@@ -18,6 +18,8 @@
 //! [`DeepRff`](crate::features::DeepRff) and [`RandomFourier`](crate::features::RandomFourier).
 //!
 //! ```
+//! # #[cfg(feature = "alloc")] // blob export needs `alloc`
+//! # fn main() -> Result<(), svgp::Error> {
 //! use svgp::deploy::{feature_to_bytes, read_feature, read_header, FeatureModel, FeaturePosterior};
 //! use svgp::features::{DeepRff, FeatureMap};
 //! use svgp::gp::{Features, Svgp};
@@ -48,7 +50,10 @@
 //! // At initialisation (m = 0, L = I) the posterior is the prior: mean 0, variance σ²|ψ|².
 //! assert_eq!(p.mean, 0.0);
 //! assert!(p.variance > 0.0);
-//! # Ok::<(), svgp::Error>(())
+//! # Ok(())
+//! # }
+//! # #[cfg(not(feature = "alloc"))]
+//! # fn main() {}
 //! ```
 
 mod closed;
