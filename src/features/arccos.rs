@@ -3,7 +3,7 @@
 
 use super::projection::{project, project_adjoint};
 use super::FeatureMap;
-use crate::error::{check_buf, check_len, Result};
+use crate::error::{check_len, Result};
 use crate::rng::standard_normal;
 use crate::{Error, Scalar};
 use rand_core::Rng;
@@ -67,10 +67,7 @@ impl ArcCosineFeatures {
 
     fn check_shapes<S>(&self, params: &[S], x: &[S], out: &[S], ws: &[S]) -> Result<usize> {
         check_len("arc-cosine parameters", self.n_params(), params.len())?;
-        let n = crate::kernel::rows_of(x, self.dim, "feature inputs")?;
-        check_len("features (n × J)", n * self.n_features, out.len())?;
-        check_buf("arc-cosine workspace", self.workspace_len(n), ws.len())?;
-        Ok(n)
+        super::check_io(self, "arc-cosine workspace", x, out, ws)
     }
 }
 

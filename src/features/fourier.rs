@@ -8,7 +8,7 @@
 
 use super::projection::{project, project_adjoint};
 use super::FeatureMap;
-use crate::error::{check_buf, check_len, Result};
+use crate::error::{check_len, Result};
 use crate::kernel::Nu;
 use crate::rng::{cauchy, chi, chi_squared, orthonormal_columns, standard_normal, uniform};
 use crate::{Error, Scalar};
@@ -203,10 +203,7 @@ impl RandomFourier {
 
     fn check_shapes<S>(&self, params: &[S], x: &[S], out: &[S], ws: &[S]) -> Result<usize> {
         check_len("random Fourier parameters", self.n_params(), params.len())?;
-        let n = crate::kernel::rows_of(x, self.dim, "feature inputs")?;
-        check_len("features (n × J)", n * self.n_features, out.len())?;
-        check_buf("random Fourier workspace", self.workspace_len(n), ws.len())?;
-        Ok(n)
+        super::check_io(self, "random Fourier workspace", x, out, ws)
     }
 }
 

@@ -11,7 +11,7 @@
 
 use super::fourier::Spectrum;
 use super::FeatureMap;
-use crate::error::{check_buf, check_len, Result};
+use crate::error::{check_len, Result};
 use crate::{Error, Scalar};
 
 /// HSGP features: the first m eigenfunctions per dimension, tensor product, J = m^D.
@@ -82,10 +82,7 @@ impl Hsgp {
                 });
             }
         }
-        let n = crate::kernel::rows_of(x, self.dim, "feature inputs")?;
-        check_len("features (n × J)", n * self.n_features, out.len())?;
-        check_buf("HSGP workspace", self.workspace_len(n), ws.len())?;
-        Ok(n)
+        super::check_io(self, "HSGP workspace", x, out, ws)
     }
 
     /// Frequency index j_d − 1 of feature k in dimension d.

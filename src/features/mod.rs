@@ -3,7 +3,7 @@
 //! A feature kernel is k(x, x') = σ²·ψ(x)·ψ(x'). Random-feature families approximate a
 //! closed-form kernel; the deep map (an MLP followed by random Fourier features) learns one.
 
-use crate::error::Result;
+use crate::error::{check_buf, check_len, Result};
 use crate::Scalar;
 
 /// A differentiable map from D-dimensional inputs to J features, with parameters in a flat buffer.
@@ -44,3 +44,18 @@ pub use fourier::{Coupling, FourierForm, RandomFourier, Spectrum};
 pub use hsgp::Hsgp;
 mod deep;
 pub use deep::DeepRff;
+
+/// The checks every feature map makes on a call's inputs and buffers: `x` is n × D, `out` is
+/// n × J and `ws` holds `workspace_len(n)`. Returns n. `ws_what` names the map's workspace.
+pub(crate) fn check_io<F: FeatureMap, S>(
+    map: &F,
+    ws_what: &'static str,
+    x: &[S],
+    out: &[S],
+    ws: &[S],
+) -> Result<usize> {
+    let n = crate::kernel::rows_of(x, map.input_dim(), "feature inputs")?;
+    check_len("features (n × J)", n * map.n_features(), out.len())?;
+    check_buf(ws_what, map.workspace_len(n), ws.len())?;
+    Ok(n)
+}
