@@ -123,7 +123,7 @@ fn flagship(o: &Opts) -> Res<()> {
     );
 
     let t0 = Instant::now();
-    let full = experiment::train(&model, init.clone(), &data, o.passes, &mut |s, l| {
+    let full = experiment::train(&model, init.clone(), &data, o.passes, 1, &mut |s, l| {
         if s % 1000 == 0 {
             println!("  full batch step {s:>6}: -ELBO {l:.3}");
         }

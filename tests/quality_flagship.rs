@@ -22,7 +22,7 @@ const SEEDS: [u64; 5] = [0, 1, 2, 3, 4];
 
 fn train(kind: Kind, seed: u64) -> Outcome {
     let data = experiment::make_data(experiment::N_TRAIN, seed);
-    experiment::run::<f64>(kind, &data, seed, experiment::STEPS, experiment::JITTER_F64, &mut |_, _| {})
+    experiment::run::<f64>(kind, &data, seed, experiment::STEPS, experiment::JITTER_F64, 1, &mut |_, _| {})
         .unwrap_or_else(|e| panic!("{} seed {seed}: training failed: {e}", kind.name()))
 }
 

@@ -34,6 +34,9 @@ pub struct Args {
     pub plots: bool,
     /// `--quiet`: no progress display.
     pub quiet: bool,
+    /// `--threads N`: threads per training (the data's fixed chunks decide the numbers; this
+    /// only the speed). Default: the machine's cores, at most the chunk count.
+    pub threads: usize,
 }
 
 pub const USAGE: &str = "\
@@ -50,6 +53,8 @@ usage: cargo run --release --example deep_rff -- [flags]
   --out DIR        directory for the PNG figures (default target/deep_rff)
   --no-plots       do not write figures
   --quiet          no progress display
+  --threads N      threads per training (default: cores, at most 2); the data are always
+                   evaluated in the same 2 chunks, so the numbers do not depend on N
   -h, --help       this text";
 
 impl Args {
@@ -66,6 +71,7 @@ impl Args {
             out: PathBuf::from("target/deep_rff"),
             plots: true,
             quiet: false,
+            threads: std::thread::available_parallelism().map_or(1, |n| n.get()).min(experiment::CHUNKS),
         };
         let mut it = it.into_iter();
         while let Some(flag) = it.next() {
@@ -73,6 +79,7 @@ impl Args {
             match flag.as_str() {
                 "--seed" => a.seed = parse_num(&value("--seed")?, "--seed")?,
                 "--steps" => a.steps = parse_num(&value("--steps")?, "--steps")?,
+                "--threads" => a.threads = parse_num(&value("--threads")?, "--threads")?,
                 "--n" => a.n = parse_num(&value("--n")?, "--n")?,
                 "--kernel" => {
                     a.which = match value("--kernel")?.as_str() {
@@ -100,6 +107,9 @@ impl Args {
         }
         if a.steps == 0 {
             return Err("--steps must be at least 1".into());
+        }
+        if a.threads == 0 {
+            return Err("--threads must be at least 1".into());
         }
         if a.n == 0 {
             return Err("--n must be at least 1".into());

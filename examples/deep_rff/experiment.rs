@@ -15,6 +15,7 @@
 
 use core::ops::ControlFlow;
 use std::time::Instant;
+use svgp::batch::{with_split_elbo, Split};
 use svgp::features::{DeepRff, FeatureMap};
 use svgp::gp::{Closed, ElboOptions, Features, Prior, Svgp};
 use svgp::kernel::Rbf;
@@ -36,6 +37,9 @@ pub const JITTER_F64: f64 = 1e-4;
 pub const LR: f64 = 1e-2;
 /// Global-norm clipping threshold.
 pub const CLIP_NORM: f64 = 1.0;
+/// Fixed chunks the training data are evaluated in ([`svgp::batch::with_split_elbo`]): the
+/// numbers depend on this count only, so a run gives the same bits on 1 or 2 threads.
+pub const CHUNKS: usize = 2;
 /// Training steps in the recipe.
 pub const STEPS: usize = 3000;
 
@@ -218,26 +222,27 @@ pub fn dtype<S: Scalar>() -> &'static str {
 }
 
 /// Trains one model of the experiment with the recipe (jitter [`JITTER_F64`] in f64) and
-/// reports it; `on_step(step, loss)` sees every step.
-pub fn run<S: Scalar>(
+/// reports it; `threads` run the data's [`CHUNKS`]; `on_step(step, loss)` sees every step.
+pub fn run<S: Scalar + Send + Sync>(
     kind: Kind,
     data: &Data,
     seed: u64,
     steps: usize,
     jitter: f64,
+    threads: usize,
     on_step: &mut dyn FnMut(usize, f64),
 ) -> Result<Outcome, svgp::Error> {
     match kind {
         Kind::Rbf => {
             let (model, params) = rbf_model::<S>(jitter)?;
-            let t = train(&model, params, data, steps, on_step)?;
+            let t = train(&model, params, data, steps, threads, on_step)?;
             let p = &t.params;
             let (variance, lengthscale) = (p[0].re().exp(), p[1].re().exp());
             finish(kind, &model, t, variance, lengthscale, None)
         }
         Kind::Deep => {
             let (model, params) = deep_model::<S>(seed, jitter)?;
-            let t = train(&model, params, data, steps, on_step)?;
+            let t = train(&model, params, data, steps, threads, on_step)?;
             let map = model.prior.0;
             let p = &t.params;
             let (variance, lengthscale) = (p[0].re().exp(), p[1 + map.log_lengthscale_offset()].re().exp());
@@ -268,36 +273,40 @@ pub struct Trained<S> {
 }
 
 /// The recipe's optimisation: full-batch Adam (lr 1e-2) on −ELBO after global-norm clipping at 1.
-pub fn train<P: Prior, S: Scalar>(
+/// The data go in [`CHUNKS`] chunks to `threads` threads (the caller's included).
+pub fn train<P: Prior + Sync, S: Scalar + Send + Sync>(
     model: &Svgp<P>,
     mut params: Vec<S>,
     data: &Data,
     steps: usize,
+    threads: usize,
     on_step: &mut dyn FnMut(usize, f64),
 ) -> Result<Trained<S>, svgp::Error> {
     let x: Vec<S> = data.x.iter().map(|&v| S::from_f64(v)).collect();
     let y: Vec<S> = data.y.iter().map(|&v| S::from_f64(v)).collect();
     let np = model.n_params();
     let (mut grad, mut mu, mut nu) = (vec![S::zero(); np], vec![S::zero(); np], vec![S::zero(); np]);
-    let mut ws = vec![S::zero(); model.workspace_len(data.len())];
     let mut adam = Adam::new(AdamConfig::new(LR).with_clip(CLIP_NORM), &mut mu, &mut nu)?;
-    let objective = |p: &[S], g: &mut [S]| -> Result<S, svgp::Error> {
-        let elbo = model.elbo_and_grad(p, &x, &y, ElboOptions::default(), g, &mut ws)?;
-        g.iter_mut().for_each(|v| *v = -*v);
-        Ok(-elbo)
-    };
     let mut losses = Vec::with_capacity(steps);
     let mut step_s = Vec::with_capacity(steps);
     let start = Instant::now();
     let mut last = start;
-    fit(objective, &mut params, &mut grad, &mut adam, steps, |r| {
-        let now = Instant::now();
-        step_s.push(now.duration_since(last).as_secs_f64());
-        last = now;
-        losses.push(r.loss);
-        on_step(r.step, r.loss);
-        ControlFlow::Continue(())
-    })?;
+    let split = Split::new(CHUNKS.min(data.len()), threads);
+    with_split_elbo(model, &x, &y, ElboOptions::default(), split, |team| {
+        let objective = |p: &[S], g: &mut [S]| -> Result<S, svgp::Error> {
+            let elbo = team.elbo_and_grad(p, g)?;
+            g.iter_mut().for_each(|v| *v = -*v);
+            Ok(-elbo)
+        };
+        fit(objective, &mut params, &mut grad, &mut adam, steps, |r| {
+            let now = Instant::now();
+            step_s.push(now.duration_since(last).as_secs_f64());
+            last = now;
+            losses.push(r.loss);
+            on_step(r.step, r.loss);
+            ControlFlow::Continue(())
+        })
+    })??;
     let train_s = start.elapsed().as_secs_f64();
     step_s.sort_by(f64::total_cmp);
     let step_ms = 1e3 * step_s.get(step_s.len() / 2).copied().unwrap_or(f64::NAN);

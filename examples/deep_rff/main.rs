@@ -98,11 +98,18 @@ fn run(args: &Args) -> Result<(), Box<dyn std::error::Error>> {
     Ok(())
 }
 
-fn train<S: svgp::Scalar>(kind: Kind, data: &Data, args: &Args, dtype: &str) -> Result<Outcome, svgp::Error> {
+fn train<S: svgp::Scalar + Send + Sync>(
+    kind: Kind,
+    data: &Data,
+    args: &Args,
+    dtype: &str,
+) -> Result<Outcome, svgp::Error> {
     let label = format!("{}/{dtype}", kind.name());
     let mut bar = progress::Progress::new(&label, args.steps, !args.quiet);
     let jitter = if experiment::dtype::<S>() == "f64" { experiment::JITTER_F64 } else { args.f32_jitter };
-    experiment::run::<S>(kind, data, args.seed, args.steps, jitter, &mut |step, loss| bar.update(step, loss))
+    experiment::run::<S>(kind, data, args.seed, args.steps, jitter, args.threads, &mut |step, loss| {
+        bar.update(step, loss)
+    })
 }
 
 fn report(o: &Outcome, args: &Args) {
@@ -121,6 +128,7 @@ fn report(o: &Outcome, args: &Args) {
             "steps": o.losses.len(),
             "seed": args.seed,
             "n": args.n,
+            "threads": args.threads,
         });
         println!("{line}");
         return;

@@ -11,7 +11,6 @@
 //! Kept in `gp` until it can join the crate's fast-math module.
 
 use crate::Scalar;
-use core::any::{Any, TypeId};
 
 const LOG2E: f64 = core::f64::consts::LOG2_E;
 /// ln 2 split so that k·LN2_HI is exact for |k| < 2²⁰ (fdlibm's constants).
@@ -67,9 +66,6 @@ pub(crate) fn exp<S: Scalar>(x: S) -> S {
     }
 }
 
-/// Chunk length handed to the f64 SIMD copy (a fixed-size array, so a safe `Any` downcast works).
-const CHUNK: usize = 64;
-
 /// `v ← c·exp(a·v / b)` element-wise: the RBF's s2·exp(−½·r²/ℓ²) over a row of squared distances.
 #[inline(always)]
 fn scaled_exp_generic<S: Scalar>(v: &mut [S], c: S, a: S, b: S) {
@@ -78,55 +74,14 @@ fn scaled_exp_generic<S: Scalar>(v: &mut [S], c: S, a: S, b: S) {
     }
 }
 
-/// `v ← c·exp(a·v / b)` element-wise. For `f64` under `std` on x86-64 with AVX2 the loop runs
-/// from a copy compiled for AVX2 (same operations, same results, four lanes); otherwise the
-/// generic loop (SSE2 for f64, any [`Scalar`]).
+/// `v ← c·exp(a·v / b)` element-wise, through the crate's run-time SIMD dispatch
+/// ([`crate::linalg::simd`]): the same operations in an AVX2 copy where the CPU has it, so the
+/// results are the same bits on every path.
 pub(crate) fn scaled_exp<S: Scalar>(v: &mut [S], c: S, a: S, b: S) {
-    if TypeId::of::<S>() == TypeId::of::<f64>() && simd::available() {
-        let (cr, ar, br) = (c.re(), a.re(), b.re());
-        let mut chunks = v.chunks_exact_mut(CHUNK);
-        for ch in &mut chunks {
-            let arr: Option<&mut [S; CHUNK]> = ch.try_into().ok();
-            if let Some(f) = arr.and_then(|a| (a as &mut dyn Any).downcast_mut::<[f64; CHUNK]>()) {
-                simd::scaled_exp_f64(f, cr, ar, br);
-            }
-        }
-        scaled_exp_generic(chunks.into_remainder(), c, a, b);
-    } else {
-        scaled_exp_generic(v, c, a, b);
-    }
-}
-
-#[cfg(all(feature = "std", target_arch = "x86_64"))]
-mod simd {
-    /// Whether the AVX2 copy can run (cached by std).
-    #[inline]
-    pub(super) fn available() -> bool {
-        std::is_x86_feature_detected!("avx2")
-    }
-
-    #[allow(unsafe_code)]
-    #[target_feature(enable = "avx2")]
-    unsafe fn scaled_exp_avx2(v: &mut [f64; super::CHUNK], c: f64, a: f64, b: f64) {
-        super::scaled_exp_generic(v, c, a, b);
-    }
-
-    #[allow(unsafe_code)]
-    pub(super) fn scaled_exp_f64(v: &mut [f64; super::CHUNK], c: f64, a: f64, b: f64) {
-        // SAFETY: only reached after `available()` (is_x86_feature_detected!("avx2")) returned true.
-        unsafe { scaled_exp_avx2(v, c, a, b) }
-    }
-}
-
-#[cfg(not(all(feature = "std", target_arch = "x86_64")))]
-mod simd {
-    #[inline]
-    pub(super) fn available() -> bool {
-        false
-    }
-    pub(super) fn scaled_exp_f64(v: &mut [f64; super::CHUNK], c: f64, a: f64, b: f64) {
-        super::scaled_exp_generic(v, c, a, b);
-    }
+    crate::linalg::simd(
+        #[inline(always)]
+        || scaled_exp_generic(v, c, a, b),
+    );
 }
 
 #[cfg(test)]

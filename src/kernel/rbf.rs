@@ -64,20 +64,30 @@ impl Kernel for Rbf {
         let n2 = x2.len() / d;
         let l = params[1].exp();
         let inv_l2 = (l * l).recip();
-        let (mut g_var, mut g_len) = (S::zero(), S::zero());
-        for (i, xi) in x1.chunks_exact(d).enumerate() {
-            let (kr, kbr) = (&k[i * n2..(i + 1) * n2], &k_bar[i * n2..(i + 1) * n2]);
-            let g1 = &mut grad_x1[i * d..(i + 1) * d];
-            let g2 = grad_x2.as_deref_mut();
-            let (sv, sl) = match d {
-                1 => adjoint_row::<S, 1>(1, xi, x2, kr, kbr, inv_l2, g1, g2),
-                2 => adjoint_row::<S, 2>(2, xi, x2, kr, kbr, inv_l2, g1, g2),
-                3 => adjoint_row::<S, 3>(3, xi, x2, kr, kbr, inv_l2, g1, g2),
-                _ => adjoint_row::<S, 0>(d, xi, x2, kr, kbr, inv_l2, g1, g2),
-            };
-            g_var += sv;
-            g_len += sl;
-        }
+        // The x1-only rows (the K_zx block) take the lane-blocked loop, compiled for AVX2 when
+        // the CPU has it; rows that also write x2's gradient (the K_zz block, M × M) the plain one.
+        let (g_var, g_len) = crate::linalg::simd(
+            #[inline(always)]
+            || {
+                let (mut g_var, mut g_len) = (S::zero(), S::zero());
+                for (i, xi) in x1.chunks_exact(d).enumerate() {
+                    let (kr, kbr) = (&k[i * n2..(i + 1) * n2], &k_bar[i * n2..(i + 1) * n2]);
+                    let g1 = &mut grad_x1[i * d..(i + 1) * d];
+                    let (sv, sl) = match (grad_x2.as_deref_mut(), d) {
+                        (None, 1) => adjoint_row_lanes::<S, 1>(xi, x2, kr, kbr, inv_l2, g1),
+                        (None, 2) => adjoint_row_lanes::<S, 2>(xi, x2, kr, kbr, inv_l2, g1),
+                        (None, 3) => adjoint_row_lanes::<S, 3>(xi, x2, kr, kbr, inv_l2, g1),
+                        (g2, 1) => adjoint_row::<S, 1>(1, xi, x2, kr, kbr, inv_l2, g1, g2),
+                        (g2, 2) => adjoint_row::<S, 2>(2, xi, x2, kr, kbr, inv_l2, g1, g2),
+                        (g2, 3) => adjoint_row::<S, 3>(3, xi, x2, kr, kbr, inv_l2, g1, g2),
+                        (g2, _) => adjoint_row::<S, 0>(d, xi, x2, kr, kbr, inv_l2, g1, g2),
+                    };
+                    g_var += sv;
+                    g_len += sl;
+                }
+                (g_var, g_len)
+            },
+        );
         grad_params[0] += g_var;
         grad_params[1] += g_len;
         Ok(())
@@ -103,12 +113,15 @@ impl Kernel for Rbf {
         let l2 = l * l;
         let m_half = S::from_f64(-0.5);
         for (xi, row) in x1.chunks_exact(d).zip(out.chunks_exact_mut(n2)) {
-            match d {
-                1 => r2_row::<S, 1>(1, xi, x2, row),
-                2 => r2_row::<S, 2>(2, xi, x2, row),
-                3 => r2_row::<S, 3>(3, xi, x2, row),
-                _ => r2_row::<S, 0>(d, xi, x2, row),
-            }
+            crate::linalg::simd(
+                #[inline(always)]
+                || match d {
+                    1 => r2_row::<S, 1>(1, xi, x2, row),
+                    2 => r2_row::<S, 2>(2, xi, x2, row),
+                    3 => r2_row::<S, 3>(3, xi, x2, row),
+                    _ => r2_row::<S, 0>(d, xi, x2, row),
+                },
+            );
             crate::gp::fastexp::scaled_exp(row, s2, m_half, l2);
         }
     }
@@ -129,6 +142,61 @@ fn r2_row<S: Scalar, const D: usize>(d: usize, xi: &[S], x2: &[S], out: &mut [S]
         }
         *o = (xx + yy - (xy + xy)).max(S::zero());
     }
+}
+
+/// Lanes of [`adjoint_row_lanes`]: four independent partial sums per reduction, so the loop
+/// over j becomes one AVX2 (or two SSE2) vector step per four columns.
+const LANES: usize = 4;
+
+/// [`adjoint_row`] without the x2 gradient, for `D` = 1, 2, 3: the reductions over j are kept
+/// in [`LANES`] partial sums (summed pairwise at the end) so the compiler can vectorise the
+/// loop, which a single running sum forbids (floating-point addition does not reassociate).
+#[inline(always)]
+fn adjoint_row_lanes<S: Scalar, const D: usize>(
+    xi: &[S],
+    x2: &[S],
+    k: &[S],
+    k_bar: &[S],
+    inv_l2: S,
+    g1: &mut [S],
+) -> (S, S) {
+    let mut x = [S::zero(); D];
+    x.copy_from_slice(&xi[..D]);
+    let xx: S = x.iter().map(|&a| a * a).sum();
+    let (mut gv, mut gl) = ([S::zero(); LANES], [S::zero(); LANES]);
+    let mut acc = [[S::zero(); LANES]; D];
+    let mut lane = |l: usize, y: &[S], kj: S, kbj: S| {
+        let w = kbj * kj;
+        gv[l] += w;
+        let (mut yy, mut xy) = (S::zero(), S::zero());
+        for q in 0..D {
+            yy += y[q] * y[q];
+            xy += x[q] * y[q];
+        }
+        let raw = xx + yy - (xy + xy);
+        // c = w/ℓ² where the clip passes the derivative (raw ≥ 0), else 0.
+        let c = if raw >= S::zero() { w * inv_l2 } else { S::zero() };
+        gl[l] += c * raw;
+        for q in 0..D {
+            acc[q][l] += c * (x[q] - y[q]);
+        }
+    };
+    let n = k.len();
+    let full = n / LANES * LANES;
+    let blocks = x2[..full * D].chunks_exact(LANES * D).zip(k[..full].chunks_exact(LANES));
+    for ((ys, ks), kbs) in blocks.zip(k_bar[..full].chunks_exact(LANES)) {
+        for l in 0..LANES {
+            lane(l, &ys[l * D..(l + 1) * D], ks[l], kbs[l]);
+        }
+    }
+    for j in full..n {
+        lane(0, &x2[j * D..(j + 1) * D], k[j], k_bar[j]);
+    }
+    let sum = |v: [S; LANES]| (v[0] + v[1]) + (v[2] + v[3]);
+    for q in 0..D {
+        g1[q] -= sum(acc[q]);
+    }
+    (sum(gv), sum(gl))
 }
 
 /// Reverse rule of one row of the block (see `cross_covariance_adjoint`): adds the x1_i and

@@ -22,6 +22,7 @@ mod view;
 pub use adjoint::{cholesky_adjoint, gemm_adjoint, solve_triangular_adjoint};
 pub use cholesky::{cholesky_in_place, CholeskyInfo, Jitter};
 pub use gemm::{axpy, dot, gemm, gemv, syrk, Trans};
+pub(crate) use simd::simd;
 pub use simd::simd_level;
 pub use triangular::{cholesky_inverse, log_det_from_factor, solve_triangular, Side};
 pub use view::{pack_lower, packed_lower_len, unpack_lower, MatMut, MatRef};
