@@ -252,13 +252,21 @@ impl FeatureMap for DeepRff {
                 S::zero(),
                 MatMut::new(rows, j, z_b)?,
             )?;
-            for row in z_b.chunks_exact_mut(j) {
-                for (v, &bj) in row.iter_mut().zip(b) {
-                    *v = *v * inv_ell + bj;
-                }
-            }
+            crate::linalg::simd(
+                #[inline(always)]
+                || {
+                    for row in z_b.chunks_exact_mut(j) {
+                        for (v, &bj) in row.iter_mut().zip(b) {
+                            *v = *v * inv_ell + bj;
+                        }
+                    }
+                },
+            );
             S::sin_cos_slice(z_b, sin_b, psi_b);
-            psi_b.iter_mut().for_each(|v| *v = scale * *v);
+            crate::linalg::simd(
+                #[inline(always)]
+                || psi_b.iter_mut().for_each(|v| *v = scale * *v),
+            );
         }
         Ok(())
     }
@@ -308,13 +316,19 @@ impl FeatureMap for DeepRff {
             let rows = phi_b.len() / h;
             let zbar_b = &mut zbar[..rows * j];
             let rows_iter = zbar_b.chunks_exact_mut(j).zip(sin_b.chunks_exact(j)).zip(pb_b.chunks_exact(j));
-            for ((zb_row, sin_row), pb_row) in rows_iter {
-                for (((zb, &sv), &pb), g) in zb_row.iter_mut().zip(sin_row).zip(pb_row).zip(g_b.iter_mut()) {
-                    let v = neg_scale * sv * pb;
-                    *g += v;
-                    *zb = v * inv_ell; // ū = z̄/ℓ
-                }
-            }
+            crate::linalg::simd(
+                #[inline(always)]
+                || {
+                    for ((zb_row, sin_row), pb_row) in rows_iter {
+                        let cols = zb_row.iter_mut().zip(sin_row).zip(pb_row).zip(g_b.iter_mut());
+                        for (((zb, &sv), &pb), g) in cols {
+                            let v = neg_scale * sv * pb;
+                            *g += v;
+                            *zb = v * inv_ell; // ū = z̄/ℓ
+                        }
+                    }
+                },
+            );
             let ubar = MatRef::new(rows, j, zbar_b)?;
             // W̄ accumulates φᵀ·ū over the blocks in `gw_tmp` (overwritten by the first block).
             let beta = if k == 0 { S::zero() } else { S::one() };
