@@ -12,7 +12,9 @@
 #   JAX_VENV     virtualenv location      (default $HOME/.cache/svgp-jax-venv)
 #   JAX_REF      path of jax_reference.py (default ../shared/bench/jax_reference.py next to the repo)
 #   STEPS        training steps per run   (default 300)
-#   JAX_THREADS  --threads for JAX        (default 0 = all cores; svgp's step is single-threaded)
+#   JAX_THREADS  --threads for JAX        (default 0 = all cores)
+#   SVGP_THREADS --threads for svgp       (default: all cores, at most 2; the example always
+#                splits the data into the same 2 chunks, so its numbers do not depend on this)
 #   ROUNDS       alternate svgp/JAX runs this many times and keep each side's best (default 1)
 set -euo pipefail
 
@@ -23,6 +25,7 @@ JAX_REF="${JAX_REF:-$here/../shared/bench/jax_reference.py}"
 STEPS="${STEPS:-300}"
 JAX_THREADS="${JAX_THREADS:-0}"
 ROUNDS="${ROUNDS:-1}"
+SVGP_THREADS="${SVGP_THREADS:-$(( $(nproc) < 2 ? $(nproc) : 2 ))}"
 
 if [ ! -f "$JAX_REF" ]; then
     echo "jax_reference.py not found at $JAX_REF (set JAX_REF)" >&2
@@ -43,12 +46,12 @@ field() { "$JAX_VENV/bin/python" -c 'import json,sys; print(json.loads(sys.argv[
 best() { "$JAX_VENV/bin/python" -c 'import sys; print(min(float(v) for v in sys.argv[1:]))' "$@"; }
 
 echo "machine: $(grep -m1 'model name' /proc/cpuinfo | cut -d: -f2 | xargs), $(nproc) cpus, load $(cut -d' ' -f1-3 /proc/loadavg)"
-echo "steps $STEPS, N 600, float64, JAX --guide tril --threads $JAX_THREADS --loop python"
+echo "steps $STEPS, N 600, float64, JAX --guide tril --threads $JAX_THREADS --loop python, svgp --threads $SVGP_THREADS"
 printf '%-6s %14s %14s %10s %12s %12s\n' kernel "svgp ms/step" "JAX ms/step" "JAX/svgp" "svgp RMSE" "JAX RMSE"
 for kernel in rbf deep; do
     svgp_ms=(); jax_ms=()
     for _ in $(seq "$ROUNDS"); do
-        line="$("$ours" --kernel "$kernel" --steps "$STEPS" --json --no-plots --quiet)"
+        line="$("$ours" --kernel "$kernel" --steps "$STEPS" --json --no-plots --quiet --threads "$SVGP_THREADS")"
         svgp_ms+=("$(field "$line" step_ms)"); svgp_rmse="$(field "$line" grid_rmse)"
         jline="$("$JAX_VENV/bin/python" "$JAX_REF" --kernel "$kernel" --guide tril --steps "$STEPS" \
             --threads "$JAX_THREADS" 2>/dev/null | tail -n 1)"

@@ -145,3 +145,18 @@ fn bad_splits_are_rejected() {
     let r = with_split_elbo(&model, &x[1..], &y, opts, Split::new(2, 2), |t| t.elbo_and_grad(&p, &mut g));
     assert!(matches!(r, Err(Error::DimensionMismatch { .. })));
 }
+
+#[test]
+fn a_panic_in_the_body_releases_the_workers() {
+    let (model, p) = rbf();
+    let (x, y) = data(20, 3);
+    let mut g = vec![0.0; p.len()];
+    // Without the release, the scope would wait forever for the workers and this would hang.
+    let r = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
+        with_split_elbo(&model, &x, &y, ElboOptions::default(), Split::new(2, 2), |team| {
+            team.elbo_and_grad(&p, &mut g).unwrap();
+            panic!("body panics");
+        })
+    }));
+    assert!(r.is_err());
+}

@@ -5,6 +5,7 @@
 //! ```text
 //! cargo bench -p svgp-bench --bench flagship                 # everything (about a minute)
 //! cargo bench -p svgp-bench --bench flagship -- step         # one group
+//! cargo bench -p svgp-bench --bench flagship -- step_split   # the example's step, 1 vs 2 threads
 //! ```
 //!
 //! Peak: Zen 3 with AVX2 + FMA retires 16 f64 flops per cycle per core (two 4-wide FMA pipes);
@@ -14,6 +15,7 @@
 use criterion::{criterion_group, criterion_main, BenchmarkId, Criterion, Throughput};
 use std::hint::black_box;
 use std::time::Duration;
+use svgp::batch::{with_split_elbo, Split};
 use svgp::gp::{ElboOptions, Prior, Svgp};
 use svgp::linalg::{gemm, MatMut, MatRef, Trans};
 use svgp::optim::{Adam, AdamConfig};
@@ -104,6 +106,47 @@ fn bench_steps(c: &mut Criterion) {
     let (mut mu, mut nu) = moments(deep.params.len());
     let mut opt = adam(&mut mu, &mut nu);
     g.bench_function("deep_n600", |b| b.iter(|| black_box(deep.step(&mut opt))));
+    g.finish();
+}
+
+/// The example's training step: the data in `experiment::CHUNKS` fixed chunks
+/// ([`with_split_elbo`]) on 1 thread and on 2 (same numbers, bit for bit); wall-clock time, so
+/// run it on an otherwise idle machine.
+fn bench_split_steps(c: &mut Criterion) {
+    let mut g = c.benchmark_group("step_split");
+    g.measurement_time(Duration::from_secs(4)).warm_up_time(Duration::from_secs(1));
+    let data = experiment::make_data(experiment::N_TRAIN, 0);
+    let opts = ElboOptions::default();
+    let (rbf, rbf_p) = experiment::rbf_model::<f64>(experiment::JITTER_F64).unwrap();
+    let (deep, deep_p) = experiment::deep_model::<f64>(0, experiment::JITTER_F64).unwrap();
+    for threads in [1, 2] {
+        let split = Split::new(experiment::CHUNKS, threads);
+        let mut run =
+            |name: &str, model_p: &mut Vec<f64>, team: &mut dyn FnMut(&[f64], &mut [f64]) -> f64| {
+                let np = model_p.len();
+                let (mut mu, mut nu) = moments(np);
+                let mut opt = adam(&mut mu, &mut nu);
+                let mut grad = vec![0.0; np];
+                g.bench_function(format!("{name}_n600_{threads}threads"), |b| {
+                    b.iter(|| {
+                        let loss = -team(model_p, &mut grad);
+                        grad.iter_mut().for_each(|v| *v = -*v);
+                        opt.step(model_p, &mut grad).unwrap();
+                        black_box(loss)
+                    })
+                });
+            };
+        let mut p = rbf_p.clone();
+        with_split_elbo(&rbf, &data.x, &data.y, opts, split, |t| {
+            run("rbf", &mut p, &mut |q, gr| t.elbo_and_grad(q, gr).unwrap())
+        })
+        .unwrap();
+        let mut p = deep_p.clone();
+        with_split_elbo(&deep, &data.x, &data.y, opts, split, |t| {
+            run("deep", &mut p, &mut |q, gr| t.elbo_and_grad(q, gr).unwrap())
+        })
+        .unwrap();
+    }
     g.finish();
 }
 
@@ -249,5 +292,5 @@ fn report(_: &mut Criterion) {
     println!("RBF training step: {:.3} ms (thread CPU time)\n", 1e3 * t_rbf);
 }
 
-criterion_group!(benches, report, bench_products, bench_steps, bench_elbo_grad_n);
+criterion_group!(benches, report, bench_products, bench_steps, bench_split_steps, bench_elbo_grad_n);
 criterion_main!(benches);

@@ -132,6 +132,8 @@ impl<P: Prior, S: Scalar> SplitElbo<'_, P, S> {
     /// chunk count).
     pub fn elbo_and_grad(&mut self, params: &[S], grad: &mut [S]) -> Result<S> {
         let np = self.problem.model.n_params();
+        // A worker that panicked is gone: waiting for it would never end.
+        self.check_workers()?;
         check_len("parameters", np, params.len())?;
         check_len("gradient buffer", np, grad.len())?;
         if !self.workers.is_empty() {
@@ -153,12 +155,7 @@ impl<P: Prior, S: Scalar> SplitElbo<'_, P, S> {
                 core::hint::spin_loop();
             }
         }
-        if self.shared.poisoned.load(Ordering::Acquire) {
-            return Err(Error::InvalidParameter {
-                what: "split ELBO: a worker thread panicked",
-                value: f64::NAN,
-            });
-        }
+        self.check_workers()?;
         // Gather every chunk's output in chunk order (the order fixes the sums' rounding).
         let lanes: Vec<_> =
             self.workers.iter().map(|(_, l)| l.lock().unwrap_or_else(PoisonError::into_inner)).collect();
@@ -184,6 +181,35 @@ impl<P: Prior, S: Scalar> SplitElbo<'_, P, S> {
             }
         }
         Ok(elbo)
+    }
+}
+
+impl<P, S> SplitElbo<'_, P, S> {
+    fn check_workers(&self) -> Result<()> {
+        if self.shared.poisoned.load(Ordering::Acquire) {
+            return Err(Error::InvalidParameter {
+                what: "split ELBO: a worker thread panicked",
+                value: f64::NAN,
+            });
+        }
+        Ok(())
+    }
+}
+
+/// Releases the workers when the caller's body ends, also when it unwinds from a panic (the
+/// scope would otherwise wait forever for workers that wait for work).
+struct StopOnDrop<'a, S> {
+    shared: &'a Shared<S>,
+    threads: Vec<std::thread::Thread>,
+}
+
+impl<S> Drop for StopOnDrop<'_, S> {
+    fn drop(&mut self) {
+        self.shared.stop.store(true, Ordering::Release);
+        self.shared.epoch.fetch_add(1, Ordering::AcqRel);
+        for t in &self.threads {
+            t.unpark();
+        }
     }
 }
 
@@ -268,14 +294,9 @@ where
                 (h.thread().clone(), lane)
             })
             .collect();
+        let _stop = StopOnDrop { shared, threads: workers.iter().map(|(t, _)| t.clone()).collect() };
         let mut team = SplitElbo { problem, shared, own: lane(0), workers };
-        let r = body(&mut team);
-        shared.stop.store(true, Ordering::Release);
-        shared.epoch.fetch_add(1, Ordering::AcqRel);
-        for (t, _) in &team.workers {
-            t.unpark();
-        }
-        r
+        body(&mut team)
     }))
 }
 
