@@ -144,6 +144,21 @@ fn r2_row<S: Scalar, const D: usize>(d: usize, xi: &[S], x2: &[S], out: &mut [S]
     }
 }
 
+/// One entry's share of the block adjoint: w = k̄·k, the raw squared distance r² of x and y
+/// (before the clip), and c = w/ℓ² where the clip max(r², 0) passes the derivative, else 0.
+#[inline(always)]
+fn entry_adjoint<S: Scalar>(x: &[S], xx: S, y: &[S], k: S, k_bar: S, inv_l2: S) -> (S, S, S) {
+    let w = k_bar * k;
+    let (mut yy, mut xy) = (S::zero(), S::zero());
+    for (&a, &b) in x.iter().zip(y) {
+        yy += b * b;
+        xy += a * b;
+    }
+    let raw = xx + yy - (xy + xy);
+    let c = if raw >= S::zero() { w * inv_l2 } else { S::zero() };
+    (w, c, raw)
+}
+
 /// Lanes of [`adjoint_row_lanes`]: four independent partial sums per reduction, so the loop
 /// over j becomes one AVX2 (or two SSE2) vector step per four columns.
 const LANES: usize = 4;
@@ -166,16 +181,8 @@ fn adjoint_row_lanes<S: Scalar, const D: usize>(
     let (mut gv, mut gl) = ([S::zero(); LANES], [S::zero(); LANES]);
     let mut acc = [[S::zero(); LANES]; D];
     let mut lane = |l: usize, y: &[S], kj: S, kbj: S| {
-        let w = kbj * kj;
+        let (w, c, raw) = entry_adjoint(&x, xx, y, kj, kbj, inv_l2);
         gv[l] += w;
-        let (mut yy, mut xy) = (S::zero(), S::zero());
-        for q in 0..D {
-            yy += y[q] * y[q];
-            xy += x[q] * y[q];
-        }
-        let raw = xx + yy - (xy + xy);
-        // c = w/ℓ² where the clip passes the derivative (raw ≥ 0), else 0.
-        let c = if raw >= S::zero() { w * inv_l2 } else { S::zero() };
         gl[l] += c * raw;
         for q in 0..D {
             acc[q][l] += c * (x[q] - y[q]);
@@ -218,16 +225,8 @@ fn adjoint_row<S: Scalar, const D: usize>(
     let (mut g_var, mut g_len) = (S::zero(), S::zero());
     let mut acc = [S::zero(); MAX_D];
     for (j, yj) in x2.chunks_exact(d).enumerate() {
-        let w = k_bar[j] * k[j];
+        let (w, c, raw) = entry_adjoint(&xi[..d], xx, yj, k[j], k_bar[j], inv_l2);
         g_var += w;
-        let (mut yy, mut xy) = (S::zero(), S::zero());
-        for q in 0..d {
-            yy += yj[q] * yj[q];
-            xy += xi[q] * yj[q];
-        }
-        let raw = xx + yy - (xy + xy);
-        // c = w/ℓ² where the clip passes the derivative (raw ≥ 0), else 0.
-        let c = if raw >= S::zero() { w * inv_l2 } else { S::zero() };
         g_len += c * raw;
         for q in 0..d {
             let t = c * (xi[q] - yj[q]);

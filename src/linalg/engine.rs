@@ -359,42 +359,34 @@ fn store<S: Scalar, const MR: usize, const NR: usize>(
     first: bool,
 ) {
     if nr == NR && p.part == Part::Full {
-        // Full-width rows: fixed-length loops, so the stores are vector stores.
+        // Full-width rows: fixed-length slices, so the loops compile to vector stores.
         for (i, a) in acc.iter().enumerate().take(mr) {
             let start = p.c_off + (i0 + i) * p.c_rs + j0;
-            let Some(row) = c.get_mut(start..start + NR) else { return };
-            if !first || p.beta == S::one() {
-                for (cv, &v) in row.iter_mut().zip(a) {
-                    *cv += p.alpha * v;
-                }
-            } else if p.beta == S::zero() {
-                for (cv, &v) in row.iter_mut().zip(a) {
-                    *cv = p.alpha * v;
-                }
-            } else {
-                for (cv, &v) in row.iter_mut().zip(a) {
-                    *cv = p.beta * *cv + p.alpha * v;
-                }
-            }
+            store_row(p, &mut c[start..start + NR], a, first);
         }
         return;
     }
     for i in 0..mr {
         let w = if p.part == Part::Lower { nr.min((i0 + i + 1).saturating_sub(j0)) } else { nr };
-        let row = &mut c[p.c_off + (i0 + i) * p.c_rs + j0..][..w];
-        let a = &acc[i][..w];
-        if !first || p.beta == S::one() {
-            for (cv, &v) in row.iter_mut().zip(a) {
-                *cv += p.alpha * v;
-            }
-        } else if p.beta == S::zero() {
-            for (cv, &v) in row.iter_mut().zip(a) {
-                *cv = p.alpha * v;
-            }
-        } else {
-            for (cv, &v) in row.iter_mut().zip(a) {
-                *cv = p.beta * *cv + p.alpha * v;
-            }
+        store_row(p, &mut c[p.c_off + (i0 + i) * p.c_rs + j0..][..w], &acc[i][..w], first);
+    }
+}
+
+/// One row of [`store`]: `row ← α·a` plus `row` (after the first k-block or with β = 1), nothing
+/// (β = 0) or `β·row`.
+#[inline(always)]
+fn store_row<S: Scalar>(p: &Product<'_, S>, row: &mut [S], a: &[S], first: bool) {
+    if !first || p.beta == S::one() {
+        for (cv, &v) in row.iter_mut().zip(a) {
+            *cv += p.alpha * v;
+        }
+    } else if p.beta == S::zero() {
+        for (cv, &v) in row.iter_mut().zip(a) {
+            *cv = p.alpha * v;
+        }
+    } else {
+        for (cv, &v) in row.iter_mut().zip(a) {
+            *cv = p.beta * *cv + p.alpha * v;
         }
     }
 }
