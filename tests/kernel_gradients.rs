@@ -137,3 +137,37 @@ fn adjoint_shape_errors() {
     let r = gram_adjoint(&k, &[0.0, 0.0], &[0.0; 3], &[1.0], &mut gp, None, &mut ws);
     assert!(matches!(r, Err(svgp::Error::DimensionMismatch { .. })));
 }
+
+/// The trait's default hooks (what `Closed<K>` calls for a kernel without a closed-form
+/// adjoint) against the finite-difference-checked block rules above: the same numbers, and a
+/// typed error past the stack workspace's caps.
+#[test]
+fn trait_default_adjoints_match_the_block_rules_and_report_caps() {
+    let k = RationalQuadratic;
+    let p = [0.2, -0.1, 0.5];
+    let (x1, x2) = (rand_vec(8, 4, -1.0, 1.0), rand_vec(6, 5, -1.0, 1.0));
+    let kb = rand_vec(12, 6, -1.0, 1.0);
+    let mut kv = [0.0; 12];
+    cross_covariance(&k, &p, &x1, &x2, &mut kv).unwrap();
+    let mut ws = vec![KernelDual::<f64>::default(); gradient_workspace_len(&k)];
+    let (mut gp_a, mut g1_a, mut g2_a) = ([0.0; 3], [0.0; 8], [0.0; 6]);
+    cross_covariance_adjoint(&k, &p, &x1, &x2, &kb, &mut gp_a, Some(&mut g1_a), Some(&mut g2_a), &mut ws)
+        .unwrap();
+    let (mut gp_b, mut g1_b, mut g2_b) = ([0.0; 3], [0.0; 8], [0.0; 6]);
+    k.cross_covariance_adjoint(&p, &x1, &x2, &kv, &kb, &mut gp_b, &mut g1_b, Some(&mut g2_b)).unwrap();
+    assert_eq!((gp_a, g1_a, g2_a), (gp_b, g1_b, g2_b));
+    let db = rand_vec(4, 7, -1.0, 1.0);
+    let (mut d_a, mut d_b) = ([0.0; 3], [0.0; 3]);
+    diagonal_adjoint(&k, &p, &x1, &db, &mut d_a, None, &mut ws).unwrap();
+    k.diagonal_adjoint(&p, &x1, &db, &mut d_b).unwrap();
+    assert_eq!(d_a, d_b);
+    assert!(gp_a.iter().all(|v| *v != 0.0) && d_a[0] != 0.0, "degenerate test");
+
+    // 17 input dimensions: past MAX_DUAL_DIM = 16.
+    let wide = Matern::new(svgp::kernel::MAX_DUAL_DIM + 1, Nu::ThreeHalves);
+    let wp = vec![0.0; wide.n_params()];
+    let x = vec![0.1; wide.input_dim()];
+    let (mut g, mut gx) = (vec![0.0; wide.n_params()], vec![0.0; wide.input_dim()]);
+    let r = wide.cross_covariance_adjoint(&wp, &x, &x, &[1.0], &[1.0], &mut g, &mut gx, None);
+    assert!(matches!(r, Err(svgp::Error::BufferTooSmall { needed: 17, found: 16, .. })), "{r:?}");
+}

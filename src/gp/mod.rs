@@ -62,15 +62,13 @@
 //! ```
 
 mod elbo;
-pub(crate) mod fastexp;
-pub(crate) mod kernel_adjoint;
 mod model;
 mod predict;
 mod prior;
 mod ws;
 
+pub use crate::kernel::{MAX_DUAL_DIM, MAX_DUAL_PARAMS};
 pub use elbo::{ElboOptions, ElboTerms};
-pub use kernel_adjoint::{MAX_DUAL_DIM, MAX_DUAL_PARAMS};
 pub use model::{tri_len, Prior, Svgp};
 pub use predict::PREDICT_CHUNK;
 pub use prior::{Closed, Features};

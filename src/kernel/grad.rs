@@ -7,7 +7,7 @@
 //! these rules on duals (forward over reverse) keeps every tangent.
 
 use super::{rows_of, Kernel};
-use crate::error::{check_buf, check_len, Result};
+use crate::error::{check_buf, check_len, Error, Result};
 use crate::{Dual, Scalar};
 
 /// Tangent lanes per forward pass in the kernel reverse rules.
@@ -210,4 +210,55 @@ pub fn diagonal_adjoint<K: Kernel, S: Scalar>(
         pair_gradient(k, Pair::Diag, params, xi, xi, w, grad_params, gx, None, ws);
     }
     Ok(())
+}
+
+/// Largest parameter count the [`Kernel`] trait's default adjoints handle (their Dual
+/// workspace lives on the stack).
+pub const MAX_DUAL_PARAMS: usize = 64;
+/// Largest input dimension the [`Kernel`] trait's default adjoints handle.
+pub const MAX_DUAL_DIM: usize = 16;
+
+/// Stack workspace of the trait's default adjoints: [`gradient_workspace_len`] at the caps.
+type StackWs<S> = [KernelDual<S>; MAX_DUAL_PARAMS + 2 * MAX_DUAL_DIM];
+
+fn check_caps<K: Kernel>(k: &K) -> Result<()> {
+    let (what, needed, found) = if k.n_params() > MAX_DUAL_PARAMS {
+        ("Dual kernel adjoint: parameter count", k.n_params(), MAX_DUAL_PARAMS)
+    } else if k.input_dim() > MAX_DUAL_DIM {
+        ("Dual kernel adjoint: input dimension", k.input_dim(), MAX_DUAL_DIM)
+    } else {
+        return Ok(());
+    };
+    Err(Error::BufferTooSmall { what, needed, found })
+}
+
+/// Default body of [`Kernel::cross_covariance_adjoint`]: [`cross_covariance_adjoint`] with a
+/// stack workspace.
+pub(crate) fn dual_cross_covariance_adjoint<K: Kernel, S: Scalar>(
+    k: &K,
+    params: &[S],
+    x1: &[S],
+    x2: &[S],
+    k_bar: &[S],
+    grad_params: &mut [S],
+    grad_x1: &mut [S],
+    grad_x2: Option<&mut [S]>,
+) -> Result<()> {
+    check_caps(k)?;
+    let mut ws: StackWs<S> = [KernelDual::default(); MAX_DUAL_PARAMS + 2 * MAX_DUAL_DIM];
+    cross_covariance_adjoint(k, params, x1, x2, k_bar, grad_params, Some(grad_x1), grad_x2, &mut ws)
+}
+
+/// Default body of [`Kernel::diagonal_adjoint`]: [`diagonal_adjoint`] (parameters only) with a
+/// stack workspace.
+pub(crate) fn dual_diagonal_adjoint<K: Kernel, S: Scalar>(
+    k: &K,
+    params: &[S],
+    x: &[S],
+    k_bar: &[S],
+    grad_params: &mut [S],
+) -> Result<()> {
+    check_caps(k)?;
+    let mut ws: StackWs<S> = [KernelDual::default(); MAX_DUAL_PARAMS + 2 * MAX_DUAL_DIM];
+    diagonal_adjoint(k, params, x, k_bar, grad_params, None, &mut ws)
 }

@@ -45,16 +45,7 @@ pub trait Kernel: Copy + core::fmt::Debug {
         grad_x2: Option<&mut [S]>,
     ) -> Result<()> {
         let _ = k;
-        crate::gp::kernel_adjoint::dual_cross_covariance_adjoint(
-            self,
-            params,
-            x1,
-            x2,
-            k_bar,
-            grad_params,
-            grad_x1,
-            grad_x2,
-        )
+        grad::dual_cross_covariance_adjoint(self, params, x1, x2, k_bar, grad_params, grad_x1, grad_x2)
     }
     /// Reverse rule of [`diagonal`] with respect to the parameters: *adds*
     /// Σ k̄_i ∂k(x_i, x_i)/∂params into `grad_params`. The default uses [`Dual`](crate::Dual) lanes.
@@ -65,7 +56,7 @@ pub trait Kernel: Copy + core::fmt::Debug {
         k_bar: &[S],
         grad_params: &mut [S],
     ) -> Result<()> {
-        crate::gp::kernel_adjoint::dual_diagonal_adjoint(self, params, x, k_bar, grad_params)
+        grad::dual_diagonal_adjoint(self, params, x, k_bar, grad_params)
     }
     /// The block `out[i][j] = k(x1_i, x2_j)` (n1 × n2) with sizes trusted — the unchecked core
     /// of [`cross_covariance`], which the SVGP calls once per step. The default loops over
@@ -162,6 +153,7 @@ mod rbf_ard;
 pub use arccos::ArcCosine;
 pub use grad::{
     cross_covariance_adjoint, diagonal_adjoint, gradient_workspace_len, gram_adjoint, KernelDual, LANES,
+    MAX_DUAL_DIM, MAX_DUAL_PARAMS,
 };
 pub use matern::{Matern, Nu};
 pub use rbf_ard::RbfArd;

@@ -122,7 +122,7 @@ impl Kernel for Rbf {
                     _ => r2_row::<S, 0>(d, xi, x2, row),
                 },
             );
-            crate::gp::fastexp::scaled_exp(row, s2, m_half, l2);
+            crate::fastmath::exp::scaled_exp(row, s2, m_half, l2);
         }
     }
 }

@@ -8,7 +8,6 @@
 //!
 //! Accuracy: within 2 ulp of the correctly rounded e^x for x ∈ [−708, 709.78]; results below
 //! e^−708 ≈ 3.3e−308 are flushed to 0 (no subnormals), above 709.78 give +∞, NaN stays NaN.
-//! Kept in `gp` until it can join the crate's fast-math module.
 
 use crate::Scalar;
 

@@ -41,6 +41,8 @@
 // the literals round to the intended values).
 #![allow(clippy::excessive_precision)]
 
+pub(crate) mod exp;
+
 use core::any::{Any, TypeId};
 use core::f64::consts::FRAC_2_PI;
 
