@@ -8,43 +8,14 @@
 //! example sech² as `1/cosh²`, not the `4e/(1+e)²` the code uses), evaluated in `f64` at the
 //! point actually represented in the test type.
 
+mod dual_common;
+
+use dual_common::{central_diff, close, Tol};
 use proptest::prelude::*;
 use svgp::{Dual, Scalar};
 
 type D1<T> = Dual<T, 1>;
 type D2<T> = Dual<Dual<T, 1>, 1>;
-
-/// Tolerances per float type, relative to `max(1, |oracle|)`.
-trait Tol: Scalar<Real = Self> {
-    /// Against the analytic derivative.
-    const AN: f64;
-    /// Against Richardson-extrapolated central differences.
-    const FD: f64;
-}
-impl Tol for f64 {
-    const AN: f64 = 1e-12;
-    const FD: f64 = 1e-7;
-}
-impl Tol for f32 {
-    const AN: f64 = 2e-5;
-    const FD: f64 = 3e-3;
-}
-
-fn close(got: f64, want: f64, tol: f64) -> bool {
-    (got - want).abs() <= tol * want.abs().max(1.0)
-}
-
-/// Central difference of `g` at `x`, Richardson-extrapolated (error O(h⁴)), computed in `T`.
-/// The step is eps^(1/5)·max(1, |x|); the divisor is the distance between the points actually
-/// evaluated, so rounding of `x ± h` does not bias the quotient.
-fn central_diff<T: Scalar>(g: impl Fn(T) -> T, x: T) -> f64 {
-    let h = T::epsilon().re().powf(0.2) * x.re().abs().max(1.0);
-    let diff = |h: f64| {
-        let (xp, xm) = (x + T::from_f64(h), x - T::from_f64(h));
-        (g(xp) - g(xm)).re() / (xp - xm).re()
-    };
-    (4.0 * diff(h / 2.0) - diff(h)) / 3.0
-}
 
 /// Checks f', f'' of one unary function at `x` against both oracles.
 #[allow(clippy::too_many_arguments)]

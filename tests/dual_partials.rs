@@ -4,38 +4,14 @@
 //! `Dual<Dual<T, 2>, 2>` against finite differences of the dual gradient (plus symmetry).
 //! Instantiated for `f64` and `f32`.
 
+mod dual_common;
+
+use dual_common::{central_diff, close, Tol};
 use proptest::prelude::*;
 use svgp::{Dual, Scalar};
 
 type G<T> = Dual<T, 2>;
 type H<T> = Dual<Dual<T, 2>, 2>;
-
-trait Tol: Scalar<Real = Self> {
-    const AN: f64;
-    const FD: f64;
-}
-impl Tol for f64 {
-    const AN: f64 = 1e-12;
-    const FD: f64 = 1e-7;
-}
-impl Tol for f32 {
-    const AN: f64 = 2e-5;
-    const FD: f64 = 3e-3;
-}
-
-fn close(got: f64, want: f64, tol: f64) -> bool {
-    (got - want).abs() <= tol * want.abs().max(1.0)
-}
-
-/// Richardson-extrapolated central difference of `g` at `x` in `T` (see dual_elementary.rs).
-fn central_diff<T: Scalar>(g: impl Fn(T) -> T, x: T) -> f64 {
-    let h = T::epsilon().re().powf(0.2) * x.re().abs().max(1.0);
-    let diff = |h: f64| {
-        let (xp, xm) = (x + T::from_f64(h), x - T::from_f64(h));
-        (g(xp) - g(xm)).re() / (xp - xm).re()
-    };
-    (4.0 * diff(h / 2.0) - diff(h)) / 3.0
-}
 
 type Partials = fn(f64, f64) -> [f64; 2];
 

@@ -18,26 +18,4 @@ fn setup() -> (Fixture, Svgp<Features<DeepRff>>) {
     (f, model)
 }
 
-#[test]
-fn elbo_and_gradient_at_init_match_jax() {
-    let (f, model) = setup();
-    check_init(&f, &model);
-}
-
-#[test]
-fn one_step_and_early_trace_match_jax() {
-    let (f, model) = setup();
-    check_early_trace(&f, &model);
-}
-
-#[test]
-fn params_after_one_adam_step_match_jax() {
-    let (f, model) = setup();
-    check_one_step(&f, &model);
-}
-
-#[test]
-fn predictions_at_final_params_match_jax() {
-    let (f, model) = setup();
-    check_final_predictions(&f, &model);
-}
+fixture_tests!(setup);

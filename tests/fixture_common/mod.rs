@@ -237,3 +237,33 @@ pub fn check_early_trace<P: svgp::gp::Prior>(f: &Fixture, model: &svgp::gp::Svgp
         rel(losses[99], f.neg_elbo(100))
     );
 }
+
+/// The four fixture checks as tests, for a `setup()` returning the fixture and its model.
+#[macro_export]
+macro_rules! fixture_tests {
+    ($setup:ident) => {
+        #[test]
+        fn elbo_and_gradient_at_init_match_jax() {
+            let (f, model) = $setup();
+            check_init(&f, &model);
+        }
+
+        #[test]
+        fn one_step_and_early_trace_match_jax() {
+            let (f, model) = $setup();
+            check_early_trace(&f, &model);
+        }
+
+        #[test]
+        fn params_after_one_adam_step_match_jax() {
+            let (f, model) = $setup();
+            check_one_step(&f, &model);
+        }
+
+        #[test]
+        fn predictions_at_final_params_match_jax() {
+            let (f, model) = $setup();
+            check_final_predictions(&f, &model);
+        }
+    };
+}
