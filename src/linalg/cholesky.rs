@@ -6,6 +6,8 @@ use super::MatMut;
 use crate::error::{check_len, Error, Result};
 use crate::Scalar;
 
+mod crout;
+
 /// What to add to the diagonal before factorising.
 #[derive(Clone, Copy, Debug, PartialEq)]
 pub enum Jitter {
@@ -115,6 +117,15 @@ fn check_jitter(j: f64) -> Result<()> {
 /// One factorisation with `jitter`, through the run-time SIMD dispatch. On failure the input
 /// is restored (see [`restore`]).
 fn attempt<S: Scalar>(a: &mut [S], n: usize, jitter: S) -> Result<()> {
+    if n <= crout::MAX_N && core::mem::size_of::<S>() <= 8 {
+        return simd(
+            #[inline(always)]
+            || {
+                crout::attempt(a, n, jitter)
+                    .map_err(|f| Error::NotPositiveDefinite { pivot: f.pivot, value: f.value.re() })
+            },
+        );
+    }
     simd(
         #[inline(always)]
         || {
