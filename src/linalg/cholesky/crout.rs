@@ -10,12 +10,12 @@
 //! registers (the only serial square-root/division chain), and the rows below it are solved
 //! against that block with precomputed reciprocal pivots.
 //!
-//! Retry guarantee: the strict lower triangle is first copied into the strict upper one
-//! (row `i` of the lower triangle, `i` entries, into the last `i` entries of row `n−1−i`:
-//! one contiguous copy per row). The diagonal of a block's rows is written only once the
-//! whole block has factored, so on failure every row from the failing block on still holds
-//! `A_jj`, earlier rows rebuild theirs from `L` (see [`restore`]), and the strict lower
-//! triangle comes back from the copy.
+//! Retry guarantee: each `A[i][j]` (j < i) is copied into the strict upper triangle just
+//! before it is overwritten (see [`backup_at`]; the solve already holds it in a register).
+//! A failure can only happen while a diagonal block is factored, and nothing of that block
+//! is written before it has succeeded, so on failure every row from the failing block on
+//! still holds `A_jj`, earlier rows rebuild theirs from `L`, and the overwritten entries come
+//! back from the backup (see [`restore`]).
 
 use super::{lower_to_upper, Failure};
 use crate::linalg::simd::sqrt as simd_sqrt;
@@ -29,24 +29,19 @@ pub(super) const MAX_N: usize = 64;
 /// triangle is zeroed; on failure `a` is restored as [`restore`] describes.
 #[inline(always)]
 pub(super) fn attempt<S: Scalar>(a: &mut [S], n: usize, jitter: S) -> core::result::Result<(), Failure<S>> {
-    backup(a, n);
     let narrow = core::mem::size_of::<S>() <= 4;
-    let r = if narrow {
-        if n <= 16 {
-            factor::<S, 8, 6, { 8 * 16 }>(a, n, jitter)
-        } else {
-            factor::<S, 8, 6, { 8 * MAX_N }>(a, n, jitter)
-        }
-    } else if n <= 16 {
-        factor::<S, 4, 8, { 4 * 16 }>(a, n, jitter)
-    } else {
-        factor::<S, 4, 8, { 4 * MAX_N }>(a, n, jitter)
+    // The packing buffer holds CB·(n − CB) values at most; it is zero-initialised on every
+    // call, so it comes in sizes.
+    let r = match (narrow, n) {
+        (true, ..=16) => factor::<S, 8, 6, { 8 * 8 }>(a, n, jitter),
+        (true, _) => factor::<S, 8, 6, { 8 * (MAX_N - 8) }>(a, n, jitter),
+        (false, ..=8) => factor::<S, 4, 8, { 4 * 4 }>(a, n, jitter),
+        (false, ..=16) => factor::<S, 4, 8, { 4 * 12 }>(a, n, jitter),
+        (false, _) => factor::<S, 4, 8, { 4 * (MAX_N - 4) }>(a, n, jitter),
     };
     match r {
         Ok(()) => {
-            for i in 0..n {
-                a[i * n + i + 1..(i + 1) * n].iter_mut().for_each(|v| *v = S::zero());
-            }
+            zero_upper(a, n);
             Ok(())
         }
         Err(f) => {
@@ -57,18 +52,31 @@ pub(super) fn attempt<S: Scalar>(a: &mut [S], n: usize, jitter: S) -> core::resu
     }
 }
 
-/// Strict lower row `i` → the last `i` entries of row `n − 1 − i` (all strictly upper).
+/// Where the backup of `A[i][j]` (j < i) lives: entry `n − i + j` of row `n − 1 − i`, so
+/// row `i`'s strict lower part maps onto the last `i` entries of that row (all strictly
+/// upper, and each row's backup is contiguous).
 #[inline(always)]
-fn backup<S: Scalar>(a: &mut [S], n: usize) {
-    for i in 1..n {
-        a.copy_within(i * n..i * n + i, (n - 1 - i) * n + n - i);
+fn backup_at(n: usize, i: usize, j: usize) -> usize {
+    (n - 1 - i) * n + n - i + j
+}
+
+/// Zeroes the strict upper triangle. The zero goes through `black_box` so the optimiser
+/// cannot turn each row's loop into a `memset` call, whose overhead dominates rows this
+/// short; it stays an inline (vectorised) loop instead.
+#[inline(always)]
+fn zero_upper<S: Scalar>(a: &mut [S], n: usize) {
+    let zero = core::hint::black_box(S::zero());
+    for i in 0..n {
+        for v in &mut a[i * n + i + 1..(i + 1) * n] {
+            *v = zero;
+        }
     }
 }
 
-/// Undo a failed [`factor`] that stopped in the block starting at row `block`: rows before
-/// it rebuild their diagonal from `L` as a sum of non-negative terms (no cancellation),
-/// `A_jj = Σ_{k≤j} L_jk² − jitter`; the strict lower triangle is copied back from the
-/// backup; then the upper triangle is made symmetric again.
+/// Undo a failed [`factor`] that stopped in the block of columns starting at `block`: rows
+/// before it rebuild their diagonal from `L` as a sum of non-negative terms (no
+/// cancellation), `A_jj = Σ_{k≤j} L_jk² − jitter`; the overwritten entries (columns before
+/// `block`) come back from the backup; then the upper triangle is made symmetric again.
 #[inline(always)]
 fn restore<S: Scalar>(a: &mut [S], n: usize, block: usize, jitter: S) {
     for j in 0..block {
@@ -79,7 +87,8 @@ fn restore<S: Scalar>(a: &mut [S], n: usize, block: usize, jitter: S) {
         a[j * n + j] = s - jitter;
     }
     for i in 1..n {
-        a.copy_within((n - 1 - i) * n + n - i..(n - i) * n, i * n);
+        let m = i.min(block);
+        a.copy_within(backup_at(n, i, 0)..backup_at(n, i, m), i * n);
     }
     lower_to_upper(a, n);
 }
@@ -94,8 +103,13 @@ fn dots<S: Scalar, const R: usize, const CB: usize>(
     p: &[S],
 ) -> [[S; CB]; R] {
     let mut acc = [[S::zero(); CB]; R];
-    let rows: [&[S]; R] = core::array::from_fn(|r| &a[(i0 + r) * n..(i0 + r) * n + kn]);
-    for (k, pk) in p[..kn * CB].chunks_exact(CB).enumerate() {
+    // Each row sliced to exactly `kn` (in a loop the optimiser unrolls, so it sees every
+    // length and drops the bounds checks from the inner loop).
+    let mut rows: [&[S]; R] = [&[]; R];
+    for r in 0..R {
+        rows[r] = &a[(i0 + r) * n..][..kn];
+    }
+    for (k, pk) in (0..kn).zip(p.chunks_exact(CB)) {
         for r in 0..R {
             let x = rows[r][k];
             for c in 0..CB {
@@ -136,10 +150,22 @@ fn factor<S: Scalar, const CB: usize, const R: usize, const PB: usize>(
                 s[r] = dots::<S, 1, CB>(a, n, jb + r, jb, &p)[0];
             }
         }
+        // The block minus its sums, padded to CB × CB with the identity so the factor loops
+        // below have constant bounds (the optimiser unrolls them; padded pivots are 1 + jitter).
+        let mut m = [[S::zero(); CB]; CB];
+        for r in 0..CB {
+            if r < w {
+                for c in 0..=r {
+                    m[r][c] = a[(jb + r) * n + jb + c] - s[r][c];
+                }
+            } else {
+                m[r][r] = S::one();
+            }
+        }
         let mut l = [[S::zero(); CB]; CB];
         let mut inv = [S::zero(); CB];
-        for c in 0..w {
-            let mut d = a[(jb + c) * n + jb + c] - s[c][c] + jitter;
+        for c in 0..CB {
+            let mut d = m[c][c] + jitter;
             for q in 0..c {
                 d -= l[c][q] * l[c][q];
             }
@@ -147,11 +173,13 @@ fn factor<S: Scalar, const CB: usize, const R: usize, const PB: usize>(
             if !positive {
                 return Err(Failure { pivot: jb + c, value: d });
             }
+            // √d and 1/d are independent, so they overlap; 1/√d = √d · (1/d) then costs one
+            // multiply instead of a division after the square root on the pivot chain.
             let lc = simd_sqrt(d);
             l[c][c] = lc;
-            inv[c] = lc.recip();
-            for r in c + 1..w {
-                let mut t = a[(jb + r) * n + jb + c] - s[r][c];
+            inv[c] = lc * d.recip();
+            for r in c + 1..CB {
+                let mut t = m[r][c];
                 for q in 0..c {
                     t -= l[r][q] * l[c][q];
                 }
@@ -159,20 +187,31 @@ fn factor<S: Scalar, const CB: usize, const R: usize, const PB: usize>(
             }
         }
         for r in 0..w {
-            a[(jb + r) * n + jb..(jb + r) * n + jb + r + 1].copy_from_slice(&l[r][..r + 1]);
+            let i = jb + r;
+            for j in jb..i {
+                a[backup_at(n, i, j)] = a[i * n + j];
+            }
+            a[i * n + jb..i * n + i + 1].copy_from_slice(&l[r][..r + 1]);
         }
         // Rows below the block (only when the block is full: a partial block is the last).
         let mut i = jb + w;
         while i + R <= n {
             let acc = dots::<S, R, CB>(a, n, i, jb, &p);
             for r in 0..R {
-                solve_row(&mut a[(i + r) * n + jb..(i + r) * n + jb + CB], &acc[r], &l, &inv);
+                solve_row(a, n, i + r, jb, &acc[r], &l, &inv);
             }
             i += R;
         }
+        if i + 4 <= n && R > 4 {
+            let acc = dots::<S, 4, CB>(a, n, i, jb, &p);
+            for r in 0..4 {
+                solve_row(a, n, i + r, jb, &acc[r], &l, &inv);
+            }
+            i += 4;
+        }
         while i < n {
             let acc = dots::<S, 1, CB>(a, n, i, jb, &p);
-            solve_row(&mut a[i * n + jb..i * n + jb + CB], &acc[0], &l, &inv);
+            solve_row(a, n, i, jb, &acc[0], &l, &inv);
             i += 1;
         }
         jb += w;
@@ -180,10 +219,21 @@ fn factor<S: Scalar, const CB: usize, const R: usize, const PB: usize>(
     Ok(())
 }
 
-/// `x[c] = (x[c] − acc[c] − Σ_{q<c} x[q]·l[c][q]) · inv[c]`: one row of the panel below a
-/// factored diagonal block.
+/// Row `i` of the panel below a factored diagonal block at `jb`:
+/// `L[i][jb+c] = (A[i][jb+c] − acc[c] − Σ_{q<c} L[i][jb+q]·l[c][q]) · inv[c]`; the `A`
+/// values it replaces go to their backup.
 #[inline(always)]
-fn solve_row<S: Scalar, const CB: usize>(x: &mut [S], acc: &[S; CB], l: &[[S; CB]; CB], inv: &[S; CB]) {
+fn solve_row<S: Scalar, const CB: usize>(
+    a: &mut [S],
+    n: usize,
+    i: usize,
+    jb: usize,
+    acc: &[S; CB],
+    l: &[[S; CB]; CB],
+    inv: &[S; CB],
+) {
+    let mut x = [S::zero(); CB];
+    x.copy_from_slice(&a[i * n + jb..][..CB]);
     let mut y = [S::zero(); CB];
     for c in 0..CB {
         let mut t = x[c] - acc[c];
@@ -192,5 +242,6 @@ fn solve_row<S: Scalar, const CB: usize>(x: &mut [S], acc: &[S; CB], l: &[[S; CB
         }
         y[c] = t * inv[c];
     }
-    x[..CB].copy_from_slice(&y);
+    a[i * n + jb..][..CB].copy_from_slice(&y);
+    a[backup_at(n, i, jb)..][..CB].copy_from_slice(&x);
 }
