@@ -194,24 +194,30 @@ fn factor<S: Scalar, const CB: usize, const R: usize, const PB: usize>(
             a[i * n + jb..i * n + i + 1].copy_from_slice(&l[r][..r + 1]);
         }
         // Rows below the block (only when the block is full: a partial block is the last).
+        let mut lcol = [[S::zero(); CB]; CB];
+        for q in 0..CB {
+            for c in q + 1..CB {
+                lcol[q][c] = l[c][q];
+            }
+        }
         let mut i = jb + w;
         while i + R <= n {
             let acc = dots::<S, R, CB>(a, n, i, jb, &p);
             for r in 0..R {
-                solve_row(a, n, i + r, jb, &acc[r], &l, &inv);
+                solve_row(a, n, i + r, jb, &acc[r], &lcol, &inv);
             }
             i += R;
         }
         if i + 4 <= n && R > 4 {
             let acc = dots::<S, 4, CB>(a, n, i, jb, &p);
             for r in 0..4 {
-                solve_row(a, n, i + r, jb, &acc[r], &l, &inv);
+                solve_row(a, n, i + r, jb, &acc[r], &lcol, &inv);
             }
             i += 4;
         }
         while i < n {
             let acc = dots::<S, 1, CB>(a, n, i, jb, &p);
-            solve_row(a, n, i, jb, &acc[0], &l, &inv);
+            solve_row(a, n, i, jb, &acc[0], &lcol, &inv);
             i += 1;
         }
         jb += w;
@@ -220,8 +226,9 @@ fn factor<S: Scalar, const CB: usize, const R: usize, const PB: usize>(
 }
 
 /// Row `i` of the panel below a factored diagonal block at `jb`:
-/// `L[i][jb+c] = (A[i][jb+c] − acc[c] − Σ_{q<c} L[i][jb+q]·l[c][q]) · inv[c]`; the `A`
-/// values it replaces go to their backup.
+/// `L[i][jb+c] = (A[i][jb+c] − acc[c] − Σ_{q<c} L[i][jb+q]·l[c][q]) · inv[c]`, by column
+/// sweeps (`lcol[q][c] = l[c][q]` below the diagonal, 0 elsewhere) so each step is one
+/// vector multiply-subtract over the row; the `A` values it replaces go to their backup.
 #[inline(always)]
 fn solve_row<S: Scalar, const CB: usize>(
     a: &mut [S],
@@ -229,19 +236,24 @@ fn solve_row<S: Scalar, const CB: usize>(
     i: usize,
     jb: usize,
     acc: &[S; CB],
-    l: &[[S; CB]; CB],
+    lcol: &[[S; CB]; CB],
     inv: &[S; CB],
 ) {
     let mut x = [S::zero(); CB];
     x.copy_from_slice(&a[i * n + jb..][..CB]);
-    let mut y = [S::zero(); CB];
+    let mut z = [S::zero(); CB];
     for c in 0..CB {
-        let mut t = x[c] - acc[c];
-        for q in 0..c {
-            t -= y[q] * l[c][q];
-        }
-        y[c] = t * inv[c];
+        z[c] = x[c] - acc[c];
     }
-    a[i * n + jb..][..CB].copy_from_slice(&y);
+    for q in 0..CB - 1 {
+        let yq = z[q] * inv[q];
+        for c in 0..CB {
+            z[c] -= yq * lcol[q][c];
+        }
+    }
+    for c in 0..CB {
+        z[c] *= inv[c];
+    }
+    a[i * n + jb..][..CB].copy_from_slice(&z);
     a[backup_at(n, i, jb)..][..CB].copy_from_slice(&x);
 }
