@@ -133,12 +133,21 @@ fn factor<S: Scalar, const CB: usize, const R: usize, const PB: usize>(
     let mut jb = 0;
     while jb < n {
         let w = CB.min(n - jb);
-        // Pack P[k][c] = L[jb+c][k] for k < jb (columns c ≥ w keep stale values; their
-        // results are never used).
-        for c in 0..w {
-            let row = &a[(jb + c) * n..(jb + c) * n + jb];
-            for (k, &v) in row.iter().enumerate() {
-                p[k * CB + c] = v;
+        // Pack P[k][c] = L[jb+c][k] for k < jb (in a partial block, columns c ≥ w keep
+        // stale values; their results are never used).
+        if w == CB {
+            let rows: [&[S]; CB] = core::array::from_fn(|c| &a[(jb + c) * n..][..jb]);
+            for (k, pk) in (0..jb).zip(p.chunks_exact_mut(CB)) {
+                for c in 0..CB {
+                    pk[c] = rows[c][k];
+                }
+            }
+        } else {
+            for c in 0..w {
+                let row = &a[(jb + c) * n..(jb + c) * n + jb];
+                for (k, &v) in row.iter().enumerate() {
+                    p[k * CB + c] = v;
+                }
             }
         }
         // Diagonal block: S = A − (rows jb.. of L)·Pᵀ, then factor it in registers.
@@ -152,12 +161,16 @@ fn factor<S: Scalar, const CB: usize, const R: usize, const PB: usize>(
         }
         // The block minus its sums, padded to CB × CB with the identity so the factor loops
         // below have constant bounds (the optimiser unrolls them; padded pivots are 1 + jitter).
+        // The strict lower part is backed up here already (it is overwritten only once the
+        // block has factored, and its backup slots are free until then).
         let mut m = [[S::zero(); CB]; CB];
         for r in 0..CB {
             if r < w {
+                let i = jb + r;
                 for c in 0..=r {
-                    m[r][c] = a[(jb + r) * n + jb + c] - s[r][c];
+                    m[r][c] = a[i * n + jb + c] - s[r][c];
                 }
+                a.copy_within(i * n + jb..i * n + i, backup_at(n, i, jb));
             } else {
                 m[r][r] = S::one();
             }
@@ -186,12 +199,11 @@ fn factor<S: Scalar, const CB: usize, const R: usize, const PB: usize>(
                 l[r][c] = t * inv[c];
             }
         }
-        for r in 0..w {
-            let i = jb + r;
-            for j in jb..i {
-                a[backup_at(n, i, j)] = a[i * n + j];
+        for r in 0..CB {
+            if r < w {
+                let i = jb + r;
+                a[i * n + jb..][..r + 1].copy_from_slice(&l[r][..r + 1]);
             }
-            a[i * n + jb..i * n + i + 1].copy_from_slice(&l[r][..r + 1]);
         }
         // Rows below the block (only when the block is full: a partial block is the last).
         let mut lcol = [[S::zero(); CB]; CB];
