@@ -1,4 +1,10 @@
 //! Cholesky factorisation in place, with a jitter policy.
+//!
+//! Two kernels: for `f32`/`f64` (and other scalars of at most 8 bytes) up to
+//! `crout::MAX_N` (256 with `std`, else 64), a blocked left-looking factorisation directly
+//! in the lower triangle ([`crout`]); for wider scalars (`Dual`) and larger matrices, a
+//! right-looking one on a transposed copy in the upper triangle ([`factor_upper`]). Both
+//! leave the same results and the same input-restoring guarantee on failure.
 
 use super::simd::{simd, sqrt as simd_sqrt};
 use super::vector::axpy_kernel;
@@ -115,7 +121,7 @@ fn check_jitter(j: f64) -> Result<()> {
 }
 
 /// One factorisation with `jitter`, through the run-time SIMD dispatch. On failure the input
-/// is restored (see [`restore`]).
+/// is restored (see [`restore`] and `crout`'s `restore`).
 fn attempt<S: Scalar>(a: &mut [S], n: usize, jitter: S) -> Result<()> {
     if n <= crout::MAX_N && core::mem::size_of::<S>() <= 8 {
         return simd(

@@ -1,5 +1,5 @@
-//! The small-matrix Cholesky kernel: left-looking (Crout) by blocks of `CB` columns, directly
-//! in the lower triangle, so no triangle transposes.
+//! The Cholesky kernel for narrow scalars up to [`MAX_N`]: left-looking (Crout) by blocks of
+//! `CB` columns, directly in the lower triangle, so no triangle transposes.
 //!
 //! For each block of columns `jb..jb+CB`, every row `i ≥ jb` needs
 //! `A[i][jb+c] − Σ_{k<jb} L[i][k]·L[jb+c][k]`. Row `i` of `L` is contiguous; the `CB` rows
@@ -21,7 +21,12 @@ use super::{lower_to_upper, Failure};
 use crate::linalg::simd::sqrt as simd_sqrt;
 use crate::Scalar;
 
-/// Largest `n` this kernel handles (it bounds the packing buffer).
+/// Largest `n` this kernel handles: it bounds the stack packing buffer, 8 KiB at 256 (kept
+/// to 2 KiB, n ≤ 64, without `std`, as the product engine does for small targets).
+#[cfg(feature = "std")]
+pub(super) const MAX_N: usize = 256;
+/// Largest `n` this kernel handles: it bounds the stack packing buffer (2 KiB).
+#[cfg(not(feature = "std"))]
 pub(super) const MAX_N: usize = 64;
 
 /// Factors `a + jitter·I` (n ≤ [`MAX_N`]) in place with the block width matched to the
@@ -34,10 +39,14 @@ pub(super) fn attempt<S: Scalar>(a: &mut [S], n: usize, jitter: S) -> core::resu
     // call, so it comes in sizes.
     let r = match (narrow, n) {
         (true, ..=16) => factor::<S, 8, 6, { 8 * 8 }>(a, n, jitter),
-        (true, _) => factor::<S, 8, 6, { 8 * (MAX_N - 8) }>(a, n, jitter),
         (false, ..=8) => factor::<S, 4, 8, { 4 * 4 }>(a, n, jitter),
         (false, ..=16) => factor::<S, 4, 8, { 4 * 12 }>(a, n, jitter),
-        (false, _) => factor::<S, 4, 8, { 4 * (MAX_N - 4) }>(a, n, jitter),
+        #[cfg(feature = "std")]
+        (true, 65..) => factor::<S, 8, 6, { 8 * (MAX_N - 8) }>(a, n, jitter),
+        #[cfg(feature = "std")]
+        (false, 65..) => factor::<S, 4, 8, { 4 * (MAX_N - 4) }>(a, n, jitter),
+        (true, _) => factor::<S, 8, 6, { 8 * (64 - 8) }>(a, n, jitter),
+        (false, _) => factor::<S, 4, 8, { 4 * (64 - 4) }>(a, n, jitter),
     };
     match r {
         Ok(()) => {
@@ -268,4 +277,153 @@ fn solve_row<S: Scalar, const CB: usize>(
     }
     a[i * n + jb..][..CB].copy_from_slice(&z);
     a[backup_at(n, i, jb)..][..CB].copy_from_slice(&x);
+}
+
+#[cfg(all(test, feature = "std"))]
+mod tests {
+    //! The blocked left-looking kernel against the right-looking one it replaced for these
+    //! sizes (still used for wide scalars and large n), through the public entry point so
+    //! the SIMD copy is the one tested, across every block/tile remainder and buffer tier.
+    #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
+
+    use super::super::{factor_upper, lower_to_upper, upper_to_lower};
+    use crate::linalg::{cholesky_in_place, Jitter, MatMut};
+    use crate::rng::{standard_normal, Xoshiro256};
+    use crate::{Error, Scalar};
+    use std::vec::Vec;
+
+    fn sizes() -> impl Iterator<Item = usize> {
+        (1..=72).chain([96, 127, 128, 129, 200, 255, 256])
+    }
+
+    /// G·Gᵀ/n + I with junk (NaN) in the strict upper triangle: only the lower one is read.
+    fn spd<T: Scalar>(n: usize, seed: u64) -> (Vec<T>, Vec<f64>) {
+        let mut rng = Xoshiro256::from_u64(seed);
+        let g: Vec<f64> = (0..n * n).map(|_| standard_normal(&mut rng)).collect();
+        let mut a = std::vec![0.0; n * n];
+        for i in 0..n {
+            for j in 0..=i {
+                let s: f64 = (0..n).map(|k| g[i * n + k] * g[j * n + k]).sum::<f64>() / n as f64;
+                a[i * n + j] = s + if i == j { 1.0 } else { 0.0 };
+            }
+        }
+        let t = (0..n * n).map(|t| if t % n > t / n { T::from_f64(f64::NAN) } else { T::from_f64(a[t]) });
+        (t.collect(), a)
+    }
+
+    /// The right-looking kernel on the same input (what `attempt` runs for wide scalars).
+    fn reference<T: Scalar>(a: &mut [T], n: usize, jitter: T) -> Option<usize> {
+        lower_to_upper(a, n);
+        match factor_upper(a, n, jitter) {
+            Ok(()) => {
+                upper_to_lower(a, n);
+                None
+            }
+            Err(f) => Some(f.pivot),
+        }
+    }
+
+    fn agrees<T: Scalar>(tol: f64) {
+        for n in sizes() {
+            let (a, _) = spd::<T>(n, n as u64);
+            let mut ours = a.clone();
+            cholesky_in_place(MatMut::new(n, n, &mut ours).unwrap(), Jitter::Fixed(0.125)).unwrap();
+            let mut theirs = a.clone();
+            assert_eq!(reference(&mut theirs, n, T::from_f64(0.125)), None);
+            for i in 0..n {
+                for j in 0..n {
+                    let (x, y) = (ours[i * n + j].re(), theirs[i * n + j].re());
+                    if j > i {
+                        assert_eq!(x, 0.0, "n{n} upper ({i},{j})");
+                    } else {
+                        assert!((x - y).abs() <= tol * (1.0 + y.abs()), "n{n} ({i},{j}): {x} vs {y}");
+                    }
+                }
+            }
+        }
+    }
+
+    #[test]
+    fn agrees_with_the_right_looking_kernel_f64() {
+        agrees::<f64>(1e-12);
+    }
+
+    #[test]
+    fn agrees_with_the_right_looking_kernel_f32() {
+        agrees::<f32>(1e-4);
+    }
+
+    /// A pivot made negative fails exactly there, with the reference's value, and the input
+    /// comes back: the strict lower triangle bit for bit, the diagonal exactly from the
+    /// failing block on and to rounding before it, the upper triangle mirrored.
+    fn failure_restores<T: Scalar>(cb: usize, tol: f64) {
+        for n in sizes() {
+            for p in [0, n / 3, n / 2, n - 1] {
+                let (mut a, _) = spd::<T>(n, 7 + n as u64);
+                a[p * n + p] = T::from_f64(-1.0);
+                let mut ours = a.clone();
+                let r = cholesky_in_place(MatMut::new(n, n, &mut ours).unwrap(), Jitter::Fixed(0.0));
+                let value = match r {
+                    Err(Error::NotPositiveDefinite { pivot, value }) => {
+                        assert_eq!(pivot, p, "n{n}");
+                        value
+                    }
+                    other => panic!("n{n} p{p}: {other:?}"),
+                };
+                let mut theirs = a.clone();
+                assert_eq!(reference(&mut theirs, n, T::zero()), Some(p));
+                let want = theirs[p * n + p].re();
+                // The reference leaves A_pp; its pivot value is A_pp − Σ L_pk².
+                let sum: f64 = (0..p).map(|k| theirs[k * n + p].re().powi(2)).sum();
+                assert!((value - (want - sum)).abs() <= tol * (1.0 + sum), "n{n} p{p}: {value}");
+                for i in 0..n {
+                    for j in 0..i {
+                        assert_eq!(
+                            ours[i * n + j].re().to_bits(),
+                            a[i * n + j].re().to_bits(),
+                            "n{n} ({i},{j})"
+                        );
+                        assert_eq!(
+                            ours[j * n + i].re().to_bits(),
+                            a[i * n + j].re().to_bits(),
+                            "n{n} ({j},{i})"
+                        );
+                    }
+                    let (x, y) = (ours[i * n + i].re(), a[i * n + i].re());
+                    if i >= p - p % cb {
+                        assert_eq!(x.to_bits(), y.to_bits(), "n{n} p{p} diag {i}");
+                    } else {
+                        assert!((x - y).abs() <= tol * y.abs(), "n{n} p{p} diag {i}: {x} vs {y}");
+                    }
+                }
+            }
+        }
+    }
+
+    #[test]
+    fn failure_restores_the_input_f64() {
+        failure_restores::<f64>(4, 1e-13);
+    }
+
+    #[test]
+    fn failure_restores_the_input_f32() {
+        failure_restores::<f32>(8, 1e-5);
+    }
+
+    #[test]
+    fn non_finite_entries_are_reported_where_they_are() {
+        for n in [1, 5, 16, 33, 70] {
+            for (i, j) in [(n - 1, 0), (n / 2, n / 3), (n - 1, n - 1)] {
+                for bad in [f64::NAN, f64::INFINITY, f64::NEG_INFINITY] {
+                    let (mut a, _) = spd::<f64>(n, 3);
+                    a[i * n + j] = bad;
+                    let r = cholesky_in_place(MatMut::new(n, n, &mut a).unwrap(), Jitter::Fixed(0.0));
+                    assert!(
+                        matches!(r, Err(Error::NonFinite { index, .. }) if index == i * n + j),
+                        "n{n} ({i},{j}) {bad}: {r:?}"
+                    );
+                }
+            }
+        }
+    }
 }
