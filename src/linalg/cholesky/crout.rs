@@ -196,10 +196,15 @@ fn factor<S: Scalar, const CB: usize, const R: usize, const PB: usize>(
                 return Err(Failure { pivot: jb + c, value: d });
             }
             // √d and 1/d are independent, so they overlap; 1/√d = √d · (1/d) then costs one
-            // multiply instead of a division after the square root on the pivot chain.
+            // multiply instead of a division after the square root on the pivot chain. 1/d
+            // overflows for a subnormal d (and is subnormal for a huge one): then divide.
             let lc = simd_sqrt(d);
             l[c][c] = lc;
-            inv[c] = lc * d.recip();
+            let mut ic = lc * d.recip();
+            if !((lc * ic - S::one()).abs() <= S::from_f64(8.0 * S::epsilon().re())) {
+                ic = lc.recip();
+            }
+            inv[c] = ic;
             for r in c + 1..CB {
                 let mut t = m[r][c];
                 for q in 0..c {
@@ -408,6 +413,25 @@ mod tests {
     #[test]
     fn failure_restores_the_input_f32() {
         failure_restores::<f32>(8, 1e-5);
+    }
+
+    #[test]
+    fn extreme_pivots_keep_full_precision() {
+        // A subnormal pivot (1/d overflows) and a huge one (1/d is subnormal).
+        for (d0, off) in [(1e-310, 3e-311), (1e308, 1e153), (f64::MAX, 1e153)] {
+            let a = [d0, f64::NAN, off, 1.0];
+            let mut l = a;
+            cholesky_in_place(MatMut::new(2, 2, &mut l).unwrap(), Jitter::Fixed(0.0)).unwrap();
+            let (l00, l10) = (d0.sqrt(), off / d0.sqrt());
+            assert_eq!(l[0], l00);
+            assert!((l[2] - l10).abs() <= 2.0 * f64::EPSILON * l10.abs(), "{d0}: {} vs {l10}", l[2]);
+            assert!((l[3] - (1.0 - l10 * l10).sqrt()).abs() <= 4.0 * f64::EPSILON, "{d0}");
+        }
+        let (d0, off) = (1e-40_f32, 3e-41_f32);
+        let mut l = [d0, 0.0, off, 1.0];
+        cholesky_in_place(MatMut::new(2, 2, &mut l).unwrap(), Jitter::Fixed(0.0)).unwrap();
+        let l10 = off / d0.sqrt();
+        assert!((l[2] - l10).abs() <= 2.0 * f32::EPSILON * l10, "{} vs {l10}", l[2]);
     }
 
     #[test]
