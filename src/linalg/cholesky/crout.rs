@@ -201,7 +201,8 @@ fn factor<S: Scalar, const CB: usize, const R: usize, const PB: usize>(
             let lc = simd_sqrt(d);
             l[c][c] = lc;
             let mut ic = lc * d.recip();
-            if !((lc * ic - S::one()).abs() <= S::from_f64(8.0 * S::epsilon().re())) {
+            let accurate = (lc * ic - S::one()).abs() <= S::from_f64(8.0 * S::epsilon().re());
+            if !accurate {
                 ic = lc.recip();
             }
             inv[c] = ic;
