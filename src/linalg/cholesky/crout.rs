@@ -36,9 +36,11 @@ pub(super) const MAX_N: usize = 64;
 pub(super) fn attempt<S: Scalar>(a: &mut [S], n: usize, jitter: S) -> core::result::Result<(), Failure<S>> {
     let narrow = core::mem::size_of::<S>() <= 4;
     // The packing buffer holds CB·(n − CB) values at most; it is zero-initialised on every
-    // call, so it comes in sizes.
+    // call, so it comes in sizes. Narrow scalars use 8-column blocks (a full AVX2 register)
+    // except for n ≤ 16, where the shorter 4-column blocks were measured faster.
     let r = match (narrow, n) {
-        (true, ..=16) => factor::<S, 8, 6, { 8 * 8 }>(a, n, jitter),
+        (true, ..=8) => factor::<S, 4, 8, { 4 * 4 }>(a, n, jitter),
+        (true, ..=16) => factor::<S, 4, 8, { 4 * 12 }>(a, n, jitter),
         (false, ..=8) => factor::<S, 4, 8, { 4 * 4 }>(a, n, jitter),
         (false, ..=16) => factor::<S, 4, 8, { 4 * 12 }>(a, n, jitter),
         #[cfg(feature = "std")]
@@ -53,9 +55,8 @@ pub(super) fn attempt<S: Scalar>(a: &mut [S], n: usize, jitter: S) -> core::resu
             zero_upper(a, n);
             Ok(())
         }
-        Err(f) => {
-            let cb = if narrow { 8 } else { 4 };
-            restore(a, n, f.pivot - f.pivot % cb, jitter);
+        Err((f, block)) => {
+            restore(a, n, block, jitter);
             Err(f)
         }
     }
@@ -130,14 +131,17 @@ fn dots<S: Scalar, const R: usize, const CB: usize>(
 }
 
 /// Left-looking Cholesky of `a + jitter·I` in the lower triangle, `CB` columns at a time,
-/// `R` rows per accumulator tile; `PB ≥ CB·n` sizes the packing buffer. Reads only the
-/// lower triangle and writes only its strict part until a block's diagonal has factored.
+/// `R` rows per accumulator tile. The packing buffer must hold `CB·jb` values for the last
+/// block start `jb`: `PB = CB·(T − CB)` serves every `n ≤ T` for `T` a multiple of `CB` (a
+/// smaller one would silently drop terms; the tests cover each tier's largest `n`). Reads
+/// only the lower triangle and writes only its strict part until a block's diagonal has
+/// factored. A failure comes with the start of the block it happened in.
 #[inline(always)]
 fn factor<S: Scalar, const CB: usize, const R: usize, const PB: usize>(
     a: &mut [S],
     n: usize,
     jitter: S,
-) -> core::result::Result<(), Failure<S>> {
+) -> core::result::Result<(), (Failure<S>, usize)> {
     let mut p = [S::zero(); PB];
     let mut jb = 0;
     while jb < n {
@@ -193,7 +197,7 @@ fn factor<S: Scalar, const CB: usize, const R: usize, const PB: usize>(
             }
             let positive = d > S::zero() && d.is_finite();
             if !positive {
-                return Err(Failure { pivot: jb + c, value: d });
+                return Err((Failure { pivot: jb + c, value: d }, jb));
             }
             // √d and 1/d are independent, so they overlap; 1/√d = √d · (1/d) then costs one
             // multiply instead of a division after the square root on the pivot chain. 1/d
@@ -362,8 +366,9 @@ mod tests {
     /// A pivot made negative fails exactly there, with the reference's value, and the input
     /// comes back: the strict lower triangle bit for bit, the diagonal exactly from the
     /// failing block on and to rounding before it, the upper triangle mirrored.
-    fn failure_restores<T: Scalar>(cb: usize, tol: f64) {
+    fn failure_restores<T: Scalar>(block: fn(usize) -> usize, tol: f64) {
         for n in sizes() {
+            let cb = block(n);
             for p in [0, n / 3, n / 2, n - 1] {
                 let (mut a, _) = spd::<T>(n, 7 + n as u64);
                 a[p * n + p] = T::from_f64(-1.0);
@@ -408,12 +413,12 @@ mod tests {
 
     #[test]
     fn failure_restores_the_input_f64() {
-        failure_restores::<f64>(4, 1e-13);
+        failure_restores::<f64>(|_| 4, 1e-13);
     }
 
     #[test]
     fn failure_restores_the_input_f32() {
-        failure_restores::<f32>(8, 1e-5);
+        failure_restores::<f32>(|n| if n <= 16 { 4 } else { 8 }, 1e-5);
     }
 
     #[test]
