@@ -149,7 +149,10 @@ fn factor<S: Scalar, const CB: usize, const R: usize, const PB: usize>(
         // Pack P[k][c] = L[jb+c][k] for k < jb (in a partial block, columns c ≥ w keep
         // stale values; their results are never used).
         if w == CB {
-            let rows: [&[S]; CB] = core::array::from_fn(|c| &a[(jb + c) * n..][..jb]);
+            let mut rows: [&[S]; CB] = [&[]; CB];
+            for c in 0..CB {
+                rows[c] = &a[(jb + c) * n..][..jb];
+            }
             for (k, pk) in (0..jb).zip(p.chunks_exact_mut(CB)) {
                 for c in 0..CB {
                     pk[c] = rows[c][k];
@@ -228,7 +231,7 @@ fn factor<S: Scalar, const CB: usize, const R: usize, const PB: usize>(
         let mut lcol = [[S::zero(); CB]; CB];
         for q in 0..CB {
             for c in q + 1..CB {
-                lcol[q][c] = l[c][q];
+                lcol[q][c] = inv[q] * l[c][q];
             }
         }
         let mut i = jb + w;
@@ -257,9 +260,10 @@ fn factor<S: Scalar, const CB: usize, const R: usize, const PB: usize>(
 }
 
 /// Row `i` of the panel below a factored diagonal block at `jb`:
-/// `L[i][jb+c] = (A[i][jb+c] − acc[c] − Σ_{q<c} L[i][jb+q]·l[c][q]) · inv[c]`, by column
-/// sweeps (`lcol[q][c] = l[c][q]` below the diagonal, 0 elsewhere) so each step is one
-/// vector multiply-subtract over the row; the `A` values it replaces go to their backup.
+/// `L[i][jb+c] = z[c]·inv[c]` with `z[c] = A[i][jb+c] − acc[c] − Σ_{q<c} z[q]·inv[q]·l[c][q]`,
+/// by column sweeps (`lcol[q][c] = inv[q]·l[c][q]` below the diagonal, 0 elsewhere) so each
+/// step is one broadcast and one vector multiply-subtract over the row; the `A` values it
+/// replaces go to their backup.
 #[inline(always)]
 fn solve_row<S: Scalar, const CB: usize>(
     a: &mut [S],
@@ -277,9 +281,9 @@ fn solve_row<S: Scalar, const CB: usize>(
         z[c] = x[c] - acc[c];
     }
     for q in 0..CB - 1 {
-        let yq = z[q] * inv[q];
+        let zq = z[q];
         for c in 0..CB {
-            z[c] -= yq * lcol[q][c];
+            z[c] -= zq * lcol[q][c];
         }
     }
     for c in 0..CB {
