@@ -8,7 +8,7 @@
 //! `L[i][k]` and one contiguous load of `P[k]` — vertical SIMD, no horizontal reductions,
 //! no dependency chains longer than `jb`. Then the `CB × CB` diagonal block is factored in
 //! registers (the only serial square-root/division chain), and the rows below it are solved
-//! against that block with precomputed reciprocal pivots.
+//! against that block by vector column sweeps ([`solve_row`]).
 //!
 //! Retry guarantee: each `A[i][j]` (j < i) is copied into the strict upper triangle just
 //! before it is overwritten (see [`backup_at`]; the solve already holds it in a register).
