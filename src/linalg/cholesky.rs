@@ -1,10 +1,18 @@
 //! Cholesky factorisation in place, with a jitter policy.
+//!
+//! Two kernels: for `f32`/`f64` (and other scalars of at most 8 bytes) up to
+//! `crout::MAX_N` (256 with `std`, else 64), a blocked left-looking factorisation directly
+//! in the lower triangle ([`crout`]); for wider scalars (`Dual`) and larger matrices, a
+//! right-looking one on a transposed copy in the upper triangle ([`factor_upper`]). Both
+//! leave the same results and the same input-restoring guarantee on failure.
 
 use super::simd::{simd, sqrt as simd_sqrt};
 use super::vector::axpy_kernel;
 use super::MatMut;
 use crate::error::{check_len, Error, Result};
 use crate::Scalar;
+
+mod crout;
 
 /// What to add to the diagonal before factorising.
 #[derive(Clone, Copy, Debug, PartialEq)]
@@ -113,8 +121,17 @@ fn check_jitter(j: f64) -> Result<()> {
 }
 
 /// One factorisation with `jitter`, through the run-time SIMD dispatch. On failure the input
-/// is restored (see [`restore`]).
+/// is restored (see [`restore`] and `crout`'s `restore`).
 fn attempt<S: Scalar>(a: &mut [S], n: usize, jitter: S) -> Result<()> {
+    if n <= crout::MAX_N && core::mem::size_of::<S>() <= 8 {
+        return simd(
+            #[inline(always)]
+            || {
+                crout::attempt(a, n, jitter)
+                    .map_err(|f| Error::NotPositiveDefinite { pivot: f.pivot, value: f.value.re() })
+            },
+        );
+    }
     simd(
         #[inline(always)]
         || {
