@@ -133,7 +133,7 @@ fn bad_inputs_get_typed_errors() {
     // Fixed reads only the lower triangle, so junk above the diagonal is fine ...
     let mut a = [4.0, f64::NAN, 2.0, 3.0];
     assert!(cholesky_in_place(MatMut::new(2, 2, &mut a).unwrap(), Jitter::Fixed(0.0)).is_ok());
-    // ... for Escalate too (it keeps its backup in the lower triangle).
+    // ... for Escalate too (a failed attempt restores the input from its own backup).
     let mut a = [4.0, f64::NAN, 2.0, 3.0];
     assert!(cholesky_in_place(MatMut::new(2, 2, &mut a).unwrap(), Jitter::Escalate { start: 0.0, cap: 1.0 })
         .is_ok());
