@@ -178,7 +178,9 @@ proptest::proptest! {
         rff.draw(&mut Xoshiro256::from_u64(seed), ell, &mut p).unwrap();
         check_adjoint(&rff, &p, &x, seed + 1);
 
-        let arc = ArcCosineFeatures::new(2, 5, 2).unwrap();
+        // 64 features: with few, every feature can be inactive (w·x ≤ 0) at all three points,
+        // which leaves nothing to check (it happened at 5 features, a few per cent of cases).
+        let arc = ArcCosineFeatures::new(2, 64, 2).unwrap();
         let mut p = vec![0.0; arc.n_params()];
         arc.draw(&mut Xoshiro256::from_u64(seed), ell, &mut p).unwrap();
         check_adjoint(&arc, &p, &x, seed + 2);
