@@ -122,10 +122,7 @@ impl FeatureMap for ArcCosineFeatures {
         ws: &mut [S],
     ) -> Result<()> {
         let n = self.check_shapes(params, x, psi_bar, ws)?;
-        check_len("arc-cosine parameter gradient", self.n_params(), grad_params.len())?;
-        if let Some(g) = grad_x.as_deref() {
-            check_len("feature input gradient", n * self.dim, g.len())?;
-        }
+        super::check_grads(self, "arc-cosine parameter gradient", n, grad_params, grad_x.as_deref())?;
         let (d, jn) = (self.dim, self.n_features);
         let inv_l = (-params[0]).exp();
         let w = &params[1..];

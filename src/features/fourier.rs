@@ -269,10 +269,7 @@ impl FeatureMap for RandomFourier {
         ws: &mut [S],
     ) -> Result<()> {
         let n = self.check_shapes(params, x, psi_bar, ws)?;
-        check_len("random Fourier parameter gradient", self.n_params(), grad_params.len())?;
-        if let Some(g) = grad_x.as_deref() {
-            check_len("feature input gradient", n * self.dim, g.len())?;
-        }
+        super::check_grads(self, "random Fourier parameter gradient", n, grad_params, grad_x.as_deref())?;
         let (d, m, jn) = (self.dim, self.n_frequencies(), self.n_features);
         let inv_l = (-params[0]).exp();
         let w = &params[1..1 + d * m];

@@ -199,10 +199,7 @@ impl FeatureMap for Hsgp {
         ws: &mut [S],
     ) -> Result<()> {
         let n = self.check_shapes(params, x, psi_bar, ws)?;
-        check_len("HSGP parameter gradient", self.n_params(), grad_params.len())?;
-        if let Some(g) = grad_x.as_deref() {
-            check_len("feature input gradient", n * self.dim, g.len())?;
-        }
+        super::check_grads(self, "HSGP parameter gradient", n, grad_params, grad_x.as_deref())?;
         let (dim, jn, dm) = (self.dim, self.n_features, self.dim * self.m);
         let (sqrt_s, rest) = ws.split_at_mut(jn);
         let (d_ln_l, rest) = rest.split_at_mut(jn);

@@ -59,3 +59,19 @@ pub(crate) fn check_io<F: FeatureMap, S>(
     check_buf(ws_what, map.workspace_len(n), ws.len())?;
     Ok(n)
 }
+
+/// The gradient buffers of a feature map's adjoint on `n` inputs: `grad_params` (checked under
+/// `what`) and, when given, the input gradient (n × D).
+pub(crate) fn check_grads<F: FeatureMap, S>(
+    map: &F,
+    what: &'static str,
+    n: usize,
+    grad_params: &[S],
+    grad_x: Option<&[S]>,
+) -> Result<()> {
+    check_len(what, map.n_params(), grad_params.len())?;
+    if let Some(g) = grad_x {
+        check_len("feature input gradient", n * map.input_dim(), g.len())?;
+    }
+    Ok(())
+}
