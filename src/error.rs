@@ -53,10 +53,61 @@ pub enum Error {
     /// A serialized model blob could not be read.
     InvalidModel {
         /// What was wrong with it.
-        what: &'static str,
-        /// Byte offset (or other position) where it was detected.
+        kind: BlobError,
+        /// Byte offset where it was detected (see [`crate::deploy::offset`] for the header's).
         at: usize,
     },
+    /// A size product or sum (workspace, parameter buffer, storage) does not fit in `usize`:
+    /// the sizes asked for are absurd. Reported before anything is allocated.
+    SizeOverflow {
+        /// Which size.
+        what: &'static str,
+    },
+}
+
+/// What is wrong with a model blob ([`Error::InvalidModel`]).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+#[non_exhaustive]
+pub enum BlobError {
+    /// The blob is shorter than its header says (or than a header).
+    Truncated,
+    /// The first four bytes are not `b"SVGP"`.
+    WrongMagic,
+    /// A format version this reader does not know.
+    UnsupportedVersion,
+    /// The CRC-32 does not match the contents.
+    ChecksumMismatch,
+    /// Bytes after the CRC-32.
+    TrailingBytes,
+    /// A scalar-type byte other than 4 or 8, or not the type asked for.
+    WrongScalar,
+    /// A kind byte other than 1 or 2, or not the kind asked for.
+    WrongKind,
+    /// The family is not the feature map / kernel type asked for.
+    WrongFamily,
+    /// Header sizes no posterior can have (zero, too large, or inconsistent with each other).
+    ImpossibleShape,
+    /// A family-specific shape word the reader cannot evaluate (what the word describes).
+    BadShapeWord(&'static str),
+}
+
+impl fmt::Display for BlobError {
+    #[cold]
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        let s = match *self {
+            BlobError::Truncated => "truncated blob",
+            BlobError::WrongMagic => "wrong magic",
+            BlobError::UnsupportedVersion => "unsupported version",
+            BlobError::ChecksumMismatch => "checksum mismatch",
+            BlobError::TrailingBytes => "trailing bytes after checksum",
+            BlobError::WrongScalar => "wrong scalar type",
+            BlobError::WrongKind => "wrong model kind",
+            BlobError::WrongFamily => "wrong model family",
+            BlobError::ImpossibleShape => "impossible shape",
+            BlobError::BadShapeWord(what) => return write!(f, "bad shape word: {what}"),
+        };
+        f.write_str(s)
+    }
 }
 
 /// `core::result::Result` specialised to the crate's [`Error`].
@@ -81,7 +132,8 @@ impl fmt::Display for Error {
             Error::InvalidParameter { what, value } => {
                 write!(f, "invalid parameter {what} = {value}")
             }
-            Error::InvalidModel { what, at } => write!(f, "invalid model blob: {what} (at {at})"),
+            Error::InvalidModel { kind, at } => write!(f, "invalid model blob: {kind} (at {at})"),
+            Error::SizeOverflow { what } => write!(f, "size overflow: {what} does not fit in memory"),
         }
     }
 }
@@ -106,6 +158,31 @@ pub(crate) fn check_buf(what: &'static str, needed: usize, found: usize) -> Resu
     } else {
         Err(buf_too_small(what, needed, found))
     }
+}
+
+/// [`Error::NonFinite`] naming the first NaN or infinity in `v` (by index and value), if any:
+/// the crate's one finiteness check.
+#[inline]
+pub(crate) fn check_finite<S: crate::Scalar>(what: &'static str, v: &[S]) -> Result<()> {
+    match v.iter().position(|x| !x.is_finite()) {
+        None => Ok(()),
+        Some(index) => Err(non_finite(what, index, v[index].re())),
+    }
+}
+
+/// [`Error::NonFinite`] for one value `v` at `index` of `what`, if it is not finite.
+#[inline]
+pub(crate) fn check_finite_value<S: crate::Scalar>(what: &'static str, index: usize, v: S) -> Result<()> {
+    if v.is_finite() {
+        Ok(())
+    } else {
+        Err(non_finite(what, index, v.re()))
+    }
+}
+
+#[cold]
+fn non_finite(what: &'static str, index: usize, value: f64) -> Error {
+    Error::NonFinite { what, index, value }
 }
 
 #[cold]

@@ -129,7 +129,7 @@ where
     use alloc::vec;
     let np = model.n_params();
     check_len("fit_svgp: parameters", np, params.len())?;
-    let mut ws = vec![S::zero(); model.workspace_len(y.len())];
+    let mut ws = vec![S::zero(); model.workspace_len(y.len())?];
     let (mut mu, mut nu, mut grad) = (vec![S::zero(); np], vec![S::zero(); np], vec![S::zero(); np]);
     let mut adam = Adam::new(cfg, &mut mu, &mut nu)?;
     let opts = crate::gp::ElboOptions::default();

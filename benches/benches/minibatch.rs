@@ -62,7 +62,7 @@ fn scaling() {
     let np = model.n_params();
     println!(
         "scaling: time per step, deep kernel M = {}, J = {}, minibatch B = {BATCH}",
-        model.m,
+        model.n_inducing(),
         experiment::FEATURES
     );
     println!("{:>9} {:>14} {:>14} {:>16}", "N", "full ms/step", "batch ms/step", "full / batch");
@@ -74,7 +74,7 @@ fn scaling() {
 
         // Full batch: exact ELBO over all N (chunks of BATCH), then the update.
         let mut params = init.clone();
-        let mut ws = vec![0.0; accumulate_workspace_len(&model, BATCH)];
+        let mut ws = vec![0.0; accumulate_workspace_len(&model, BATCH).unwrap()];
         let mut adam = Adam::new(cfg, &mut mu, &mut nu).unwrap();
         let k_full = (20_000 / n).clamp(2, 20);
         let full = time_k(k_full, n < 1_000_000, || {
@@ -91,7 +91,7 @@ fn scaling() {
         let mut adam = Adam::new(cfg, &mut mu, &mut nu).unwrap();
         let mb = Minibatch::new(n, BATCH.min(n)).unwrap();
         let src = SliceSource::new(&data.x, &data.y, 2, Xoshiro256::from_u64(1)).unwrap();
-        let mut mws = vec![0.0; mb.workspace_len(&model)];
+        let mut mws = vec![0.0; mb.workspace_len(&model).unwrap()];
         let mut obj = MinibatchElbo::new(model, mb, src, &mut mws).unwrap();
         let batch = time_k(20, true, || {
             let l = obj.loss_and_grad(&params, &mut grad).unwrap();
@@ -120,7 +120,7 @@ fn threads(c: &mut Criterion) {
         let mut grad = vec![0.0; model.n_params()];
         g.throughput(Throughput::Elements(b as u64));
         for t in [1usize, 2] {
-            let mut ws = vec![0.0; threaded_workspace_len(&model, b, t)];
+            let mut ws = vec![0.0; threaded_workspace_len(&model, b, t).unwrap()];
             g.bench_with_input(BenchmarkId::new(format!("elbo_grad_B{b}"), t), &t, |bch, &t| {
                 bch.iter(|| {
                     elbo_and_grad_threaded(&model, &params, &data.x, &data.y, opts, t, &mut grad, &mut ws)
@@ -132,7 +132,7 @@ fn threads(c: &mut Criterion) {
         // On a loaded machine the 2-thread timing above is meaningless; this one is not, and
         // 1-thread time / this = the speed-up two idle cores would give (minus spawn cost).
         let h = b / 2;
-        let mut ws = vec![0.0; model.workspace_len(h)];
+        let mut ws = vec![0.0; model.workspace_len(h).unwrap()];
         g.bench_function(BenchmarkId::new(format!("elbo_grad_B{b}"), "half_batch_serial"), |bch| {
             bch.iter(|| {
                 let (xh, yh) = (&data.x[..2 * h], &data.y[..h]);

@@ -4,6 +4,7 @@
 use super::source::BatchSource;
 use crate::error::{check_buf, check_len, Error, Result};
 use crate::gp::{ElboOptions, Prior, Svgp};
+use crate::layout::Size;
 use crate::Scalar;
 
 /// Minibatch settings: the data set's total size N and the batch size B (1 ≤ B ≤ N), and with
@@ -61,9 +62,10 @@ impl Minibatch {
     }
     /// Buffer length [`MinibatchElbo::new`] needs for `model`: B inputs and targets plus the
     /// model's workspace for B points (per thread chunk when split).
-    pub fn workspace_len<P: Prior>(&self, model: &Svgp<P>) -> usize {
+    pub fn workspace_len<P: Prior>(&self, model: &Svgp<P>) -> Result<usize> {
         let b = self.batch;
-        b * model.input_dim() + b + step_workspace_len(model, b, self.threads)
+        let len = Size::of(b) * model.input_dim() + b + step_workspace_len(model, b, self.threads)?;
+        len.get("minibatch workspace")
     }
     /// ELBO options for a batch of `b` points (1 ≤ b ≤ B): scale N/b, KL included.
     pub fn options(&self, b: usize) -> Result<ElboOptions> {
@@ -79,7 +81,7 @@ impl Minibatch {
 }
 
 /// The model's ELBO workspace for one batch, split across `threads` when > 1.
-fn step_workspace_len<P: Prior>(model: &Svgp<P>, b: usize, threads: usize) -> usize {
+fn step_workspace_len<P: Prior>(model: &Svgp<P>, b: usize, threads: usize) -> Result<usize> {
     #[cfg(feature = "std")]
     if threads > 1 {
         return super::threads::threaded_workspace_len(model, b, threads);
@@ -126,7 +128,7 @@ fn step_elbo_and_grad<P: Prior + Sync, S: Scalar>(
 /// model.init_params(&Rbf::params(1.0, 0.5), &[-0.75, -0.25, 0.25, 0.75], 0.01, &mut p)?;
 /// let mb = Minibatch::new(x.len(), 10)?;
 /// let src = SliceSource::new(&x, &y, 1, Xoshiro256::from_u64(0))?;
-/// let mut ws = vec![0.0; mb.workspace_len(&model)];
+/// let mut ws = vec![0.0; mb.workspace_len(&model)?];
 /// let mut obj = MinibatchElbo::new(model, mb, src, &mut ws)?;
 /// let mut grad = vec![0.0; model.n_params()];
 /// let elbo = obj.elbo_and_grad(&p, &mut grad)?; // a 10-point batch, scaled by 50/10
@@ -148,7 +150,7 @@ impl<'w, P: Prior + Sync, Src: BatchSource<S>, S: Scalar> MinibatchElbo<'w, P, S
     /// The objective of `model` on batches from `source`, in the caller's buffer `ws`.
     pub fn new(model: Svgp<P>, cfg: Minibatch, source: Src, ws: &'w mut [S]) -> Result<Self> {
         check_len("batch source input dimension", model.input_dim(), source.input_dim())?;
-        check_buf("minibatch workspace", cfg.workspace_len(&model), ws.len())?;
+        check_buf("minibatch workspace", cfg.workspace_len(&model)?, ws.len())?;
         let b = cfg.batch;
         let (xb, rest) = ws.split_at_mut(b * model.input_dim());
         let (yb, ws) = rest.split_at_mut(b);
@@ -190,8 +192,8 @@ impl<'w, P: Prior + Sync, Src: BatchSource<S>, S: Scalar> MinibatchElbo<'w, P, S
 }
 
 /// Workspace length for [`accumulate_elbo_and_grad`] with chunks of `chunk` points.
-pub fn accumulate_workspace_len<P: Prior>(model: &Svgp<P>, chunk: usize) -> usize {
-    model.workspace_len(chunk) + model.n_params()
+pub fn accumulate_workspace_len<P: Prior>(model: &Svgp<P>, chunk: usize) -> Result<usize> {
+    (Size::of(model.workspace_len(chunk)?) + model.n_params()).get("accumulate workspace")
 }
 
 /// The full-data ELBO and its gradient, computed chunk by chunk (≤ `chunk` points each) so the
@@ -209,9 +211,9 @@ pub fn accumulate_workspace_len<P: Prior>(model: &Svgp<P>, chunk: usize) -> usiz
 /// let mut p = vec![0.0; model.n_params()];
 /// model.init_params(&Rbf::params(1.0, 0.5), &[-0.5, 0.0, 0.5], 0.01, &mut p)?;
 /// let mut g = vec![0.0; model.n_params()];
-/// let mut ws = vec![0.0; accumulate_workspace_len(&model, 7)];
+/// let mut ws = vec![0.0; accumulate_workspace_len(&model, 7)?];
 /// let chunked = accumulate_elbo_and_grad(&model, &p, &x, &y, 7, &mut g, &mut ws)?;
-/// let mut ws_full = vec![0.0; model.workspace_len(30)];
+/// let mut ws_full = vec![0.0; model.workspace_len(30)?];
 /// let full = model.elbo(&p, &x, &y, ElboOptions::default(), &mut ws_full)?;
 /// assert!((chunked - full).abs() < 1e-10 * full.abs());
 /// # Ok::<(), svgp::Error>(())
@@ -231,7 +233,7 @@ pub fn accumulate_elbo_and_grad<P: Prior, S: Scalar>(
     if chunk == 0 || y.is_empty() {
         return Err(Error::InvalidParameter { what: "chunk size and number of points", value: 0.0 });
     }
-    check_buf("accumulate workspace", accumulate_workspace_len(model, chunk), ws.len())?;
+    check_buf("accumulate workspace", accumulate_workspace_len(model, chunk)?, ws.len())?;
     let (g_chunk, ws) = ws.split_at_mut(np);
     grad.iter_mut().for_each(|g| *g = S::zero());
     let mut elbo = S::zero();

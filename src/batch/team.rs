@@ -239,7 +239,7 @@ impl<P, S> Problem<'_, P, S> {
 /// let one = with_split_elbo(&model, &x, &y, opts, Split::new(2, 1), |e| e.elbo_and_grad(&p, &mut g1))??;
 /// assert_eq!((two, &g2), (one, &g1));
 /// // And the whole-batch ELBO up to rounding.
-/// let mut ws = vec![0.0; model.workspace_len(40)];
+/// let mut ws = vec![0.0; model.workspace_len(40)?];
 /// let whole = model.elbo_and_grad(&p, &x, &y, opts, &mut g1, &mut ws)?;
 /// assert!((two - whole).abs() < 1e-12 * whole.abs());
 /// # Ok::<(), svgp::Error>(())
@@ -271,11 +271,12 @@ where
     let problem = Problem { model, x, y, opts, chunk };
     let chunks = problem.chunk_count();
     let threads = split.threads.min(chunks);
+    let ws_len = model.workspace_len(chunk)?;
     // Thread t takes chunks t, t + threads, …; thread 0 is the caller.
     let lane = |t: usize| {
         let mine: Vec<usize> = (t..chunks).step_by(threads).collect();
         let out = mine.iter().map(|_| ChunkOut { elbo: Ok(S::zero()), grad: vec![S::zero(); np] }).collect();
-        Lane { chunks: mine, ws: vec![S::zero(); model.workspace_len(chunk)], out }
+        Lane { chunks: mine, ws: vec![S::zero(); ws_len], out }
     };
     let worker_lanes: Vec<Mutex<Lane<S>>> = (1..threads).map(|t| Mutex::new(lane(t))).collect();
     let shared = Shared {

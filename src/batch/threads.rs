@@ -20,6 +20,7 @@
 
 use crate::error::{check_buf, check_len, Result};
 use crate::gp::{ElboOptions, Prior, Svgp};
+use crate::layout::Size;
 use crate::Scalar;
 
 /// Points per chunk and number of chunks for `b` points on `threads` threads.
@@ -30,9 +31,9 @@ fn split(b: usize, threads: usize) -> (usize, usize) {
 }
 
 /// Workspace length for [`elbo_and_grad_threaded`] on `b` points and `threads` threads.
-pub fn threaded_workspace_len<P: Prior>(model: &Svgp<P>, b: usize, threads: usize) -> usize {
+pub fn threaded_workspace_len<P: Prior>(model: &Svgp<P>, b: usize, threads: usize) -> Result<usize> {
     let (chunk, t) = split(b, threads);
-    t * (model.workspace_len(chunk) + model.n_params())
+    ((Size::of(model.workspace_len(chunk)?) + model.n_params()) * t).get("threaded ELBO workspace")
 }
 
 /// [`Svgp::elbo_and_grad`] on `y.len()` points split into up to `threads` chunks, one per
@@ -50,9 +51,9 @@ pub fn threaded_workspace_len<P: Prior>(model: &Svgp<P>, b: usize, threads: usiz
 /// model.init_params(&Rbf::params(1.0, 0.5), &[-0.5, 0.0, 0.5], 0.01, &mut p)?;
 /// let opts = ElboOptions::default();
 /// let (mut g1, mut g2) = (vec![0.0; p.len()], vec![0.0; p.len()]);
-/// let mut ws = vec![0.0; threaded_workspace_len(&model, 40, 2)];
+/// let mut ws = vec![0.0; threaded_workspace_len(&model, 40, 2)?];
 /// let par = elbo_and_grad_threaded(&model, &p, &x, &y, opts, 2, &mut g2, &mut ws)?;
-/// let mut ws1 = vec![0.0; model.workspace_len(40)];
+/// let mut ws1 = vec![0.0; model.workspace_len(40)?];
 /// let one = model.elbo_and_grad(&p, &x, &y, opts, &mut g1, &mut ws1)?;
 /// assert!((par - one).abs() < 1e-10 * one.abs());
 /// # Ok::<(), svgp::Error>(())
@@ -74,8 +75,8 @@ pub fn elbo_and_grad_threaded<P: Prior + Sync, S: Scalar>(
     if t <= 1 {
         return model.elbo_and_grad(params, x, y, opts, grad, ws);
     }
-    check_buf("threaded ELBO workspace", threaded_workspace_len(model, b, threads), ws.len())?;
-    let per = model.workspace_len(chunk) + np;
+    check_buf("threaded ELBO workspace", threaded_workspace_len(model, b, threads)?, ws.len())?;
+    let per = model.workspace_len(chunk)? + np;
     let (head_buf, rest) = ws[..t * per].split_at_mut(per);
     let parts = rest.chunks_exact_mut(per);
     let results = std::thread::scope(|scope| {
