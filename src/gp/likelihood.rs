@@ -69,4 +69,8 @@ impl<S: Scalar, C: DerefMut<Target = [S]>> GaussianParams<C> {
     pub fn ln_noise_variance_mut(&mut self) -> &mut S {
         &mut self.raw[0]
     }
+    /// The raw parameters (one value), mutably.
+    pub fn as_mut_slice(&mut self) -> &mut [S] {
+        &mut self.raw
+    }
 }

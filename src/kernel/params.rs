@@ -80,6 +80,14 @@ impl<S: Scalar, C: DerefMut<Target = [S]>> IsoParams<C> {
         self.raw[1] = S::from_f64(log_of_positive("kernel lengthscale", lengthscale)?);
         Ok(())
     }
+    /// ln σ², mutably.
+    pub fn ln_variance_mut(&mut self) -> &mut S {
+        &mut self.raw[0]
+    }
+    /// ln ℓ, mutably.
+    pub fn ln_lengthscale_mut(&mut self) -> &mut S {
+        &mut self.raw[1]
+    }
     /// The raw parameters, mutably.
     pub fn as_mut_slice(&mut self) -> &mut [S] {
         &mut self.raw
@@ -130,6 +138,10 @@ impl<S: Scalar, C: DerefMut<Target = [S]>> ArdParams<C> {
         let v = S::from_f64(log_of_positive("kernel lengthscale", lengthscale)?);
         self.raw[1..].iter_mut().for_each(|l| *l = v);
         Ok(())
+    }
+    /// ln σ², mutably.
+    pub fn ln_variance_mut(&mut self) -> &mut S {
+        &mut self.raw[0]
     }
     /// ln ℓ_d, mutably.
     pub fn ln_lengthscales_mut(&mut self) -> &mut [S] {
