@@ -253,10 +253,11 @@ pub trait Scalar:
 macro_rules! impl_scalar_float {
     ($t:ident, $exp:ident, $ln:ident, $ln_1p:ident, $exp_m1:ident, $sqrt:ident, $pow:ident,
      $sin:ident, $cos:ident, $sincos:ident, $tanh:ident, $atan2:ident, $fabs:ident, $hypot:ident, $fma:ident;
+     lane_bytes: $lane_bytes:expr;
      slices: $sin_cos_slice:path, $cos_in_place:path, $tanh_slice:path, $exp_in_place:path, $scaled_exp:path) => {
         impl Scalar for $t {
             type Real = $t;
-            const LANE_BYTES: usize = core::mem::size_of::<$t>();
+            const LANE_BYTES: usize = $lane_bytes;
             #[inline]
             fn from_f64(c: f64) -> Self {
                 c as $t
@@ -378,11 +379,13 @@ macro_rules! impl_scalar_float {
 
 impl_scalar_float!(
     f64, exp, log, log1p, expm1, sqrt, pow, sin, cos, sincos, tanh, atan2, fabs, hypot, fma;
+    lane_bytes: 8;
     slices: fastmath::sin_cos_slice, f64_blocks::cos_in_place, f64_blocks::tanh_slice,
         fastmath::exp_in_place, fastmath::scaled_exp_in_place
 );
 impl_scalar_float!(
     f32, expf, logf, log1pf, expm1f, sqrtf, powf, sinf, cosf, sincosf, tanhf, atan2f, fabsf, hypotf, fmaf;
+    lane_bytes: 4;
     slices: fastmath::sin_cos_slice_f32, fastmath::cos_in_place_f32, fastmath::tanh_slice_f32,
         fastmath::exp_in_place_f32, fastmath::scaled_exp_in_place_f32
 );

@@ -129,7 +129,7 @@ pub fn with_level<R>(level: Level, f: impl FnOnce() -> R) -> R {
 
 /// What a kernel may ask of the level it is compiled for.
 pub(crate) trait Isa {
-    /// The level whose copy this is.
+    /// The level whose copy this is (for kernels that pick shapes per level; read by the tests).
     #[allow(dead_code)]
     const LEVEL: Level;
     /// `a·b + c` in f64: rounded once on a level with FMA, twice otherwise. (The f32 kernels
