@@ -104,8 +104,8 @@ pub fn best() -> Level {
 }
 
 /// Runs `f` with this thread's dispatch at `level` (whatever `SVGP_ARCH` says), or at [`best`]
-/// if the CPU lacks `level`, then restores the previous level (also when `f` panics). Threads that `f` starts are not
-/// affected. For comparing code paths in tests and benchmarks.
+/// if the CPU lacks `level`, then restores the previous level (also when `f` panics).
+/// Threads that `f` starts are not affected. For comparing code paths in tests and benchmarks.
 ///
 /// ```
 /// use svgp::arch::{self, Level};
