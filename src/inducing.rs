@@ -9,12 +9,11 @@
 //! row-major slices; the result is written into `z` (M × D, M = `z.len() / D`), which is the
 //! Z block of an SVGP parameter buffer. Distances are computed on the real parts in `f64`.
 
-use crate::batch::sampler::below;
 use crate::batch::BatchSource;
 use crate::error::{check_finite, Error, Result};
 use crate::layout::Size;
 use crate::linalg::rows_of;
-use crate::rng::uniform01;
+use crate::rng::{below, uniform01};
 use crate::Scalar;
 use rand_core::Rng;
 

@@ -7,7 +7,7 @@ use crate::layout::{Size, SliceRef};
 use crate::linalg::{gemm, rows_of, MatMut, MatRef, Trans};
 use crate::nn::Mlp;
 use crate::rng::{standard_normal, uniform};
-use crate::{fastmath, Scalar};
+use crate::Scalar;
 use core::ops::{Deref, DerefMut};
 use rand_core::Rng;
 
@@ -249,10 +249,10 @@ impl DeepRff {
                 }
                 Pass::Inference => {
                     argument(MatRef::new(rows, h, phi_b)?, w, b, inv_ell, psi_b)?;
-                    cos_in_place(psi_b);
+                    S::cos_in_place(psi_b);
                 }
             }
-            crate::linalg::simd(
+            crate::arch::simd(
                 #[inline(always)]
                 || psi_b.iter_mut().for_each(|v| *v = scale * *v),
             );
@@ -266,7 +266,7 @@ impl DeepRff {
 fn argument<S: Scalar>(phi: MatRef<'_, S>, w: MatRef<'_, S>, b: &[S], inv_ell: S, z: &mut [S]) -> Result<()> {
     let j = w.cols();
     gemm(S::one(), phi, Trans::No, w, Trans::No, S::zero(), MatMut::new(phi.rows(), j, &mut *z)?)?;
-    crate::linalg::simd(
+    crate::arch::simd(
         #[inline(always)]
         || {
             for row in z.chunks_exact_mut(j) {
@@ -277,16 +277,6 @@ fn argument<S: Scalar>(phi: MatRef<'_, S>, w: MatRef<'_, S>, b: &[S], inv_ell: S
         },
     );
     Ok(())
-}
-
-/// `v = cos v` in place: the fast f32/f64 kernels (reached through `Any`, as `Scalar` has only
-/// a sin/cos slice hook), `Scalar::cos` for other types.
-fn cos_in_place<S: Scalar>(v: &mut [S]) {
-    if !(fastmath::map_in_place_as(v, fastmath::cos_in_place, |x: f64| fastmath::sin_cos(x).1)
-        || fastmath::map_in_place_as(v, fastmath::cos_in_place_f32, fastmath::cos_f32))
-    {
-        v.iter_mut().for_each(|x| *x = x.cos());
-    }
 }
 
 /// Rows per block in the feature stage: a block's z (ROW_BLOCK × J) stays in L1/L2 cache
@@ -368,7 +358,7 @@ impl FeatureMap for DeepRff {
             let rows = phi_b.len() / h;
             let zbar_b = &mut zbar[..rows * j];
             let rows_iter = zbar_b.chunks_exact_mut(j).zip(sin_b.chunks_exact(j)).zip(pb_b.chunks_exact(j));
-            crate::linalg::simd(
+            crate::arch::simd(
                 #[inline(always)]
                 || {
                     for ((zb_row, sin_row), pb_row) in rows_iter {
