@@ -1,6 +1,5 @@
-//! Helpers shared by the linalg integration tests: seeded random matrices, random SPD
-//! matrices, and naive reference products written independently of the crate's kernels.
-#![allow(dead_code)]
+//! Seeded random matrices, random SPD matrices, and naive reference products and determinants
+//! written independently of the crate's kernels (the linalg tests' oracles).
 
 use svgp::rng::{standard_normal, Xoshiro256};
 
@@ -86,4 +85,21 @@ pub fn abs_scale(
         }
     }
     out
+}
+
+/// log det by Gaussian elimination without pivoting (fine for SPD), in f64: independent of any
+/// Cholesky factor.
+pub fn log_det_elimination(a: &[f64], n: usize) -> f64 {
+    let mut u = a.to_vec();
+    let mut ld = 0.0;
+    for p in 0..n {
+        ld += u[p * n + p].ln();
+        for i in p + 1..n {
+            let f = u[i * n + p] / u[p * n + p];
+            for j in p..n {
+                u[i * n + j] -= f * u[p * n + j];
+            }
+        }
+    }
+    ld
 }
