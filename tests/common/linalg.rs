@@ -33,6 +33,26 @@ pub fn op_at(m: &[f64], cols: usize, trans: bool, i: usize, j: usize) -> f64 {
     }
 }
 
+/// Σ_p term(op(A)_ip · op(B)_pj) for every entry of the m × n result, row-major.
+fn naive_sums(
+    (a, a_cols, ta): (&[f64], usize, bool),
+    (b, b_cols, tb): (&[f64], usize, bool),
+    (m, n, k): (usize, usize, usize),
+    term: fn(f64) -> f64,
+) -> Vec<f64> {
+    let mut out = vec![0.0; m * n];
+    for i in 0..m {
+        for j in 0..n {
+            let mut s = 0.0;
+            for p in 0..k {
+                s += term(op_at(a, a_cols, ta, i, p) * op_at(b, b_cols, tb, p, j));
+            }
+            out[i * n + j] = s;
+        }
+    }
+    out
+}
+
 /// Naive α·op(A)·op(B) + β·C in f64 (β = 0 ignores C).
 #[allow(clippy::too_many_arguments)]
 pub fn naive_gemm(
@@ -49,15 +69,9 @@ pub fn naive_gemm(
     n: usize,
     k: usize,
 ) -> Vec<f64> {
-    let mut out = vec![0.0; m * n];
-    for i in 0..m {
-        for j in 0..n {
-            let mut s = 0.0;
-            for p in 0..k {
-                s += op_at(a, a_cols, ta, i, p) * op_at(b, b_cols, tb, p, j);
-            }
-            out[i * n + j] = alpha * s + if beta == 0.0 { 0.0 } else { beta * c[i * n + j] };
-        }
+    let mut out = naive_sums((a, a_cols, ta), (b, b_cols, tb), (m, n, k), |t| t);
+    for (o, cv) in out.iter_mut().zip(c.iter().chain(core::iter::repeat(&0.0))) {
+        *o = alpha * *o + if beta == 0.0 { 0.0 } else { beta * cv };
     }
     out
 }
@@ -74,17 +88,7 @@ pub fn abs_scale(
     n: usize,
     k: usize,
 ) -> Vec<f64> {
-    let mut out = vec![0.0; m * n];
-    for i in 0..m {
-        for j in 0..n {
-            let mut s = 0.0;
-            for p in 0..k {
-                s += (op_at(a, a_cols, ta, i, p) * op_at(b, b_cols, tb, p, j)).abs();
-            }
-            out[i * n + j] = s;
-        }
-    }
-    out
+    naive_sums((a, a_cols, ta), (b, b_cols, tb), (m, n, k), f64::abs)
 }
 
 /// log det by Gaussian elimination without pivoting (fine for SPD), in f64: independent of any
