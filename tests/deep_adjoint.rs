@@ -1,19 +1,16 @@
 //! `DeepRff`'s reverse rule against chunked forward-mode `Dual`, and reproducible init.
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
 
+mod common;
+
+use common::oracle::{dual_gradient, D8};
+use common::random;
 use svgp::features::{DeepRff, FeatureMap};
 use svgp::nn::{Activation, Mlp};
-use svgp::rng::{uniform, Xoshiro256};
+use svgp::rng::Xoshiro256;
 use svgp::Dual;
 
-const LANES: usize = 8;
-type D = Dual<f64, LANES>;
-
-fn random(rng: &mut Xoshiro256, n: usize, lo: f64, hi: f64) -> Vec<f64> {
-    (0..n).map(|_| uniform(rng, lo, hi)).collect()
-}
-
-/// L = Σ ψ ⊙ ψ̄ differentiated by `features_adjoint` and by forward mode, LANES variables a pass.
+/// L = Σ ψ ⊙ ψ̄ differentiated by `features_adjoint` and by forward mode (`dual_gradient`).
 fn check(map: DeepRff, n: usize, lengthscale: f64, seed: u64) {
     let mut rng = Xoshiro256::from_u64(seed);
     let mut params = vec![0.0; map.n_params()];
@@ -32,23 +29,21 @@ fn check(map: DeepRff, n: usize, lengthscale: f64, seed: u64) {
     gx.iter_mut().for_each(|g| *g -= 0.25);
     let got: Vec<f64> = gp.iter().chain(&gx).copied().collect();
 
-    let nvar = got.len();
-    let mut want = vec![0.0; nvar];
-    let mut dws = vec![D::default(); map.workspace_len(n)];
-    let mut dpsi = vec![D::default(); n * j];
-    for start in (0..nvar).step_by(LANES) {
-        let lift = |v: &[f64], off: usize| -> Vec<D> {
-            v.iter().enumerate().map(|(i, &r)| D::variable(r, (off + i).wrapping_sub(start))).collect()
-        };
-        map.features(&lift(&params, 0), &lift(&x, params.len()), &mut dpsi, &mut dws).unwrap();
-        for (d, &p) in dpsi.iter().zip(&psi) {
-            // Dual division multiplies by a reciprocal, so values may differ in the last bit.
-            assert!((d.re - p).abs() <= 1e-14, "dual ψ value differs: {} vs {p}", d.re);
-        }
-        let loss: D = dpsi.iter().zip(&psi_bar).map(|(p, &b)| *p * b).sum();
-        let k = LANES.min(nvar - start);
-        want[start..start + k].copy_from_slice(&loss.eps[..k]);
-    }
+    let mut dws = vec![D8::default(); map.workspace_len(n)];
+    let mut dpsi = vec![D8::default(); n * j];
+    let vars: Vec<f64> = params.iter().chain(&x).copied().collect();
+    let (_, want) = dual_gradient(
+        |v| {
+            let (dp, dx) = v.split_at(params.len());
+            map.features(dp, dx, &mut dpsi, &mut dws).unwrap();
+            for (d, &p) in dpsi.iter().zip(&psi) {
+                // Dual division multiplies by a reciprocal, so values may differ in the last bit.
+                assert!((d.re - p).abs() <= 1e-14, "dual ψ value differs: {} vs {p}", d.re);
+            }
+            dpsi.iter().zip(&psi_bar).map(|(p, &b)| *p * b).sum()
+        },
+        &vars,
+    );
     let names = |i: usize| -> &'static str {
         if i < map.w_offset() {
             "mlp"

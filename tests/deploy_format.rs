@@ -3,9 +3,10 @@
 #![cfg(feature = "alloc")]
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
 
-mod deploy_common;
+mod common;
 
-use deploy_common::*;
+use common::deploy::*;
+use common::fixture::*;
 use proptest::prelude::*;
 use svgp::deploy::*;
 use svgp::kernel::Rbf;
@@ -13,7 +14,7 @@ use svgp::kernel::Rbf;
 fn feature_blob_f32(seed: u64) -> (Vec<u8>, Vec<f32>) {
     let r = random_feature_model(seed, 2, 24, 5);
     let model = FeatureModel::from_flat(r.map, 5, 1e-6, &r.flat).unwrap();
-    let mut storage = vec![0.0f32; FeaturePosterior::<f32, TestRff>::storage_len(&r.map, 5).unwrap()];
+    let mut storage = vec![0.0f32; FeaturePosterior::<f32, PlainRff>::storage_len(&r.map, 5).unwrap()];
     let post =
         FeaturePosterior::build(&model, &mut storage, &mut vec![0.0; model.build_workspace_len()]).unwrap();
     (feature_to_bytes(&post).unwrap(), storage.clone())
@@ -28,7 +29,7 @@ fn reseal(blob: &mut [u8]) {
 
 fn read(blob: &[u8]) -> Result<Vec<f32>, Error> {
     let mut storage = vec![0.0f32; 4096];
-    read_feature::<f32, TestRff>(blob, &mut storage).map(|p| p.storage().to_vec())
+    read_feature::<f32, PlainRff>(blob, &mut storage).map(|p| p.storage().to_vec())
 }
 
 fn model_err(what: &'static str, at: usize) -> Result<Vec<f32>, Error> {
@@ -43,10 +44,10 @@ fn feature_round_trip_is_bit_exact_and_predicts_the_same() {
     let h = read_header(&blob).unwrap();
     assert_eq!((h.kind, h.scalar_size, h.count), (ModelKind::Feature, 4, storage.len()));
     let mut back = vec![0.0f32; h.count];
-    let post = read_feature::<f32, TestRff>(&blob, &mut back).unwrap();
-    assert_eq!(post.map(), &TestRff { d: 2, j: 24 });
+    let post = read_feature::<f32, PlainRff>(&blob, &mut back).unwrap();
+    assert_eq!(post.map(), &PlainRff { d: 2, j: 24 });
     assert_eq!(post.storage(), &storage[..]);
-    let orig = FeaturePosterior::from_storage(TestRff { d: 2, j: 24 }, 5, &storage).unwrap();
+    let orig = FeaturePosterior::from_storage(PlainRff { d: 2, j: 24 }, 5, &storage).unwrap();
     let (mut w1, mut w2) = (vec![0.0; orig.workspace_len()], vec![0.0; orig.workspace_len()]);
     let x = [0.3f32, -0.2];
     assert_eq!(orig.predict(&x, &mut w1).unwrap(), post.predict(&x, &mut w2).unwrap());
@@ -56,12 +57,12 @@ fn feature_round_trip_is_bit_exact_and_predicts_the_same() {
 fn f64_feature_and_kernel_round_trips() {
     let r = random_feature_model(2, 3, 10, 4);
     let model = FeatureModel::from_flat(r.map, 4, 1e-6, &r.flat).unwrap();
-    let mut storage = vec![0.0f64; FeaturePosterior::<f64, TestRff>::storage_len(&r.map, 4).unwrap()];
+    let mut storage = vec![0.0f64; FeaturePosterior::<f64, PlainRff>::storage_len(&r.map, 4).unwrap()];
     let post =
         FeaturePosterior::build(&model, &mut storage, &mut vec![0.0; model.build_workspace_len()]).unwrap();
     let blob = feature_to_bytes(&post).unwrap();
     let mut back = vec![0.0f64; storage.len()];
-    assert_eq!(read_feature::<f64, TestRff>(&blob, &mut back).unwrap().storage(), &storage[..]);
+    assert_eq!(read_feature::<f64, PlainRff>(&blob, &mut back).unwrap().storage(), &storage[..]);
     // Reading it as f32 is a typed error, not a reinterpretation.
     assert_eq!(read(&blob), model_err(BAD_SCALAR, 6));
 
@@ -77,7 +78,7 @@ fn f64_feature_and_kernel_round_trips() {
     // A kernel blob is not a feature blob.
     let mut fstore = vec![0.0f64; 4096];
     assert_eq!(
-        read_feature::<f64, TestRff>(&kblob, &mut fstore).map(|_| ()),
+        read_feature::<f64, PlainRff>(&kblob, &mut fstore).map(|_| ()),
         Err(Error::InvalidModel { what: BAD_KIND, at: 7 })
     );
 }
@@ -146,7 +147,7 @@ fn storage_too_small_is_a_buffer_error() {
     let (blob, storage) = feature_blob_f32(6);
     let mut small = vec![0.0f32; storage.len() - 1];
     assert!(matches!(
-        read_feature::<f32, TestRff>(&blob, &mut small),
+        read_feature::<f32, PlainRff>(&blob, &mut small),
         Err(Error::BufferTooSmall { needed, .. }) if needed == storage.len()
     ));
 }
@@ -195,7 +196,7 @@ proptest! {
 #[test]
 fn deep_rff_blob_round_trips_and_rejects_bad_shapes() {
     use svgp::features::DeepRff;
-    let fx = fixture("flagship_deep_seed0_tril.json");
+    let fx = load(DEEP);
     let (map, flat, m, jitter) = deep_fixture_model(&fx, "final");
     let model = FeatureModel::from_flat(map, m, jitter, &flat).unwrap();
     let mut storage = vec![0.0f32; FeaturePosterior::<f32, DeepRff>::storage_len(&map, m).unwrap()];
@@ -263,7 +264,7 @@ fn in_place_reading_checks_what_the_const_decoder_does_not() {
     assert_eq!(storage.len(), N);
     let payload = payload_f32::<N>(&blob).unwrap();
     assert_eq!(&payload[..], &storage[..]);
-    let post = read_feature_in_place::<f32, TestRff>(&blob[..HEADER_LEN], &payload).unwrap();
+    let post = read_feature_in_place::<f32, PlainRff>(&blob[..HEADER_LEN], &payload).unwrap();
     assert_eq!(post.storage(), &storage[..]);
     // The const decoder's own errors.
     assert_eq!(
@@ -284,21 +285,21 @@ fn in_place_reading_checks_what_the_const_decoder_does_not() {
     let mut h = blob[..HEADER_LEN].to_vec();
     h[8] = 9;
     assert!(matches!(
-        read_feature_in_place::<f32, TestRff>(&h, &payload),
+        read_feature_in_place::<f32, PlainRff>(&h, &payload),
         Err(Error::InvalidModel { what: BAD_FAMILY, at: 8 })
     ));
     assert!(matches!(
-        read_feature_in_place::<f32, TestRff>(&blob, &payload[1..]),
+        read_feature_in_place::<f32, PlainRff>(&blob, &payload[1..]),
         Err(Error::DimensionMismatch { .. })
     ));
     let mut bad = payload;
     bad[7] = f32::NAN;
     assert!(matches!(
-        read_feature_in_place::<f32, TestRff>(&blob, &bad),
+        read_feature_in_place::<f32, PlainRff>(&blob, &bad),
         Err(Error::NonFinite { index: 7, .. })
     ));
     assert!(matches!(
-        read_feature_in_place::<f32, TestRff>(&blob[..20], &payload),
+        read_feature_in_place::<f32, PlainRff>(&blob[..20], &payload),
         Err(Error::InvalidModel { what: TRUNCATED, at: 20 })
     ));
 }

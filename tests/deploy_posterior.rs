@@ -1,9 +1,10 @@
 //! The compact posteriors against the SVGP's own prediction formulas and the JAX fixture.
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
 
-mod deploy_common;
+mod common;
 
-use deploy_common::*;
+use common::deploy::*;
+use common::fixture::*;
 use svgp::deploy::{FeatureModel, FeaturePosterior, KernelModel, KernelPosterior};
 use svgp::features::FeatureMap;
 use svgp::kernel::{Kernel, Rbf};
@@ -49,7 +50,7 @@ fn feature_posterior_matches_direct_svgp_prediction() {
         let r = random_feature_model(seed, d, j, m);
         let jitter = 1e-6;
         let model = FeatureModel::from_flat(r.map, m, jitter, &r.flat).unwrap();
-        let mut storage = vec![0.0; FeaturePosterior::<f64, TestRff>::storage_len(&r.map, m).unwrap()];
+        let mut storage = vec![0.0; FeaturePosterior::<f64, PlainRff>::storage_len(&r.map, m).unwrap()];
         let mut ws = vec![0.0; model.build_workspace_len()];
         let post = FeaturePosterior::build(&model, &mut storage, &mut ws).unwrap();
         let s2 = model.ln_variance.exp();
@@ -76,7 +77,7 @@ fn feature_posterior_matches_direct_svgp_prediction() {
 fn feature_posterior_f32_tracks_f64() {
     let r = random_feature_model(9, 2, 128, 20);
     let model = FeatureModel::from_flat(r.map, 20, 1e-4, &r.flat).unwrap();
-    let n = FeaturePosterior::<f64, TestRff>::storage_len(&r.map, 20).unwrap();
+    let n = FeaturePosterior::<f64, PlainRff>::storage_len(&r.map, 20).unwrap();
     let mut ws = vec![0.0; model.build_workspace_len()];
     let (mut s64, mut s32) = (vec![0.0f64; n], vec![0.0f32; n]);
     let p64 = FeaturePosterior::build(&model, &mut s64, &mut ws).unwrap();
@@ -120,15 +121,10 @@ fn kernel_posterior_matches_direct_svgp_prediction() {
 /// and the same posterior in f32 stays within 1e-4 of it.
 #[test]
 fn kernel_posterior_reproduces_jax_rbf_fixture() {
-    let fx = fixture("flagship_rbf_seed0_tril.json");
+    let fx = load(RBF);
     let p = &fx["final"]["params"];
     let m = 30;
-    let mut flat =
-        vec![p["kernel"]["log_variance"].as_f64().unwrap(), p["kernel"]["log_lengthscale"].as_f64().unwrap()];
-    flat.extend(floats(&p["Z"]));
-    flat.extend(floats(&p["guide"]["m"]));
-    flat.extend(pack_lower(&floats(&p["guide"]["L"]), m));
-    flat.push(p["log_noise_var"].as_f64().unwrap());
+    let flat = flat_params(p, "rbf");
     let jitter = fx["meta"]["jitter"].as_f64().unwrap();
     let model = KernelModel::from_flat(Rbf::new(2), m, jitter, &flat).unwrap();
     let mut storage = vec![0.0; KernelPosterior::<f64, Rbf>::storage_len(&Rbf::new(2), m).unwrap()];
@@ -163,7 +159,7 @@ fn kernel_posterior_reproduces_jax_rbf_fixture() {
 /// grid predictions, and the f32 one stays close.
 #[test]
 fn feature_posterior_reproduces_jax_deep_fixture() {
-    let fx = fixture("flagship_deep_seed0_tril.json");
+    let fx = load(DEEP);
     let (map, flat, m, jitter) = deep_fixture_model(&fx, "final");
     let model = FeatureModel::from_flat(map, m, jitter, &flat).unwrap();
     let n = FeaturePosterior::<f64, svgp::features::DeepRff>::storage_len(&map, m).unwrap();
@@ -199,7 +195,7 @@ type PredictFn<'a> = dyn Fn(&[f64], &mut [f64], &mut [f64]) + 'a;
 #[test]
 fn compact_posteriors_match_svgp_predict() {
     use svgp::gp::{Closed, Features, Svgp};
-    let fx = fixture("flagship_deep_seed0_tril.json");
+    let fx = load(DEEP);
     let axis = floats(&fx["data"]["grid"]["axis"]);
     let xs: Vec<f64> = (0..400).flat_map(|k| grid_point(&axis, k * 16)).collect();
     let full = |model_pred: &PredictFn| -> (Vec<f64>, Vec<f64>) {
@@ -226,14 +222,9 @@ fn compact_posteriors_match_svgp_predict() {
         assert!((p.variance - var[i]).abs() < 1e-9, "deep var {i}: {} vs {}", p.variance, var[i]);
     }
 
-    let rfx = fixture("flagship_rbf_seed0_tril.json");
+    let rfx = load(RBF);
     let rp = &rfx["final"]["params"];
-    let mut rflat = floats(&rp["kernel"]["log_variance"]);
-    rflat.extend(floats(&rp["kernel"]["log_lengthscale"]));
-    rflat.extend(floats(&rp["Z"]));
-    rflat.extend(floats(&rp["guide"]["m"]));
-    rflat.extend(pack_lower(&floats(&rp["guide"]["L"]), 30));
-    rflat.extend(floats(&rp["log_noise_var"]));
+    let rflat = flat_params(rp, "rbf");
     let rsvgp = Svgp::new(Closed(Rbf::new(2)), 30, 1e-4).unwrap();
     let (mean, var) = full(&|x, mu, v| {
         let mut ws = vec![0.0; rsvgp.predict_workspace_len(400)];
@@ -255,7 +246,7 @@ fn compact_posteriors_match_svgp_predict() {
 fn prediction_rejects_bad_inputs() {
     let r = random_feature_model(5, 2, 8, 3);
     let model = FeatureModel::from_flat(r.map, 3, 1e-6, &r.flat).unwrap();
-    let mut storage = vec![0.0f32; FeaturePosterior::<f32, TestRff>::storage_len(&r.map, 3).unwrap()];
+    let mut storage = vec![0.0f32; FeaturePosterior::<f32, PlainRff>::storage_len(&r.map, 3).unwrap()];
     let post =
         FeaturePosterior::build(&model, &mut storage, &mut vec![0.0; model.build_workspace_len()]).unwrap();
     let mut ws = vec![0.0f32; post.workspace_len()];
@@ -280,7 +271,7 @@ fn variance_never_negative_far_from_and_at_inducing_points() {
         }
     }
     let model = FeatureModel::from_flat(r.map, 10, 1e-8, &flat).unwrap();
-    let mut storage = vec![0.0f32; FeaturePosterior::<f32, TestRff>::storage_len(&r.map, 10).unwrap()];
+    let mut storage = vec![0.0f32; FeaturePosterior::<f32, PlainRff>::storage_len(&r.map, 10).unwrap()];
     let post =
         FeaturePosterior::build(&model, &mut storage, &mut vec![0.0; model.build_workspace_len()]).unwrap();
     let mut ws = vec![0.0f32; post.workspace_len()];
@@ -294,7 +285,7 @@ fn variance_never_negative_far_from_and_at_inducing_points() {
 fn predict_batch_matches_single_predictions() {
     let r = random_feature_model(11, 2, 16, 4);
     let model = FeatureModel::from_flat(r.map, 4, 1e-6, &r.flat).unwrap();
-    let mut storage = vec![0.0; FeaturePosterior::<f64, TestRff>::storage_len(&r.map, 4).unwrap()];
+    let mut storage = vec![0.0; FeaturePosterior::<f64, PlainRff>::storage_len(&r.map, 4).unwrap()];
     let post =
         FeaturePosterior::build(&model, &mut storage, &mut vec![0.0; model.build_workspace_len()]).unwrap();
     let x = [0.1, 0.2, -0.3, 0.4, 0.9, -0.8];

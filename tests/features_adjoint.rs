@@ -5,10 +5,11 @@
 use svgp::features::{ArcCosineFeatures, Coupling, FeatureMap, FourierForm, Hsgp, RandomFourier, Spectrum};
 use svgp::kernel::Nu;
 use svgp::rng::{uniform, Xoshiro256};
-use svgp::{Dual, Error, Scalar};
+use svgp::{Error, Scalar};
 
-const L: usize = 8;
-type D8 = Dual<f64, L>;
+mod common;
+
+use common::oracle::{dual_gradient, D8};
 
 /// Checks `features_adjoint` of loss = Σ ψ̄⊙ψ against Dual forward mode over every parameter and
 /// input, to a relative error of 1e-10.
@@ -29,20 +30,18 @@ fn check_adjoint<F: FeatureMap>(map: &F, params: &[f64], x: &[f64], seed: u64) {
     map.features_adjoint(params, x, &psi_bar, &mut gp2, None, &mut ws).unwrap();
     assert_eq!(gp, gp2);
 
-    // Forward mode, L variables at a time over (params, x).
-    let n_vars = p + n * d;
-    let mut want = vec![0.0; n_vars];
+    // Forward mode over (params, x).
     let mut psi_d = vec![D8::default(); n * jn];
     let mut ws_d = vec![D8::default(); map.workspace_len(n)];
-    for start in (0..n_vars).step_by(L) {
-        let lane = |v: usize| if v >= start { v - start } else { L };
-        let pd: Vec<D8> = params.iter().enumerate().map(|(i, &v)| Dual::variable(v, lane(i))).collect();
-        let xd: Vec<D8> = x.iter().enumerate().map(|(i, &v)| Dual::variable(v, lane(p + i))).collect();
-        map.features(&pd, &xd, &mut psi_d, &mut ws_d).unwrap();
-        let loss: D8 = psi_d.iter().zip(&psi_bar).map(|(a, &b)| *a * b).sum();
-        let end = (start + L).min(n_vars);
-        want[start..end].copy_from_slice(&loss.eps[..end - start]);
-    }
+    let vars: Vec<f64> = params.iter().chain(x).copied().collect();
+    let (_, want) = dual_gradient(
+        |v| {
+            let (pd, xd) = v.split_at(p);
+            map.features(pd, xd, &mut psi_d, &mut ws_d).unwrap();
+            psi_d.iter().zip(&psi_bar).map(|(a, &b)| *a * b).sum()
+        },
+        &vars,
+    );
     let got: Vec<f64> = gp.iter().chain(&gx).copied().collect();
     let scale = want.iter().fold(0.0_f64, |m, v| m.max(v.abs())).max(1e-300);
     for (i, (a, b)) in got.iter().zip(&want).enumerate() {

@@ -1,8 +1,8 @@
 //! The same generic code in f32 tracks f64 (ELBO and reverse-sweep gradient).
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
-mod gp_common;
+mod common;
 
-use gp_common::*;
+use common::gp::*;
 use svgp::gp::{Closed, ElboOptions, Svgp};
 use svgp::kernel::Rbf;
 use svgp::rng::Xoshiro256;

@@ -1,8 +1,8 @@
 //! The reverse sweep against chunked Dual forward mode (the oracle), f64, small problems.
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
-mod gp_common;
+mod common;
 
-use gp_common::*;
+use common::gp::*;
 use svgp::gp::{Closed, ElboOptions, Features, Prior, Svgp};
 use svgp::kernel::{Kernel, Rbf};
 use svgp::rng::{standard_normal, uniform, Xoshiro256};

@@ -1,9 +1,9 @@
 //! Exact-GP oracle: with Z = X, an RBF kernel and the optimal whitened guide, the ELBO equals
 //! the exact log marginal likelihood and prediction equals the exact GP posterior.
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
-mod gp_common;
+mod common;
 
-use gp_common::data;
+use common::gp::data;
 use svgp::gp::{Closed, ElboOptions, Svgp};
 use svgp::kernel::{cross_covariance, Rbf};
 use svgp::linalg::{cholesky_in_place, gemm, solve_triangular, Jitter, MatMut, MatRef, Side, Trans};

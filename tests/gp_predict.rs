@@ -1,8 +1,8 @@
 //! Prediction in blocks agrees with point-by-point prediction and with the ELBO's own μ.
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
-mod gp_common;
+mod common;
 
-use gp_common::*;
+use common::gp::*;
 use svgp::gp::{Closed, ElboOptions, Features, Prior, Svgp, PREDICT_CHUNK};
 use svgp::kernel::Rbf;
 use svgp::rng::{standard_normal, uniform, Xoshiro256};

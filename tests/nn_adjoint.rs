@@ -1,19 +1,15 @@
 //! The MLP's reverse sweep and activation derivatives against forward-mode `Dual`.
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
 
-use svgp::nn::{Activation, Mlp};
-use svgp::rng::{uniform, Xoshiro256};
-use svgp::Dual;
+mod common;
 
-const LANES: usize = 8;
-type D = Dual<f64, LANES>;
+use common::oracle::{dual_gradient, D8 as D};
+use common::random;
+use svgp::nn::{Activation, Mlp};
+use svgp::rng::Xoshiro256;
 
 const ALL: [Activation; 5] =
     [Activation::Tanh, Activation::Relu, Activation::Gelu, Activation::Softplus, Activation::Sin];
-
-fn random(rng: &mut Xoshiro256, n: usize, lo: f64, hi: f64) -> Vec<f64> {
-    (0..n).map(|_| uniform(rng, lo, hi)).collect()
-}
 
 fn assert_close(what: &str, got: &[f64], want: &[f64], tol: f64) {
     assert_eq!(got.len(), want.len(), "{what}: lengths");
@@ -58,25 +54,22 @@ fn check_mlp(mlp: Mlp, n: usize, seed: u64) {
     gp.iter_mut().for_each(|g| *g -= 1.0);
     gx.iter_mut().for_each(|g| *g += 2.0);
 
-    // Forward mode over params then inputs, LANES at a time.
-    let nvar = params.len() + x.len();
-    let mut want = vec![0.0; nvar];
+    // Forward mode over params then inputs.
     let mut dws = vec![D::default(); mlp.workspace_len(n)];
     let mut dout = vec![D::default(); out.len()];
-    for start in (0..nvar).step_by(LANES) {
-        let lift = |v: &[f64], off: usize| -> Vec<D> {
-            v.iter().enumerate().map(|(i, &r)| D::variable(r, (off + i).wrapping_sub(start))).collect()
-        };
-        let dp = lift(&params, 0);
-        let dx = lift(&x, params.len());
-        mlp.forward(&dp, &dx, &mut dout, &mut dws).unwrap();
-        let loss: D = dout.iter().zip(&out_bar).map(|(o, &b)| *o * b).sum();
-        let k = LANES.min(nvar - start);
-        want[start..start + k].copy_from_slice(&loss.eps[..k]);
-        for (o, &r) in dout.iter().zip(&out) {
-            assert!((o.re - r).abs() <= 1e-14 * (1.0 + r.abs()), "dual forward value differs");
-        }
-    }
+    let vars: Vec<f64> = params.iter().chain(&x).copied().collect();
+    let (_, want) = dual_gradient(
+        |v| {
+            let (dp, dx) = v.split_at(params.len());
+            mlp.forward(dp, dx, &mut dout, &mut dws).unwrap();
+            let loss: D = dout.iter().zip(&out_bar).map(|(o, &b)| *o * b).sum();
+            for (o, &r) in dout.iter().zip(&out) {
+                assert!((o.re - r).abs() <= 1e-14 * (1.0 + r.abs()), "dual forward value differs");
+            }
+            loss
+        },
+        &vars,
+    );
     let what = format!("{:?} {:?}", mlp.widths(), mlp.activation());
     assert_close(&format!("{what} dparams"), &gp, &want[..params.len()], 1e-10);
     assert_close(&format!("{what} dx"), &gx, &want[params.len()..], 1e-10);

@@ -1,13 +1,14 @@
-//! Test helpers: a tiny random-Fourier feature map with a hand-written adjoint, a kernel
-//! that only has the Dual default adjoint, random problems, and the chunked Dual gradient.
-#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
-#![allow(dead_code)]
+//! Models and problems for the ELBO tests: a tiny random-Fourier feature map with a
+//! hand-written adjoint, a kernel that only has the Dual default adjoint, random problems and
+//! parameters, and the ELBO gradient by Dual forward mode and by the reverse sweep.
 
+pub use super::oracle::grad_errors;
+use super::oracle::{dual_gradient, D8};
 use svgp::features::FeatureMap;
 use svgp::gp::{ElboOptions, Prior, Svgp};
 use svgp::kernel::{Kernel, Rbf};
 use svgp::rng::{standard_normal, uniform, Xoshiro256};
-use svgp::{Dual, Result, Scalar};
+use svgp::{Result, Scalar};
 
 /// ψ_j(x) = √(2/J)·cos(Σ_d x_d W[d][j] / ℓ + b_j); params `[W (D × J) | b (J) | ln ℓ]`.
 #[derive(Clone, Copy, Debug)]
@@ -133,9 +134,7 @@ pub fn random_params<P: Prior>(model: &Svgp<P>, prior: &[f64], rng: &mut Xoshiro
     p
 }
 
-type D8 = Dual<f64, 8>;
-
-/// ∂ELBO/∂params by forward mode, 8 lanes per pass.
+/// ∂ELBO/∂params by forward mode ([`dual_gradient`], 8 lanes per pass).
 pub fn dual_grad<P: Prior>(
     model: &Svgp<P>,
     params: &[f64],
@@ -143,22 +142,10 @@ pub fn dual_grad<P: Prior>(
     y: &[f64],
     opts: ElboOptions,
 ) -> Vec<f64> {
-    let np = params.len();
     let xd: Vec<D8> = x.iter().map(|&v| D8::constant(v)).collect();
     let yd: Vec<D8> = y.iter().map(|&v| D8::constant(v)).collect();
     let mut ws = vec![D8::default(); model.workspace_len(y.len())];
-    let mut g = vec![0.0; np];
-    for lo in (0..np).step_by(8) {
-        let pd: Vec<D8> = params
-            .iter()
-            .enumerate()
-            .map(|(i, &v)| if (lo..lo + 8).contains(&i) { D8::variable(v, i - lo) } else { D8::constant(v) })
-            .collect();
-        let e = model.elbo(&pd, &xd, &yd, opts, &mut ws).unwrap();
-        let w = 8.min(np - lo);
-        g[lo..lo + w].copy_from_slice(&e.eps[..w]);
-    }
-    g
+    dual_gradient(|pd| model.elbo(pd, &xd, &yd, opts, &mut ws).unwrap(), params).1
 }
 
 /// ∂ELBO/∂params by the reverse sweep, and the ELBO.
@@ -173,13 +160,4 @@ pub fn reverse_grad<P: Prior>(
     let mut g = vec![0.0; params.len()];
     let e = model.elbo_and_grad(params, x, y, opts, &mut g, &mut ws).unwrap();
     (e, g)
-}
-
-/// Largest |a_i − b_i| over ‖b‖∞ (relative to the gradient's scale), and ‖a − b‖/‖b‖.
-pub fn grad_errors(a: &[f64], b: &[f64]) -> (f64, f64) {
-    let scale = b.iter().fold(0.0_f64, |m, v| m.max(v.abs()));
-    let max_abs = a.iter().zip(b).fold(0.0_f64, |m, (x, y)| m.max((x - y).abs()));
-    let nd: f64 = a.iter().zip(b).map(|(x, y)| (x - y).powi(2)).sum::<f64>().sqrt();
-    let nb: f64 = b.iter().map(|y| y * y).sum::<f64>().sqrt();
-    (max_abs / scale, nd / nb)
 }

@@ -1,8 +1,14 @@
-//! Loading the JAX fixtures (../shared/fixtures, beside the repository) into the crate's
-//! flat parameter layout. Shared by the fixture tests.
-#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
-#![allow(dead_code)]
+//! The JAX reference fixtures vendored in `tests/data/` (where they come from:
+//! `tests/data/README.md`): loading, the crate's flat parameter layout of a fixture's
+//! parameters, and the checks of a whole SVGP against a fixture's trace (the −ELBO and its
+//! gradient at init, one clip + Adam step, the early trace, the predictions at the trained
+//! parameters), which [`fixture_tests!`](crate::fixture_tests) turns into tests.
+//!
+//! The files are part of the repository: a test reads them at
+//! `$CARGO_MANIFEST_DIR/tests/data/NAME` and nowhere else, and a missing or unreadable file
+//! fails the test with the path in the message (it is never skipped).
 
+use super::oracle::{max_abs_diff, rel, rel_norm};
 use core::ops::ControlFlow;
 use serde_json::Value;
 use std::path::PathBuf;
@@ -10,27 +16,32 @@ use svgp::gp::ElboOptions;
 use svgp::optim::{Adam, AdamConfig};
 use svgp::train::fit;
 
-/// `$SVGP_FIXTURES/name` if set, else `shared/fixtures/name` in the nearest ancestor of the
-/// crate that has it (CI: `../shared` beside the repository root).
+/// The RBF-kernel fixture (`--kernel rbf --guide tril --seed 0 --steps 3000`).
+pub const RBF: &str = "flagship_rbf_seed0_tril.json";
+/// The deep-kernel fixture (`--kernel deep --guide tril --seed 0 --steps 3000`).
+pub const DEEP: &str = "flagship_deep_seed0_tril.json";
+
+/// `tests/data/NAME` in this repository.
 pub fn fixture_path(name: &str) -> PathBuf {
-    if let Ok(dir) = std::env::var("SVGP_FIXTURES") {
-        return PathBuf::from(dir).join(name);
-    }
-    let root = PathBuf::from(env!("CARGO_MANIFEST_DIR"));
-    root.ancestors()
-        .skip(1)
-        .map(|a| a.join("shared/fixtures").join(name))
-        .find(|p| p.exists())
-        .unwrap_or_else(|| root.join("../shared/fixtures").join(name))
+    PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("tests").join("data").join(name)
 }
 
+/// The parsed fixture `tests/data/NAME`; panics (fails the test) naming the path if the file
+/// is missing or is not JSON.
 pub fn load(name: &str) -> Value {
-    let text = std::fs::read_to_string(fixture_path(name)).expect("fixture file (../shared/fixtures)");
-    serde_json::from_str(&text).expect("fixture JSON")
+    let path = fixture_path(name);
+    let text = std::fs::read_to_string(&path).unwrap_or_else(|e| {
+        panic!(
+            "fixture {} cannot be read ({e}); it is part of the repository (tests/data/README.md)",
+            path.display()
+        )
+    });
+    serde_json::from_str(&text)
+        .unwrap_or_else(|e| panic!("fixture {} is not valid JSON: {e}", path.display()))
 }
 
 /// Every number of a (nested) JSON array, row-major; a bare number gives one entry.
-pub fn flat(v: &Value) -> Vec<f64> {
+pub fn floats(v: &Value) -> Vec<f64> {
     let mut out = Vec::new();
     fn go(v: &Value, out: &mut Vec<f64>) {
         match v {
@@ -56,11 +67,11 @@ pub fn prior_params(p: &Value, kernel: &str) -> Vec<f64> {
         "deep" => {
             let mut out = vec![num(&k["log_variance"])];
             for layer in k["mlp"].as_array().expect("mlp layers") {
-                out.extend(flat(&layer["weight"]));
-                out.extend(flat(&layer["bias"]));
+                out.extend(floats(&layer["weight"]));
+                out.extend(floats(&layer["bias"]));
             }
-            out.extend(flat(&k["W"]));
-            out.extend(flat(&k["b"]));
+            out.extend(floats(&k["W"]));
+            out.extend(floats(&k["b"]));
             out.push(num(&k["log_feature_lengthscale"]));
             out
         }
@@ -71,11 +82,11 @@ pub fn prior_params(p: &Value, kernel: &str) -> Vec<f64> {
 /// A full parameter set in the crate's flat layout: prior | Z | m | packed tril(L) | ln σ²_noise.
 pub fn flat_params(p: &Value, kernel: &str) -> Vec<f64> {
     let mut out = prior_params(p, kernel);
-    out.extend(flat(&p["Z"]));
-    out.extend(flat(&p["guide"]["m"]));
+    out.extend(floats(&p["Z"]));
+    out.extend(floats(&p["guide"]["m"]));
     let l = p["guide"]["L"].as_array().expect("L rows");
     for (i, row) in l.iter().enumerate() {
-        out.extend(&flat(row)[..=i]);
+        out.extend(&floats(row)[..=i]);
     }
     out.push(num(&p["log_noise_var"]));
     out
@@ -103,8 +114,8 @@ impl Fixture {
         let kernel = meta["kernel"].as_str().expect("kernel").to_string();
         let tr = &raw["trace"];
         Fixture {
-            x: flat(&raw["data"]["X"]),
-            y: flat(&raw["data"]["y"]),
+            x: floats(&raw["data"]["X"]),
+            y: floats(&raw["data"]["y"]),
             m: meta["m"].as_u64().expect("m") as usize,
             jitter: num(&meta["jitter"]),
             lr: num(&meta["lr"]),
@@ -123,23 +134,9 @@ impl Fixture {
     }
 }
 
-pub fn rel(a: f64, b: f64) -> f64 {
-    (a - b).abs() / b.abs()
-}
-
-/// ‖a − b‖ / ‖b‖.
-pub fn rel_norm(a: &[f64], b: &[f64]) -> f64 {
-    let d: f64 = a.iter().zip(b).map(|(x, y)| (x - y).powi(2)).sum::<f64>().sqrt();
-    d / b.iter().map(|y| y * y).sum::<f64>().sqrt()
-}
-
-pub fn max_abs_diff(a: &[f64], b: &[f64]) -> f64 {
-    a.iter().zip(b).map(|(x, y)| (x - y).abs()).fold(0.0, f64::max)
-}
-
 /// The 80 × 80 evaluation grid, point k = (axis[k % 80], axis[k / 80]), row-major k × 2.
 pub fn grid(f: &Fixture) -> Vec<f64> {
-    let axis = flat(&f.raw["data"]["grid"]["axis"]);
+    let axis = floats(&f.raw["data"]["grid"]["axis"]);
     let g = axis.len();
     (0..g * g).flat_map(|k| [axis[k % g], axis[k / g]]).collect()
 }
@@ -152,10 +149,10 @@ pub fn check_final_predictions<P: svgp::gp::Prior>(f: &Fixture, model: &svgp::gp
     let mut ws = vec![0.0; model.predict_workspace_len(n)];
     model.predict(&f.final_params, &xg, &mut mean, &mut var, &mut ws).unwrap();
     let fin = &f.raw["final"];
-    let (m20, v20) = (flat(&fin["grid_mean_first20"]), flat(&fin["grid_var_first20"]));
+    let (m20, v20) = (floats(&fin["grid_mean_first20"]), floats(&fin["grid_var_first20"]));
     let rm = max_abs_diff(&mean[..20], &m20) / m20.iter().fold(0.0_f64, |a, v| a.max(v.abs()));
     let rv = max_abs_diff(&var[..20], &v20) / v20.iter().fold(0.0_f64, |a, v| a.max(v.abs()));
-    let f_true = flat(&f.raw["data"]["grid"]["f_true"]);
+    let f_true = floats(&f.raw["data"]["grid"]["f_true"]);
     let rmse = (mean.iter().zip(&f_true).map(|(m, t)| (m - t).powi(2)).sum::<f64>() / n as f64).sqrt();
     let rr = rel(rmse, num(&fin["grid_rmse"]));
     println!("{}: final grid mean rel {rm:.2e}, var rel {rv:.2e}, RMSE {rmse} (rel {rr:.2e})", f.kernel);
@@ -245,25 +242,51 @@ macro_rules! fixture_tests {
         #[test]
         fn elbo_and_gradient_at_init_match_jax() {
             let (f, model) = $setup();
-            check_init(&f, &model);
+            $crate::common::fixture::check_init(&f, &model);
         }
 
         #[test]
         fn one_step_and_early_trace_match_jax() {
             let (f, model) = $setup();
-            check_early_trace(&f, &model);
+            $crate::common::fixture::check_early_trace(&f, &model);
         }
 
         #[test]
         fn params_after_one_adam_step_match_jax() {
             let (f, model) = $setup();
-            check_one_step(&f, &model);
+            $crate::common::fixture::check_one_step(&f, &model);
         }
 
         #[test]
         fn predictions_at_final_params_match_jax() {
             let (f, model) = $setup();
-            check_final_predictions(&f, &model);
+            $crate::common::fixture::check_final_predictions(&f, &model);
         }
     };
+}
+
+/// Grid point k of the fixture's grid: (axis[k % G], axis[k / G]), x1 fastest.
+pub fn grid_point(axis: &[f64], k: usize) -> [f64; 2] {
+    [axis[k % axis.len()], axis[k / axis.len()]]
+}
+
+/// Packed lower triangle (row by row, j ≤ i) of a full row-major M × M matrix.
+pub fn pack_lower(full: &[f64], m: usize) -> Vec<f64> {
+    (0..m).flat_map(|i| (0..=i).map(move |k| (i, k))).map(|(i, k)| full[i * m + k]).collect()
+}
+
+/// The fixtures' deep feature map: MLP 2 → 32 → 32 → 8 (tanh, equinox layout), J = 256.
+pub fn flagship_deep_map() -> svgp::features::DeepRff {
+    use svgp::nn::{Activation, Mlp};
+    svgp::features::DeepRff::new(Mlp::equinox(2, 32, 2, 8, Activation::Tanh).unwrap(), 256).unwrap()
+}
+
+/// The deep-kernel fixture's SVGP at `section` ("init" or "final") as
+/// (map, flat params [ln σ² | map | Z | m | L packed | ln σ_n²], M, jitter).
+pub fn deep_fixture_model(fx: &Value, section: &str) -> (svgp::features::DeepRff, Vec<f64>, usize, f64) {
+    let p = if section == "init" { &fx["init"] } else { &fx["final"]["params"] };
+    let map = flagship_deep_map();
+    assert_eq!(prior_params(p, "deep").len(), 1 + svgp::features::FeatureMap::n_params(&map));
+    let m = floats(&p["guide"]["m"]).len();
+    (map, flat_params(p, "deep"), m, num(&fx["meta"]["jitter"]))
 }
