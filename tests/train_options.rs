@@ -145,7 +145,7 @@ fn the_callback_sees_the_parameters_after_each_update() {
 fn deep_problem() -> (Svgp<Features<DeepRff>>, Vec<f64>, Vec<f64>, Vec<f64>) {
     let map = DeepRff::new(Mlp::new(&[2, 8, 8, 4], Activation::Tanh).unwrap(), 32).unwrap();
     let model = Svgp::new(Features(map), 6, 1e-4).unwrap();
-    let mut pp = vec![0.0; model.prior.n_params()];
+    let mut pp = vec![0.0; Features(map).n_params()]; // [ln σ² | the map's parameters]
     map.init(&mut Xoshiro256::from_u64(3), 0.5, &mut pp[1..]).unwrap();
     let z: Vec<f64> = (0..12).map(|i| -0.8 + 0.13 * i as f64).collect();
     let mut p = vec![0.0; model.n_params()];
@@ -210,11 +210,10 @@ fn trainer_fit_svgp_matches_the_hand_written_split_loop() {
 #[test]
 fn trainer_freezes_by_mask_and_keeps_the_best() {
     let (model, init, x, y) = deep_problem();
+    // The prior's variance (first) and the noise variance (last) fixed.
     let mut frozen = vec![false; init.len()];
-    frozen[model.noise_index()] = true;
-    for k in model.z_range() {
-        frozen[k] = true;
-    }
+    frozen[0] = true;
+    frozen[init.len() - 1] = true;
     let mut p = init.clone();
     let trainer =
         Trainer::new(AdamConfig::new(5e-2).with_clip(1.0), FitOptions::new(40).keep_best()).freeze(&frozen);
