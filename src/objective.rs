@@ -135,6 +135,22 @@ impl<'a, P: Prior, S: Scalar, W: AsMut<[S]>> FullBatchElbo<'a, P, S, W> {
 #[cfg(feature = "alloc")]
 impl<'a, P: Prior, S: Scalar> FullBatchElbo<'a, P, S, alloc::vec::Vec<S>> {
     /// The objective with a workspace of its own.
+    ///
+    /// ```
+    /// use svgp::gp::{Closed, ElboOptions, Svgp};
+    /// use svgp::kernel::Rbf;
+    /// use svgp::objective::{FullBatchElbo, Objective};
+    /// let model = Svgp::new(Closed(Rbf::new(1)), 2, 1e-6)?;
+    /// let mut p = vec![0.0; model.n_params()];
+    /// model.init_params(&Rbf::params(1.0, 0.5), &[-0.5, 0.5], 0.01, &mut p)?;
+    /// let (x, y) = ([-1.0, 0.0, 1.0], [0.5, 0.0, -0.5]);
+    /// let mut g = vec![0.0; p.len()];
+    /// let loss = FullBatchElbo::alloc(&model, &x, &y)?.loss_and_grad(&p, &mut g)?;
+    /// let mut ws = vec![0.0; model.workspace_len(3)];
+    /// assert_eq!(loss, -model.elbo(&p, &x, &y, ElboOptions::default(), &mut ws)?); // the loss is −ELBO
+    /// assert!(FullBatchElbo::alloc(&model, &x[..0], &y[..0]).is_err()); // no data: a typed error
+    /// # Ok::<(), svgp::Error>(())
+    /// ```
     pub fn alloc(model: &'a Svgp<P>, x: &'a [S], y: &'a [S]) -> Result<Self> {
         let ws = alloc::vec![S::zero(); elbo_workspace_len(model, y.len())?];
         Self::new(model, x, y, ws)
