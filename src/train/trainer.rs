@@ -23,16 +23,14 @@ use core::ops::ControlFlow;
 /// use svgp::gp::{Closed, Svgp};
 /// use svgp::kernel::Rbf;
 /// use svgp::optim::AdamConfig;
-/// use svgp::parallel::Split;
 /// use svgp::train::{FitOptions, Trainer};
 /// let model = Svgp::new(Closed(Rbf::new(1)), 3, 1e-6)?;
 /// let mut p = vec![0.0; model.n_params()];
 /// model.init_params(&Rbf::params(1.0, 0.5), &[-1.0, 0.0, 1.0], 0.1, &mut p)?;
 /// let x: Vec<f64> = (0..40).map(|i| -1.0 + 0.05 * i as f64).collect();
 /// let y: Vec<f64> = x.iter().map(|v| v.sin()).collect();
-/// // The data in two fixed chunks, on two threads; keep the best iterate.
-/// let trainer = Trainer::new(AdamConfig::new(0.01).with_clip(1.0), FitOptions::new(50).keep_best())
-///     .split(Split::new(2, 2));
+/// // The reference recipe (clipped Adam), keeping the best iterate.
+/// let trainer = Trainer::new(AdamConfig::new(0.01).with_clip(1.0), FitOptions::new(50).keep_best());
 /// let mut losses = vec![];
 /// let summary = trainer.fit_svgp(&model, &mut p, &x, &y, |r| {
 ///     losses.push(r.loss);
@@ -84,6 +82,27 @@ impl Trainer {
     /// Splits the SVGP's data as `split` says in [`Trainer::fit_svgp`]: `split.chunks` fixed
     /// chunks (they decide the numbers) on up to `split.threads` threads (they decide only the
     /// speed), on the crate's thread team ([`crate::parallel`]).
+    ///
+    /// ```
+    /// use core::ops::ControlFlow;
+    /// use svgp::gp::{Closed, Svgp};
+    /// use svgp::kernel::Rbf;
+    /// use svgp::optim::AdamConfig;
+    /// use svgp::parallel::Split;
+    /// use svgp::train::{FitOptions, Trainer};
+    /// let model = Svgp::new(Closed(Rbf::new(1)), 3, 1e-6)?;
+    /// let mut p = vec![0.0; model.n_params()];
+    /// model.init_params(&Rbf::params(1.0, 0.5), &[-1.0, 0.0, 1.0], 0.1, &mut p)?;
+    /// let x: Vec<f64> = (0..40).map(|i| -1.0 + 0.05 * i as f64).collect();
+    /// let y: Vec<f64> = x.iter().map(|v| v.sin()).collect();
+    /// let recipe = Trainer::new(AdamConfig::new(0.01).with_clip(1.0), FitOptions::new(20));
+    /// // Two fixed chunks on two threads, then on one: the same bits.
+    /// let mut q = p.clone();
+    /// recipe.clone().split(Split::new(2, 2)).fit_svgp(&model, &mut p, &x, &y, |_| ControlFlow::Continue(()))?;
+    /// recipe.split(Split::new(2, 1)).fit_svgp(&model, &mut q, &x, &y, |_| ControlFlow::Continue(()))?;
+    /// assert_eq!(p, q);
+    /// # Ok::<(), svgp::Error>(())
+    /// ```
     #[cfg(feature = "std")]
     pub fn split(self, split: crate::parallel::Split) -> Self {
         Self { split, ..self }
