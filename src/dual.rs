@@ -400,6 +400,7 @@ impl<T: Scalar, const N: usize> approx::UlpsEq for Dual<T, N> {
 
 impl<T: Scalar, const N: usize> Scalar for Dual<T, N> {
     type Real = T::Real;
+    const LANE_BYTES: usize = T::LANE_BYTES * (N + 1);
 
     #[inline]
     fn from_f64(c: f64) -> Self {

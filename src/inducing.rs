@@ -9,10 +9,9 @@
 //! row-major slices; the result is written into `z` (M × D, M = `z.len() / D`), which is the
 //! Z block of an SVGP parameter buffer. Distances are computed on the real parts in `f64`.
 
-use crate::batch::sampler::below;
 use crate::batch::BatchSource;
 use crate::error::{check_buf, Error, Result};
-use crate::rng::uniform01;
+use crate::rng::{below, uniform01};
 use crate::Scalar;
 use rand_core::Rng;
 

@@ -88,6 +88,18 @@ pub fn uniform01<R: Rng + ?Sized>(rng: &mut R) -> f64 {
     (rng.next_u64() >> 11) as f64 * (1.0 / (1u64 << 53) as f64)
 }
 
+/// An unbiased integer in `0..k` (`k ≥ 1`) by Lemire's multiply-and-reject.
+pub(crate) fn below<R: Rng + ?Sized>(rng: &mut R, k: u64) -> u64 {
+    let mut m = u128::from(rng.next_u64()) * u128::from(k);
+    if (m as u64) < k {
+        let t = k.wrapping_neg() % k;
+        while (m as u64) < t {
+            m = u128::from(rng.next_u64()) * u128::from(k);
+        }
+    }
+    (m >> 64) as u64
+}
+
 /// Uniform on [lo, hi).
 #[inline]
 pub fn uniform<R: Rng + ?Sized>(rng: &mut R, lo: f64, hi: f64) -> f64 {

@@ -185,7 +185,7 @@ fn main() {
     let (chol, gemms) = (has("cholesky") || !has("gemm"), has("gemm") || !has("cholesky"));
     let (f64s, f32s) = (has("f64") || !has("f32"), has("f32") || !has("f64"));
     let batch = Duration::from_millis(if quick { 10 } else { 40 });
-    println!("svgp kernels: {}; faer single-thread (Par::Seq); nalgebra default", svgp::linalg::simd_level());
+    println!("svgp kernels: {}; faer single-thread (Par::Seq); nalgebra default", svgp::arch::level());
     println!("| case                               | svgp GF/s | faer GF/s | nalg GF/s | svgp/faer |");
     println!("|------------------------------------|---------:|---------:|---------:|-------:|");
     if f64s {

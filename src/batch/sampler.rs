@@ -17,18 +17,6 @@ use rand_core::Rng;
 /// `tests/minibatch_sampler.rs`. The rounds cost a few ns per index.
 const ROUNDS: usize = 8;
 
-/// An unbiased integer in `0..k` (`k ≥ 1`) by Lemire's multiply-and-reject.
-pub(crate) fn below<R: Rng + ?Sized>(rng: &mut R, k: u64) -> u64 {
-    let mut m = u128::from(rng.next_u64()) * u128::from(k);
-    if (m as u64) < k {
-        let t = k.wrapping_neg() % k;
-        while (m as u64) < t {
-            m = u128::from(rng.next_u64()) * u128::from(k);
-        }
-    }
-    (m >> 64) as u64
-}
-
 /// SplitMix64's finaliser: a bijective, avalanching mix of one word.
 #[inline]
 fn mix(mut z: u64) -> u64 {

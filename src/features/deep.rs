@@ -5,7 +5,7 @@ use crate::error::{check_buf, check_len, Error, Result};
 use crate::linalg::{gemm, MatMut, MatRef, Trans};
 use crate::nn::Mlp;
 use crate::rng::{standard_normal, uniform};
-use crate::{fastmath, Scalar};
+use crate::Scalar;
 use rand_core::Rng;
 
 /// Random Fourier features on a learned warp: ψ(x)_j = √(2/J)·cos((Σ_h φ(x)_h·W\[h\]\[j\]) / ℓ + b_j),
@@ -167,7 +167,7 @@ impl DeepRff {
                     *v = *v * inv_ell + bj;
                 }
             }
-            cos_in_place(psi_b);
+            S::cos_in_place(psi_b);
             psi_b.iter_mut().for_each(|v| *v = scale * *v);
         }
         Ok(())
@@ -178,16 +178,6 @@ impl DeepRff {
         let n = x.len() / d;
         check_len("deep RFF inputs", n * d, x.len())?;
         Ok(n)
-    }
-}
-
-/// `v = cos v` in place: the fast f32/f64 kernels (reached through `Any`, as `Scalar` has only
-/// a sin/cos slice hook), `Scalar::cos` for other types.
-fn cos_in_place<S: Scalar>(v: &mut [S]) {
-    if !(fastmath::map_in_place_as(v, fastmath::cos_in_place, |x: f64| fastmath::sin_cos(x).1)
-        || fastmath::map_in_place_as(v, fastmath::cos_in_place_f32, fastmath::cos_f32))
-    {
-        v.iter_mut().for_each(|x| *x = x.cos());
     }
 }
 
@@ -252,7 +242,7 @@ impl FeatureMap for DeepRff {
                 S::zero(),
                 MatMut::new(rows, j, z_b)?,
             )?;
-            crate::linalg::simd(
+            crate::arch::simd(
                 #[inline(always)]
                 || {
                     for row in z_b.chunks_exact_mut(j) {
@@ -263,7 +253,7 @@ impl FeatureMap for DeepRff {
                 },
             );
             S::sin_cos_slice(z_b, sin_b, psi_b);
-            crate::linalg::simd(
+            crate::arch::simd(
                 #[inline(always)]
                 || psi_b.iter_mut().for_each(|v| *v = scale * *v),
             );
@@ -316,7 +306,7 @@ impl FeatureMap for DeepRff {
             let rows = phi_b.len() / h;
             let zbar_b = &mut zbar[..rows * j];
             let rows_iter = zbar_b.chunks_exact_mut(j).zip(sin_b.chunks_exact(j)).zip(pb_b.chunks_exact(j));
-            crate::linalg::simd(
+            crate::arch::simd(
                 #[inline(always)]
                 || {
                     for ((zb_row, sin_row), pb_row) in rows_iter {

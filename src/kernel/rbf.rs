@@ -66,7 +66,7 @@ impl Kernel for Rbf {
         let inv_l2 = (l * l).recip();
         // The x1-only rows (the K_zx block) take the lane-blocked loop, compiled for AVX2 when
         // the CPU has it; rows that also write x2's gradient (the K_zz block, M × M) the plain one.
-        let (g_var, g_len) = crate::linalg::simd(
+        let (g_var, g_len) = crate::arch::simd(
             #[inline(always)]
             || {
                 let (mut g_var, mut g_len) = (S::zero(), S::zero());
@@ -113,7 +113,7 @@ impl Kernel for Rbf {
         let l2 = l * l;
         let m_half = S::from_f64(-0.5);
         for (xi, row) in x1.chunks_exact(d).zip(out.chunks_exact_mut(n2)) {
-            crate::linalg::simd(
+            crate::arch::simd(
                 #[inline(always)]
                 || match d {
                     1 => r2_row::<S, 1>(1, xi, x2, row),
@@ -122,7 +122,7 @@ impl Kernel for Rbf {
                     _ => r2_row::<S, 0>(d, xi, x2, row),
                 },
             );
-            crate::fastmath::exp::scaled_exp(row, s2, m_half, l2);
+            S::scaled_exp_in_place(row, s2, m_half, l2);
         }
     }
 }

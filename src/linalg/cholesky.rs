@@ -1,14 +1,14 @@
 //! Cholesky factorisation in place, with a jitter policy.
 //!
-//! Two kernels: for `f32`/`f64` (and other scalars of at most 8 bytes) up to
+//! Two kernels: for `f32`/`f64` (and other scalars of [`Scalar::LANE_BYTES`] ≤ 8) up to
 //! `crout::MAX_N` (256 with `std`, else 64), a blocked left-looking factorisation directly
 //! in the lower triangle ([`crout`]); for wider scalars (`Dual`) and larger matrices, a
 //! right-looking one on a transposed copy in the upper triangle ([`factor_upper`]). Both
 //! leave the same results and the same input-restoring guarantee on failure.
 
-use super::simd::{simd, sqrt as simd_sqrt};
 use super::vector::axpy_kernel;
 use super::MatMut;
+use crate::arch::simd;
 use crate::error::{check_len, Error, Result};
 use crate::Scalar;
 
@@ -123,7 +123,7 @@ fn check_jitter(j: f64) -> Result<()> {
 /// One factorisation with `jitter`, through the run-time SIMD dispatch. On failure the input
 /// is restored (see [`restore`] and `crout`'s `restore`).
 fn attempt<S: Scalar>(a: &mut [S], n: usize, jitter: S) -> Result<()> {
-    if n <= crout::MAX_N && core::mem::size_of::<S>() <= 8 {
+    if n <= crout::MAX_N && S::LANE_BYTES <= 8 {
         return simd(
             #[inline(always)]
             || {
@@ -194,7 +194,7 @@ fn factor_upper<S: Scalar>(a: &mut [S], n: usize, jitter: S) -> core::result::Re
             if !positive {
                 return Err(Failure { pivot: r, value: d });
             }
-            let l = simd_sqrt(d);
+            let l = d.sqrt();
             a[r * n + r] = l;
             let inv = l.recip();
             a[r * n + r + 1..(r + 1) * n].iter_mut().for_each(|v| *v *= inv);

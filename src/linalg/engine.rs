@@ -9,17 +9,16 @@
 //! least 2²⁰ multiply-adds under `std`, 8 KiB + 6 KiB otherwise (the buffers are
 //! zero-initialised on each call, so their size is matched to the work; `no_std` targets
 //! only ever use the small ones).
-//! Small products, and wide scalar types such as `Dual`, use plain loops in the order that
-//! reads memory contiguously.
+//! Small products, and scalar types wider than an `f64` ([`Scalar::LANE_BYTES`] > 8, such as
+//! most `Dual`s), use plain loops in the order that reads memory contiguously.
 //!
 //! `A` and `B` are read from slices other than `C`'s (the borrow checker sees to that).
 //! Callers (all inside `linalg`) guarantee that every index described by the strides is in
 //! bounds; the public functions check dimensions once, before calling in.
 
-use super::simd::simd;
 use super::vector::{axpy_kernel, dot_kernel};
+use crate::arch::simd;
 use crate::Scalar;
-use core::mem::size_of;
 
 /// Where element `(i, j)` of an operand lives: `off + i·rs + j·cs`.
 #[derive(Clone, Copy, Debug)]
@@ -82,7 +81,7 @@ const LARGE_MIN_FLOPS: usize = 1 << 20;
 /// Runs the product through the best path for its size and scalar type.
 pub(crate) fn product<S: Scalar>(p: &Product<'_, S>, c: &mut [S]) {
     let flops = p.m.saturating_mul(p.n).saturating_mul(p.k);
-    let width = size_of::<S>();
+    let width = S::LANE_BYTES;
     if flops < PACK_MIN_FLOPS || width > 8 {
         simd(
             #[inline(always)]

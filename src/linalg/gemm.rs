@@ -1,9 +1,9 @@
 //! Matrix products: gemm in its transpose variants, gemv, dot, axpy.
 
 use super::engine::{product, Part, Product, Strides};
-use super::simd::simd;
 use super::vector::{axpy_kernel, dot_kernel};
 use super::{MatMut, MatRef};
+use crate::arch::simd;
 use crate::error::{check_len, Result};
 use crate::Scalar;
 

@@ -6,15 +6,14 @@
 //! non-finite result. Each routine has a reverse-mode rule ([`gemm_adjoint`],
 //! [`cholesky_adjoint`], [`solve_triangular_adjoint`]), tested against `Dual` forward mode.
 //!
-//! Speed: large `f32`/`f64` products run through a packed, register-blocked kernel; under
-//! the `std` feature the hot loops are also compiled for AVX2 + FMA and chosen at run time
-//! ([`simd_level`] says which copy runs).
+//! Speed: large `f32`/`f64` products run through a packed, register-blocked kernel; the hot
+//! loops run through [`crate::arch`]'s CPU dispatch (under `std`, copies compiled for AVX2 +
+//! FMA chosen at run time; [`crate::arch::level`] says which copy runs).
 
 mod adjoint;
 mod cholesky;
 mod engine;
 mod gemm;
-mod simd;
 mod triangular;
 mod vector;
 mod view;
@@ -22,7 +21,5 @@ mod view;
 pub use adjoint::{cholesky_adjoint, gemm_adjoint, solve_triangular_adjoint};
 pub use cholesky::{cholesky_in_place, CholeskyInfo, Jitter};
 pub use gemm::{axpy, dot, gemm, gemv, syrk, Trans};
-pub(crate) use simd::simd;
-pub use simd::simd_level;
 pub use triangular::{cholesky_inverse, log_det_from_factor, solve_triangular, Side};
 pub use view::{pack_lower, packed_lower_len, unpack_lower, MatMut, MatRef};

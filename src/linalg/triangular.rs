@@ -1,9 +1,9 @@
 //! Triangular solves with a Cholesky factor, log-determinant and inverse.
 
 use super::gemm::mirror_lower;
-use super::simd::simd;
 use super::vector::{axpy_kernel, dot_kernel};
 use super::{MatMut, MatRef};
+use crate::arch::simd;
 use crate::error::{check_len, Error, Result};
 use crate::Scalar;
 

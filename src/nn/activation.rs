@@ -1,6 +1,6 @@
 //! Element-wise activations and their hand-written derivatives.
 
-use crate::{fastmath, Scalar};
+use crate::Scalar;
 
 /// √(2/π), the scale inside the tanh approximation of GELU.
 const GELU_C: f64 = 0.797_884_560_802_865_4;
@@ -96,58 +96,36 @@ impl Activation {
     #[inline]
     pub(crate) fn apply_slice<S: Scalar>(self, a: &[S], h: &mut [S]) {
         match self {
-            // Written as separate loops so each one stays a simple, vectorisable map.
-            Activation::Tanh => tanh_slice(a, h),
+            // Written as separate loops so each one stays a simple, vectorisable map; tanh
+            // through its slice hook (libm's tanh would cost more than the MLP's gemms).
+            Activation::Tanh => S::tanh_slice(a, h),
             Activation::Relu => h.iter_mut().zip(a).for_each(|(h, &a)| *h = Activation::Relu.apply(a)),
             _ => h.iter_mut().zip(a).for_each(|(h, &a)| *h = self.apply(a)),
         }
     }
 }
 
-/// `h = tanh(a)` element-wise. `Scalar` has no slice-tanh hook, so for `S = f64` or `f32` a
-/// downcast through `Any` ([`fastmath::map_as`], decided at compile time once monomorphised,
-/// and safe) reaches the vectorised [`fastmath::tanh_slice`] / [`fastmath::tanh_slice_f32`]:
-/// libm's tanh would cost more than the MLP's gemms. Other types loop over [`Scalar::tanh`].
-fn tanh_slice<S: Scalar>(a: &[S], h: &mut [S]) {
-    if !(fastmath::map_as(a, h, fastmath::tanh_slice, fastmath::tanh)
-        || fastmath::map_as(a, h, fastmath::tanh_slice_f32, fastmath::tanh_f32))
-    {
-        h.iter_mut().zip(a).for_each(|(h, &a)| *h = a.tanh());
-    }
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    /// Two whole dispatch chunks and a tail, so both downcast paths run.
-    const LEN: usize = 2 * fastmath::CHUNK + 2;
-    const WHOLE: usize = 2 * fastmath::CHUNK;
-
-    fn inputs() -> [f64; LEN] {
-        core::array::from_fn(|i| (i as f64 - 257.0) * 0.0123)
-    }
+    use crate::Dual;
 
     #[test]
-    fn tanh_slice_takes_the_fast_kernels_for_floats() {
-        // Whole chunks through the slice kernel (which may fuse multiply-adds), the tail
-        // through the one-value function.
-        let a = inputs();
-        let mut h = [0.0; LEN];
+    fn tanh_slice_is_the_scalar_hook() {
+        // Two blocks of the f64 hook and a tail.
+        let a: [f64; 514] = core::array::from_fn(|i| (i as f64 - 257.0) * 0.0123);
+        let (mut h, mut want) = ([0.0; 514], [0.0; 514]);
         Activation::Tanh.apply_slice(&a, &mut h);
-        let mut want = [0.0; LEN];
-        fastmath::tanh_slice(&a[..WHOLE], &mut want[..WHOLE]);
-        want[WHOLE..].iter_mut().zip(&a[WHOLE..]).for_each(|(w, &x)| *w = fastmath::tanh(x));
+        f64::tanh_slice(&a, &mut want);
         assert!(h.iter().zip(&want).all(|(y, w)| y.to_bits() == w.to_bits()));
         let a32 = a.map(|v| v as f32);
-        let mut h32 = [0.0_f32; LEN];
+        let (mut h32, mut want32) = ([0.0_f32; 514], [0.0_f32; 514]);
         Activation::Tanh.apply_slice(&a32, &mut h32);
-        for (&x, &y) in a32.iter().zip(&h32) {
-            assert_eq!(y.to_bits(), fastmath::tanh_f32(x).to_bits(), "f32 at {x}");
-        }
+        f32::tanh_slice(&a32, &mut want32);
+        assert!(h32.iter().zip(&want32).all(|(y, w)| y.to_bits() == w.to_bits()));
         // Duals keep libm's tanh and its derivative.
-        let ad = a.map(|v| crate::Dual::<f64, 1>::variable(v, 0));
-        let mut hd = [crate::Dual::<f64, 1>::default(); LEN];
+        let ad = a.map(|v| Dual::<f64, 1>::variable(v, 0));
+        let mut hd = [Dual::<f64, 1>::default(); 514];
         Activation::Tanh.apply_slice(&ad, &mut hd);
         for (&x, y) in a.iter().zip(&hd) {
             assert_eq!(y.re, libm::tanh(x));

@@ -18,7 +18,6 @@
 //! back from the backup (see [`restore`]).
 
 use super::{lower_to_upper, Failure};
-use crate::linalg::simd::sqrt as simd_sqrt;
 use crate::Scalar;
 
 /// Largest `n` this kernel handles: it bounds the stack packing buffer, 8 KiB at 256 (kept
@@ -30,11 +29,11 @@ pub(super) const MAX_N: usize = 256;
 pub(super) const MAX_N: usize = 64;
 
 /// Factors `a + jitter·I` (n ≤ [`MAX_N`]) in place with the block width matched to the
-/// scalar's size (one AVX2 register of accumulators per row). On success the strict upper
+/// scalar's [`Scalar::LANE_BYTES`] (one AVX2 register of accumulators per row). On success the strict upper
 /// triangle is zeroed; on failure `a` is restored as [`restore`] describes.
 #[inline(always)]
 pub(super) fn attempt<S: Scalar>(a: &mut [S], n: usize, jitter: S) -> core::result::Result<(), Failure<S>> {
-    let narrow = core::mem::size_of::<S>() <= 4;
+    let narrow = S::LANE_BYTES <= 4;
     // The packing buffer holds CB·(n − CB) values at most; it is zero-initialised on every
     // call, so it comes in sizes. Narrow scalars use 8-column blocks (a full AVX2 register)
     // except for n ≤ 16, where the shorter 4-column blocks were measured faster.
@@ -205,7 +204,7 @@ fn factor<S: Scalar, const CB: usize, const R: usize, const PB: usize>(
             // √d and 1/d are independent, so they overlap; 1/√d = √d · (1/d) then costs one
             // multiply instead of a division after the square root on the pivot chain. 1/d
             // overflows for a subnormal d (and is subnormal for a huge one): then divide.
-            let lc = simd_sqrt(d);
+            let lc = d.sqrt();
             l[c][c] = lc;
             let mut ic = lc * d.recip();
             let accurate = (lc * ic - S::one()).abs() <= S::from_f64(8.0 * S::epsilon().re());
