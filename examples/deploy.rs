@@ -31,7 +31,7 @@ use svgp::gp::{Features, Svgp};
 use svgp::kernel::Rbf;
 use svgp::nn::{Activation, Mlp};
 use svgp::optim::AdamConfig;
-use svgp::train::fit_svgp;
+use svgp::train::{FitOptions, Trainer};
 use svgp::Scalar;
 
 type Res<T> = Result<T, Box<dyn StdError>>;
@@ -223,9 +223,9 @@ fn train(
     steps: usize,
 ) -> Res<()> {
     let (x, y) = (floats(&fx["data"]["X"]), floats(&fx["data"]["y"]));
-    let cfg = AdamConfig::new(0.01).with_clip(1.0);
+    let trainer = Trainer::new(AdamConfig::new(0.01).with_clip(1.0), FitOptions::new(steps));
     let t0 = std::time::Instant::now();
-    let summary = fit_svgp(svgp, params, &x, &y, cfg, steps, |r| {
+    let summary = trainer.fit_svgp(svgp, params, &x, &y, |r| {
         if r.step == 1 || r.step % 500 == 0 || r.step == steps {
             println!("step {:5}  -ELBO {:12.4}", r.step, r.loss);
         }

@@ -57,6 +57,20 @@ pub enum Error {
         /// Byte offset (or other position) where it was detected.
         at: usize,
     },
+    /// A buffer length computed from the sizes asked for does not fit in `usize` (absurd N, M,
+    /// batch or chunk counts). Raised before anything is allocated.
+    SizeOverflow {
+        /// Which buffer or product.
+        what: &'static str,
+    },
+    /// Code running in a thread team (`svgp::parallel`, feature `std`) panicked while it evaluated chunk
+    /// `chunk` of the data (a panicking user kernel, or a bug in the crate). The panic was
+    /// caught: the team, its other chunks and the caller's parameters are intact. The same chunk
+    /// gives the same error on any number of threads.
+    WorkerPanicked {
+        /// Index of the chunk whose evaluation panicked.
+        chunk: usize,
+    },
 }
 
 /// `core::result::Result` specialised to the crate's [`Error`].
@@ -82,6 +96,10 @@ impl fmt::Display for Error {
                 write!(f, "invalid parameter {what} = {value}")
             }
             Error::InvalidModel { what, at } => write!(f, "invalid model blob: {what} (at {at})"),
+            Error::SizeOverflow { what } => write!(f, "size of {what} overflows usize"),
+            Error::WorkerPanicked { chunk } => {
+                write!(f, "a worker panicked while evaluating chunk {chunk}")
+            }
         }
     }
 }
@@ -116,4 +134,16 @@ fn dim_mismatch(what: &'static str, expected: usize, found: usize) -> Error {
 #[cold]
 fn buf_too_small(what: &'static str, needed: usize, found: usize) -> Error {
     Error::BufferTooSmall { what, needed, found }
+}
+
+/// `a · b` for buffer sizes, or [`Error::SizeOverflow`] naming `what`.
+#[inline]
+pub(crate) fn size_mul(what: &'static str, a: usize, b: usize) -> Result<usize> {
+    a.checked_mul(b).ok_or(Error::SizeOverflow { what })
+}
+
+/// `a + b` for buffer sizes, or [`Error::SizeOverflow`] naming `what`.
+#[inline]
+pub(crate) fn size_add(what: &'static str, a: usize, b: usize) -> Result<usize> {
+    a.checked_add(b).ok_or(Error::SizeOverflow { what })
 }

@@ -38,7 +38,10 @@ pub mod inducing;
 pub mod kernel;
 pub mod linalg;
 pub mod nn;
+pub mod objective;
 pub mod optim;
+#[cfg(feature = "std")]
+pub mod parallel;
 pub mod rng;
 pub mod scalar;
 pub mod train;

@@ -1,16 +1,19 @@
-//! The training hot path (ELBO + gradient + clipped Adam) allocates nothing once the caller
-//! owns its buffers. A counting global allocator pins it at zero: lower the cap when
+//! The training hot path (the fit loop: ELBO + gradient + clipped Adam, best iterate kept)
+//! allocates nothing once the caller owns its buffers. A counting global allocator pins it at zero: lower the cap when
 //! allocations drop, never raise it.
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
 use std::alloc::{GlobalAlloc, Layout, System};
 use std::sync::atomic::{AtomicUsize, Ordering};
 
+use core::ops::ControlFlow;
 use svgp::features::{DeepRff, FeatureMap};
-use svgp::gp::{Closed, ElboOptions, Features, Prior, Svgp};
+use svgp::gp::{Closed, Features, Prior, Svgp};
 use svgp::kernel::Rbf;
 use svgp::nn::{Activation, Mlp};
+use svgp::objective::{elbo_workspace_len, FullBatchElbo, Objective};
 use svgp::optim::{Adam, AdamConfig};
 use svgp::rng::{uniform, Xoshiro256};
+use svgp::train::{fit_with, FitOptions};
 
 struct Counting;
 static ALLOCS: AtomicUsize = AtomicUsize::new(0);
@@ -41,17 +44,19 @@ fn steps_allocate<P: Prior>(model: &Svgp<P>, prior: &[f64]) -> usize {
     let np = model.n_params();
     let mut p = vec![0.0; np];
     model.init_params(prior, &z, 0.1, &mut p).unwrap();
-    let mut ws = vec![0.0; model.workspace_len(n)];
-    let (mut mu, mut nu, mut g) = (vec![0.0; np], vec![0.0; np], vec![0.0; np]);
+    let mut ws = vec![0.0; elbo_workspace_len(model, n).unwrap()];
+    let mut objective = FullBatchElbo::new(model, &x, &y, &mut ws[..]).unwrap();
+    // The whole fit loop, with the best iterate kept and patience armed.
+    let opts = FitOptions::new(5).keep_best().patience(100);
+    let mut fit_ws = vec![0.0; opts.workspace_len(np).unwrap()];
+    let (mut mu, mut nu) = (vec![0.0; np], vec![0.0; np]);
     let mut adam = Adam::new(AdamConfig::new(1e-2).with_clip(1.0), &mut mu, &mut nu).unwrap();
     // One warm-up step (run-time CPU feature detection caches its answer on first use).
-    model.elbo_and_grad(&p, &x, &y, ElboOptions::default(), &mut g, &mut ws).unwrap();
+    objective.loss_and_grad(&p, &mut fit_ws[..np]).unwrap();
     let before = ALLOCS.load(Ordering::Relaxed);
-    for _ in 0..5 {
-        model.elbo_and_grad(&p, &x, &y, ElboOptions::default(), &mut g, &mut ws).unwrap();
-        g.iter_mut().for_each(|v| *v = -*v);
-        adam.step(&mut p, &mut g).unwrap();
-    }
+    let s = fit_with(&mut objective, &mut p, &mut adam, &opts, &mut fit_ws, |_| ControlFlow::Continue(()))
+        .unwrap();
+    assert_eq!(s.steps, 5);
     ALLOCS.load(Ordering::Relaxed) - before
 }
 

@@ -1,8 +1,8 @@
 //! The experiment's data generator and grids (examples/deep_rff/experiment.rs) against the JAX
 //! fixture's definitions and against their own statistics. Fast: no training.
 //!
-//! Needs the `std` feature: the experiment's training code uses `svgp::batch::with_split_elbo`
-//! (threads), so `cargo test --no-default-features` skips it.
+//! Needs the `std` feature: the experiment's training code splits the data across threads
+//! (`svgp::train::Trainer::split`), so `cargo test --no-default-features` skips it.
 #![cfg(feature = "std")]
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
 

@@ -1,14 +1,14 @@
-//! The split ELBO ([`svgp::batch::with_split_elbo`]): its numbers depend on the chunk count
+//! The split ELBO ([`svgp::parallel::with_split_elbo`]): its numbers depend on the chunk count
 //! only (bit-identical on 1, 2 and 3 threads), equal the whole-batch ELBO and gradient up to
 //! rounding (≤ 1e-12 relative in f64), survive many calls and errors, and reject bad splits.
 #![cfg(feature = "std")]
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)] // tests: a failed unwrap is a failed test
 
-use svgp::batch::{with_split_elbo, Split};
 use svgp::features::DeepRff;
 use svgp::gp::{Closed, ElboOptions, Features, Prior, Svgp};
 use svgp::kernel::Rbf;
 use svgp::nn::{Activation, Mlp};
+use svgp::parallel::{with_split_elbo, Split};
 use svgp::rng::{standard_normal, uniform, Xoshiro256};
 use svgp::Error;
 

@@ -13,21 +13,23 @@
 //! criterion: the median of k steps, k from 2 at the largest N up to 20 at the smallest.
 //! Expected: full batch linear in N, minibatch flat.
 //!
-//! **threads** (criterion) — one batch's ELBO + gradient on 1 and on 2 threads
-//! (`elbo_and_grad_threaded`), B = 1000 and B = 100, and one half-batch on one thread (the
-//! critical path of a perfect 2-way split, K_zz part included). On a shared, loaded machine the
-//! 2-thread timing measures the scheduler; the 1-thread / half-batch ratio is the speed-up two
-//! idle cores give.
+//! **threads** (criterion) — one batch's ELBO + gradient split into as many chunks as threads,
+//! on 1 and on 2 threads of the crate's thread team (`svgp::parallel::with_split_elbo`, the
+//! engine `svgp::batch::with_split_minibatch` runs each batch on), B = 1000 and B = 100, and one
+//! half-batch on one thread (the critical path of a perfect 2-way split, K_zz part included). On
+//! a shared, loaded machine the 2-thread timing measures the scheduler; the 1-thread /
+//! half-batch ratio is the speed-up two idle cores give.
 
 use criterion::{BenchmarkId, Criterion, Throughput};
 use std::hint::black_box;
 use std::time::{Duration, Instant};
 use svgp::batch::{
-    accumulate_elbo_and_grad, accumulate_workspace_len, elbo_and_grad_threaded, threaded_workspace_len,
-    Minibatch, MinibatchElbo, SliceSource,
+    accumulate_elbo_and_grad, accumulate_workspace_len, Minibatch, MinibatchElbo, SliceSource,
 };
 use svgp::gp::ElboOptions;
+use svgp::objective::Objective;
 use svgp::optim::{Adam, AdamConfig};
+use svgp::parallel::{with_split_elbo, Split};
 use svgp::rng::Xoshiro256;
 
 #[allow(dead_code)]
@@ -74,7 +76,7 @@ fn scaling() {
 
         // Full batch: exact ELBO over all N (chunks of BATCH), then the update.
         let mut params = init.clone();
-        let mut ws = vec![0.0; accumulate_workspace_len(&model, BATCH)];
+        let mut ws = vec![0.0; accumulate_workspace_len(&model, BATCH).unwrap()];
         let mut adam = Adam::new(cfg, &mut mu, &mut nu).unwrap();
         let k_full = (20_000 / n).clamp(2, 20);
         let full = time_k(k_full, n < 1_000_000, || {
@@ -91,7 +93,7 @@ fn scaling() {
         let mut adam = Adam::new(cfg, &mut mu, &mut nu).unwrap();
         let mb = Minibatch::new(n, BATCH.min(n)).unwrap();
         let src = SliceSource::new(&data.x, &data.y, 2, Xoshiro256::from_u64(1)).unwrap();
-        let mut mws = vec![0.0; mb.workspace_len(&model)];
+        let mut mws = vec![0.0; mb.workspace_len(&model).unwrap()];
         let mut obj = MinibatchElbo::new(model, mb, src, &mut mws).unwrap();
         let batch = time_k(20, true, || {
             let l = obj.loss_and_grad(&params, &mut grad).unwrap();
@@ -120,13 +122,12 @@ fn threads(c: &mut Criterion) {
         let mut grad = vec![0.0; model.n_params()];
         g.throughput(Throughput::Elements(b as u64));
         for t in [1usize, 2] {
-            let mut ws = vec![0.0; threaded_workspace_len(&model, b, t)];
-            g.bench_with_input(BenchmarkId::new(format!("elbo_grad_B{b}"), t), &t, |bch, &t| {
-                bch.iter(|| {
-                    elbo_and_grad_threaded(&model, &params, &data.x, &data.y, opts, t, &mut grad, &mut ws)
-                        .unwrap()
-                })
-            });
+            with_split_elbo(&model, &data.x, &data.y, opts, Split::new(t, t), |team| {
+                g.bench_with_input(BenchmarkId::new(format!("elbo_grad_B{b}"), t), &t, |bch, _| {
+                    bch.iter(|| team.elbo_and_grad(&params, &mut grad).unwrap())
+                });
+            })
+            .unwrap();
         }
         // The critical path of an ideal 2-thread split: one thread's half of the batch alone.
         // On a loaded machine the 2-thread timing above is meaningless; this one is not, and
