@@ -10,7 +10,9 @@
 #
 # Environment:
 #   JAX_VENV     virtualenv location      (default $HOME/.cache/svgp-jax-venv)
-#   JAX_REF      path of jax_reference.py (default ../shared/bench/jax_reference.py next to the repo)
+#   JAX_REF      path of jax_reference.py (default: shared/bench/jax_reference.py beside the
+#                repository, ../shared or ../../shared; the script is not in this repository and
+#                says what is missing when it finds none)
 #   STEPS        training steps per run   (default 300)
 #   JAX_THREADS  --threads for JAX        (default 0 = all cores)
 #   SVGP_THREADS --threads for svgp       (default: all cores, at most 2; the example always
@@ -20,15 +22,31 @@ set -euo pipefail
 
 here="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
 JAX_VENV="${JAX_VENV:-$HOME/.cache/svgp-jax-venv}"
-JAX_REF="${JAX_REF:-$here/../shared/bench/jax_reference.py}"
-[ -f "$JAX_REF" ] || JAX_REF="$here/../../shared/bench/jax_reference.py"  # from a worktree
+# The JAX reference is not part of this repository: it sits with the reference material in
+# shared/bench/ beside the checkout (../shared) or beside a worktree's parent (../../shared).
+if [ -n "${JAX_REF:-}" ]; then
+    ref_candidates=("$JAX_REF")
+else
+    ref_candidates=("$here/../shared/bench/jax_reference.py" "$here/../../shared/bench/jax_reference.py")
+fi
+JAX_REF=""
+for c in "${ref_candidates[@]}"; do
+    if [ -f "$c" ]; then JAX_REF="$c"; break; fi
+done
 STEPS="${STEPS:-300}"
 JAX_THREADS="${JAX_THREADS:-0}"
 ROUNDS="${ROUNDS:-1}"
 SVGP_THREADS="${SVGP_THREADS:-$(( $(nproc) < 2 ? $(nproc) : 2 ))}"
 
-if [ ! -f "$JAX_REF" ]; then
-    echo "jax_reference.py not found at $JAX_REF (set JAX_REF)" >&2
+if [ -z "$JAX_REF" ]; then
+    {
+        echo "missing: the JAX reference script jax_reference.py, which this comparison runs."
+        echo "It is not part of this repository (it lives in the reference material, shared/bench/)."
+        echo "Looked for it at:"
+        printf '  %s\n' "${ref_candidates[@]}"
+        echo "Set JAX_REF=/path/to/jax_reference.py to point at a copy. The crate's own benchmarks"
+        echo "(cargo bench -p svgp-bench) and tests need none of it."
+    } >&2
     exit 2
 fi
 if [ ! -x "$JAX_VENV/bin/python" ]; then

@@ -8,9 +8,9 @@
 //! ```
 //!
 //! The deep kernel (MLP 2→32→32→8, J = 256 random Fourier features, M = 30) is trained here
-//! from the reference's data and initial parameters (`../shared/fixtures`, or
-//! `SVGP_FIXTURES`) with the reference's recipe (full-batch Adam, lr 0.01, clip 1, 3000
-//! steps); `--jax-final` skips training and deploys the parameters JAX trained instead.
+//! from the reference's data and initial parameters (the JAX fixtures vendored in
+//! `tests/data/`) with the reference's recipe (full-batch Adam, lr 0.01, clip 1, 3000 steps);
+//! `--jax-final` skips training and deploys the parameters JAX trained instead.
 //! The RBF kernel (`--kernel rbf`) always deploys JAX's trained parameters.
 //!
 //! `--export PATH` writes the f32 blob the firmware embeds and, next to it, `PATH.f64`, the
@@ -32,7 +32,7 @@ use svgp::kernel::Rbf;
 use svgp::linalg::MatRef;
 use svgp::nn::{Activation, Mlp};
 use svgp::optim::AdamConfig;
-use svgp::train::fit_svgp;
+use svgp::train::{FitOptions, Trainer};
 use svgp::Scalar;
 
 type Res<T> = Result<T, Box<dyn StdError>>;
@@ -72,15 +72,8 @@ fn opts() -> Res<Opts> {
     Ok(o)
 }
 
-fn fixtures_dir() -> Res<PathBuf> {
-    let env = std::env::var("SVGP_FIXTURES").unwrap_or_default();
-    let here = concat!(env!("CARGO_MANIFEST_DIR"), "/../shared/fixtures");
-    [env.as_str(), here, "/work/shared/fixtures"]
-        .iter()
-        .map(PathBuf::from)
-        .find(|p| !p.as_os_str().is_empty() && p.is_dir())
-        .ok_or_else(|| "fixtures not found: set SVGP_FIXTURES".into())
-}
+/// The JAX reference fixtures vendored in this repository (`tests/data/README.md`).
+const FIXTURES: &str = concat!(env!("CARGO_MANIFEST_DIR"), "/tests/data");
 
 fn floats(v: &serde_json::Value) -> Vec<f64> {
     match v {
@@ -253,9 +246,9 @@ fn train(
     steps: usize,
 ) -> Res<()> {
     let (x, y) = (floats(&fx["data"]["X"]), floats(&fx["data"]["y"]));
-    let cfg = AdamConfig::new(0.01).with_clip(1.0);
+    let trainer = Trainer::new(AdamConfig::new(0.01).with_clip(1.0), FitOptions::new(steps));
     let t0 = std::time::Instant::now();
-    let summary = fit_svgp(svgp, params, &x, &y, cfg, steps, |r| {
+    let summary = trainer.fit_svgp(svgp, params, &x, &y, |r| {
         if r.step == 1 || r.step % 500 == 0 || r.step == steps {
             println!("step {:5}  -ELBO {:12.4}", r.step, r.loss);
         }
@@ -266,7 +259,10 @@ fn train(
 }
 
 fn load_fixture(name: &str) -> Res<serde_json::Value> {
-    Ok(serde_json::from_str(&std::fs::read_to_string(fixtures_dir()?.join(name))?)?)
+    let path = Path::new(FIXTURES).join(name);
+    let text =
+        std::fs::read_to_string(&path).map_err(|e| format!("reading fixture {}: {e}", path.display()))?;
+    Ok(serde_json::from_str(&text).map_err(|e| format!("parsing fixture {}: {e}", path.display()))?)
 }
 
 fn build_kernel<S: StoredScalar>(model: &KernelModel<'_, Rbf>) -> Res<Vec<S>> {
@@ -277,9 +273,7 @@ fn build_kernel<S: StoredScalar>(model: &KernelModel<'_, Rbf>) -> Res<Vec<S>> {
 }
 
 fn export_rbf(o: &Opts) -> Res<()> {
-    let fx: serde_json::Value = serde_json::from_str(&std::fs::read_to_string(
-        fixtures_dir()?.join("flagship_rbf_seed0_tril.json"),
-    )?)?;
+    let fx = load_fixture("flagship_rbf_seed0_tril.json")?;
     let (svgp, flat) = rbf_model_params(&fx)?;
     let (k, m) = (svgp.prior().0, svgp.n_inducing());
     let model = KernelModel::from_svgp(&svgp, &flat)?;

@@ -38,10 +38,11 @@ mod experiment;
 
 use core::ops::ControlFlow;
 use std::time::Instant;
-use svgp::batch::{FnSource, Minibatch, MinibatchElbo, ShuffledEpochs, SliceSource};
+use svgp::batch::{with_split_minibatch, FnSource, Minibatch, MinibatchElbo, ShuffledEpochs, SliceSource};
 use svgp::gp::{Features, Svgp};
 use svgp::inducing::{kmeans_pp, kmeans_pp_workspace_len, lloyd, lloyd_workspace_len};
 use svgp::optim::{Adam, AdamConfig};
+use svgp::parallel::Split;
 use svgp::rng::{standard_normal, uniform, Xoshiro256};
 use svgp::train::fit;
 
@@ -140,10 +141,11 @@ fn flagship(o: &Opts) -> Res<()> {
     let steps = o.passes * n / b;
     let tail = o.tail.unwrap_or(FLAGSHIP_TAIL);
     for &lr in o.lr.as_deref().unwrap_or(&[FLAGSHIP_LR]) {
-        let mb = Minibatch::new(n, b)?.with_threads(o.threads)?;
+        let mb = Minibatch::new(n, b)?;
         let src = SliceSource::new(&data.x, &data.y, 2, Xoshiro256::from_u64(1000 + o.seed))?;
         let t1 = Instant::now();
-        let (params, last) = train_minibatch(&model, init.clone(), mb, src, &schedule(lr, steps, tail), 0)?;
+        let (params, last) =
+            train_minibatch(&model, init.clone(), mb, src, o.threads, &schedule(lr, steps, tail), 0)?;
         let mb_s = t1.elapsed().as_secs_f64();
         let rmse_mb = experiment::rmse(&experiment::predict_grid(&model, &params)?, &truth);
         let ratio = rmse_mb / rmse_full;
@@ -163,45 +165,56 @@ fn schedule(lr: f64, steps: usize, tail: f64) -> Vec<(f64, usize)> {
     [(lr, steps - t.min(steps)), (lr / 5.0, t.min(steps))].into_iter().filter(|p| p.1 > 0).collect()
 }
 
-/// Adam (clipped at the recipe's 1.0) on the minibatch loss, phase by phase `(lr, steps)`;
-/// returns the parameters and the last batch's loss.
+/// Adam (clipped at the recipe's 1.0) on the minibatch loss, phase by phase `(lr, steps)`,
+/// each batch split into `threads` chunks on as many threads; returns the parameters and the
+/// last batch's loss.
 fn train_minibatch<Src: svgp::batch::BatchSource<f64>>(
     model: &Svgp<Features<svgp::features::DeepRff>>,
     mut params: Vec<f64>,
     mb: Minibatch,
     src: Src,
+    threads: usize,
     phases: &[(f64, usize)],
     report_every: usize,
 ) -> Res<(Vec<f64>, f64)> {
-    let np = model.n_params();
+    let last = if threads != 1 {
+        with_split_minibatch(*model, mb, src, Split::new(threads, threads), |obj| {
+            run_phases(obj, &mut params, phases, report_every)
+        })??
+    } else {
+        let mut ws = vec![0.0; mb.workspace_len(model)?];
+        run_phases(&mut MinibatchElbo::new(*model, mb, src, &mut ws)?, &mut params, phases, report_every)?
+    };
+    Ok((params, last))
+}
+
+/// The phases of [`train_minibatch`] on one objective; returns the last batch's loss.
+fn run_phases<Src: svgp::batch::BatchSource<f64>>(
+    obj: &mut MinibatchElbo<'_, Features<svgp::features::DeepRff>, Src, f64>,
+    params: &mut [f64],
+    phases: &[(f64, usize)],
+    report_every: usize,
+) -> Res<f64> {
+    let np = params.len();
     let (mut grad, mut mu, mut nu) = (vec![0.0; np], vec![0.0; np], vec![0.0; np]);
-    let mut ws = vec![0.0; mb.workspace_len(model)?];
-    let mut obj = MinibatchElbo::new(*model, mb, src, &mut ws)?;
     let mut last = f64::NAN;
     let t = Instant::now();
     for &(lr, steps) in phases {
         let mut adam = Adam::new(AdamConfig::new(lr).with_clip(experiment::CLIP_NORM), &mut mu, &mut nu)?;
-        fit(
-            |p, g| obj.loss_and_grad(p, g),
-            &mut params,
-            &mut grad,
-            &mut adam,
-            steps,
-            |r| {
-                last = r.loss;
-                if report_every > 0 && r.step % report_every == 0 {
-                    println!(
-                        "  minibatch step {:>7}: batch -ELBO {:>11.3}  ({:.1} s)",
-                        r.step,
-                        r.loss,
-                        t.elapsed().as_secs_f64()
-                    );
-                }
-                ControlFlow::Continue(())
-            },
-        )?;
+        fit(obj, params, &mut grad, &mut adam, steps, |r| {
+            last = r.loss;
+            if report_every > 0 && r.step % report_every == 0 {
+                println!(
+                    "  minibatch step {:>7}: batch -ELBO {:>11.3}  ({:.1} s)",
+                    r.step,
+                    r.loss,
+                    t.elapsed().as_secs_f64()
+                );
+            }
+            ControlFlow::Continue(())
+        })?;
     }
-    Ok((params, last))
+    Ok(last)
 }
 
 /// Point `i` of the synthetic data set: a pure function of (seed, i), so a data set of any size
@@ -252,7 +265,7 @@ fn million(o: &Opts) -> Res<()> {
         }
         Ok(k)
     });
-    let mb = Minibatch::new(n, b)?.with_threads(o.threads)?;
+    let mb = Minibatch::new(n, b)?;
     let steps_per_epoch = n.div_ceil(b);
     let t1 = Instant::now();
     let (params, last) = train_minibatch(
@@ -260,6 +273,7 @@ fn million(o: &Opts) -> Res<()> {
         params,
         mb,
         src,
+        o.threads,
         &schedule(
             o.lr.as_ref().map_or(experiment::LR, |v| v[0]),
             o.epochs * steps_per_epoch,

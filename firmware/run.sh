@@ -38,9 +38,9 @@ elif command -v llvm-size >/dev/null 2>&1; then size_tool=llvm-size; fi
 
 # 2. The model blob and the desktop reference, from the host.
 cd "$root"
-# The fresh blob goes to firmware/target/ (the committed one stays untouched). Training needs
-# the reference's data (../shared/fixtures or $SVGP_FIXTURES); without it the committed blob
-# (and its .f64 twin, the desktop reference) is used.
+# The fresh blob goes to firmware/target/ (the committed one stays untouched). Training reads
+# the reference's data from the repository (tests/data/); should it ever be missing, the
+# committed blob (and its .f64 twin, the desktop reference) is used.
 model="$here/model.bin"
 if [[ $export_blob -eq 1 ]]; then
     mkdir -p "$here/target"
@@ -48,7 +48,7 @@ if [[ $export_blob -eq 1 ]]; then
     if out=$(cargo run --release --quiet --example deploy -- ${EXPORT_ARGS:-} --export "$here/target/model.bin" 2>&1); then
         echo "$out"
         model="$here/target/model.bin"
-    elif grep -q "fixtures not found" <<<"$out"; then
+    elif grep -q "reading fixture" <<<"$out"; then
         echo "firmware: reference data not found; using the committed firmware/model.bin"
     else
         echo "$out"; exit 1

@@ -57,11 +57,20 @@ pub enum Error {
         /// Byte offset where it was detected (see [`crate::deploy::offset`] for the header's).
         at: usize,
     },
-    /// A size product or sum (workspace, parameter buffer, storage) does not fit in `usize`:
-    /// the sizes asked for are absurd. Reported before anything is allocated.
+    /// A buffer length computed from the sizes asked for (workspace, parameter buffer, storage)
+    /// does not fit in `usize`: absurd N, M, J, batch or chunk counts. Raised before anything
+    /// is allocated.
     SizeOverflow {
-        /// Which size.
+        /// Which buffer or product.
         what: &'static str,
+    },
+    /// Code running in a thread team (`svgp::parallel`, feature `std`) panicked while it evaluated chunk
+    /// `chunk` of the data (a panicking user kernel, or a bug in the crate). The panic was
+    /// caught: the team, its other chunks and the caller's parameters are intact. The same chunk
+    /// gives the same error on any number of threads.
+    WorkerPanicked {
+        /// Index of the chunk whose evaluation panicked.
+        chunk: usize,
     },
 }
 
@@ -133,7 +142,10 @@ impl fmt::Display for Error {
                 write!(f, "invalid parameter {what} = {value}")
             }
             Error::InvalidModel { kind, at } => write!(f, "invalid model blob: {kind} (at {at})"),
-            Error::SizeOverflow { what } => write!(f, "size overflow: {what} does not fit in memory"),
+            Error::SizeOverflow { what } => write!(f, "size of {what} overflows usize"),
+            Error::WorkerPanicked { chunk } => {
+                write!(f, "a worker panicked while evaluating chunk {chunk}")
+            }
         }
     }
 }
@@ -193,4 +205,14 @@ fn dim_mismatch(what: &'static str, expected: usize, found: usize) -> Error {
 #[cold]
 fn buf_too_small(what: &'static str, needed: usize, found: usize) -> Error {
     Error::BufferTooSmall { what, needed, found }
+}
+
+/// Refuses an empty data set: an ELBO, its gradient or a prediction over no points has nothing
+/// to work on. The one empty-data check of the model and every training path.
+#[inline]
+pub(crate) fn check_not_empty(n: usize) -> Result<()> {
+    if n == 0 {
+        return Err(Error::InvalidParameter { what: "number of data points N (must be ≥ 1)", value: 0.0 });
+    }
+    Ok(())
 }

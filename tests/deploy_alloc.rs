@@ -5,12 +5,12 @@
 #![cfg(feature = "alloc")]
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
 
-mod deploy_common;
+mod common;
 
 use std::alloc::{GlobalAlloc, Layout, System};
 use std::cell::Cell;
 
-use deploy_common::*;
+use common::fixture::*;
 use svgp::deploy::{feature_to_bytes, read_feature, FeatureModel, FeaturePosterior};
 use svgp::features::DeepRff;
 
@@ -43,16 +43,17 @@ fn allocations() -> usize {
 
 #[test]
 fn reading_and_predicting_allocate_nothing() {
-    let fx = fixture("flagship_deep_seed0_tril.json");
+    let fx = load(DEEP);
     let (map, flat, m, jitter) = deep_fixture_model(&fx, "final");
     let model = FeatureModel::from_flat(map, m, jitter, &flat).unwrap();
     let n = FeaturePosterior::<f32, DeepRff>::storage_len(&map, m).unwrap();
     let mut storage = vec![0.0f32; n];
     let post =
-        FeaturePosterior::build(&model, &mut storage, &mut vec![0.0; model.build_workspace_len()]).unwrap();
+        FeaturePosterior::build(&model, &mut storage, &mut vec![0.0; model.build_workspace_len().unwrap()])
+            .unwrap();
     let blob = feature_to_bytes(&post).unwrap();
     let mut store = vec![0.0f32; n];
-    let mut ws = vec![0.0f32; post.workspace_len()];
+    let mut ws = vec![0.0f32; post.workspace_len().unwrap()];
 
     let before = allocations();
     let post = read_feature::<f32, DeepRff>(&blob, &mut store).unwrap();

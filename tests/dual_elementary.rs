@@ -8,9 +8,9 @@
 //! example sech² as `1/cosh²`, not the `4e/(1+e)²` the code uses), evaluated in `f64` at the
 //! point actually represented in the test type.
 
-mod dual_common;
+mod common;
 
-use dual_common::{central_diff, close, Tol};
+use common::oracle::{central_diff, close, Tol};
 use proptest::prelude::*;
 use svgp::{Dual, Scalar};
 

@@ -4,9 +4,9 @@
 //! `Dual<Dual<T, 2>, 2>` against finite differences of the dual gradient (plus symmetry).
 //! Instantiated for `f64` and `f32`.
 
-mod dual_common;
+mod common;
 
-use dual_common::{central_diff, close, Tol};
+use common::oracle::{central_diff, close, Tol};
 use proptest::prelude::*;
 use svgp::{Dual, Scalar};
 

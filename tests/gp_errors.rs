@@ -78,7 +78,7 @@ fn deep_setup() -> (Svgp<Features<DeepRff>>, Vec<f64>) {
 /// and on a feature prior: one typed error, no panic (the ELBO and `predict_cov` used to panic
 /// in a `chunks_exact(0)`, `predict` returned `Ok` on nothing).
 fn empty_data_errors<P: Prior>(model: &Svgp<P>, p: &[f64]) {
-    let empty = Err(Error::DimensionMismatch { what: "data points n (at least 1)", expected: 1, found: 0 });
+    let empty = Err(Error::InvalidParameter { what: "number of data points N (must be ≥ 1)", value: 0.0 });
     let o = ElboOptions::default();
     let mut ws = vec![0.0; model.workspace_len(1).unwrap()];
     let mut g = vec![0.0; model.n_params()];

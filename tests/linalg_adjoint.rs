@@ -4,9 +4,9 @@
 
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
 
-mod linalg_common;
+mod common;
 
-use linalg_common::{randn, random_spd};
+use common::linalg::{randn, random_spd};
 use svgp::linalg::{
     cholesky_adjoint, cholesky_in_place, gemm, gemm_adjoint, solve_triangular, solve_triangular_adjoint,
     Jitter, MatMut, MatRef, Side, Trans,

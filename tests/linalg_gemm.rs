@@ -3,9 +3,9 @@
 
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
 
-mod linalg_common;
+mod common;
 
-use linalg_common::{abs_scale, naive_gemm, randn};
+use common::linalg::{abs_scale, naive_gemm, randn};
 use svgp::linalg::{axpy, dot, gemm, gemv, syrk, MatMut, MatRef, Trans};
 use svgp::rng::Xoshiro256;
 use svgp::{Dual, Error};

@@ -4,8 +4,9 @@
 
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
 
-mod linalg_common;
+mod common;
 
+use common::linalg::log_det_elimination;
 use proptest::prelude::*;
 use svgp::linalg::{cholesky_in_place, log_det_from_factor, solve_triangular, Jitter, MatMut, MatRef, Side};
 use svgp::rng::{standard_normal, Xoshiro256};
@@ -28,22 +29,6 @@ fn spd(n: usize, seed: u64, spread: f64) -> Vec<f64> {
 
 fn fro(x: impl Iterator<Item = f64>) -> f64 {
     x.map(|v| v * v).sum::<f64>().sqrt()
-}
-
-/// log det by Gaussian elimination without pivoting (fine for SPD), in f64.
-fn log_det_elimination(a: &[f64], n: usize) -> f64 {
-    let mut u = a.to_vec();
-    let mut ld = 0.0;
-    for p in 0..n {
-        ld += u[p * n + p].ln();
-        for i in p + 1..n {
-            let f = u[i * n + p] / u[p * n + p];
-            for j in p..n {
-                u[i * n + j] -= f * u[p * n + j];
-            }
-        }
-    }
-    ld
 }
 
 macro_rules! gen_props {

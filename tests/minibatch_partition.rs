@@ -27,24 +27,24 @@ fn data(n: usize, seed: u64) -> (Vec<f64>, Vec<f64>) {
 /// Parameters away from the initial point: m and L random, so every ELBO term is exercised.
 fn perturb<P: Prior>(model: &Svgp<P>, p: &mut [f64], seed: u64) {
     let mut r = Xoshiro256::from_u64(seed);
-    for v in &mut p[model.mean_range()] {
-        *v = 0.5 * standard_normal(&mut r);
-    }
-    for i in 0..model.m {
+    let mut v = model.params_mut(p).unwrap();
+    v.mean.iter_mut().for_each(|m| *m = 0.5 * standard_normal(&mut r));
+    for i in 0..model.n_inducing() {
         for j in 0..=i {
-            let k = model.scale_range().start + Svgp::<P>::scale_index(i, j);
-            p[k] = if i == j { 0.3 + 0.5 * uniform(&mut r, 0.0, 1.0) } else { 0.1 * standard_normal(&mut r) };
+            let l =
+                if i == j { 0.3 + 0.5 * uniform(&mut r, 0.0, 1.0) } else { 0.1 * standard_normal(&mut r) };
+            v.scale_tril.set(i, j, l);
         }
     }
-    p[model.noise_index()] = (0.05f64).ln();
+    *v.likelihood.ln_noise_variance_mut() = (0.05f64).ln();
 }
 
 fn deep_model(m: usize, j: usize) -> (Svgp<Features<DeepRff>>, Vec<f64>) {
     let mlp = Mlp::new(&[2, 16, 16, 4], Activation::Tanh).unwrap();
     let map = DeepRff::new(mlp, j).unwrap();
     let model = Svgp::new(Features(map), m, 1e-4).unwrap();
-    let mut pp = vec![0.0; model.prior.n_params()];
-    map.init(&mut Xoshiro256::from_u64(11), 0.5, &mut pp[1..]).unwrap();
+    let mut pp = vec![0.0; model.prior().n_params()];
+    map.init(&mut Xoshiro256::from_u64(11), 0.5, model.prior().parts(&mut pp[..]).unwrap().map).unwrap();
     let mut zr = Xoshiro256::from_u64(12);
     let z: Vec<f64> = (0..2 * m).map(|_| uniform(&mut zr, -0.8, 0.8)).collect();
     let mut p = vec![0.0; model.n_params()];
@@ -65,7 +65,7 @@ fn rbf_model(m: usize) -> (Svgp<Closed<Rbf>>, Vec<f64>) {
 
 fn full<P: Prior>(model: &Svgp<P>, p: &[f64], x: &[f64], y: &[f64]) -> (f64, Vec<f64>) {
     let mut g = vec![0.0; p.len()];
-    let mut ws = vec![0.0; model.workspace_len(y.len())];
+    let mut ws = vec![0.0; model.workspace_len(y.len()).unwrap()];
     let e = model.elbo_and_grad(p, x, y, ElboOptions::default(), &mut g, &mut ws).unwrap();
     (e, g)
 }
@@ -80,7 +80,8 @@ fn rel_vec(a: &[f64], b: &[f64]) -> f64 {
     d / n
 }
 
-/// Draws one shuffled epoch from a `MinibatchElbo` and averages ELBO_b and ∂ELBO_b with weights b/N.
+/// Draws one shuffled epoch from a `MinibatchElbo` and averages ELBO_b and ∂ELBO_b with weights
+/// b/N; with `threads > 1` each batch is split into that many chunks on as many threads.
 fn epoch_average<P: Prior + Sync>(
     model: Svgp<P>,
     p: &[f64],
@@ -90,20 +91,28 @@ fn epoch_average<P: Prior + Sync>(
     threads: usize,
 ) -> (f64, Vec<f64>, Vec<usize>) {
     let n = y.len();
-    let mb = Minibatch::new(n, batch).unwrap().with_threads(threads).unwrap();
+    let mb = Minibatch::new(n, batch).unwrap();
     let src = SliceSource::new(x, y, 2, Xoshiro256::from_u64(99)).unwrap();
-    let mut ws = vec![0.0; mb.workspace_len(&model)];
-    let mut obj = MinibatchElbo::new(model, mb, src, &mut ws).unwrap();
-    let (mut e, mut g, mut sizes) = (0.0, vec![0.0; p.len()], vec![]);
-    let mut gb = vec![0.0; p.len()];
-    while obj.source().epoch() == 0 {
-        let eb = obj.elbo_and_grad(p, &mut gb).unwrap();
-        let w = obj.last_batch_len() as f64 / n as f64;
-        sizes.push(obj.last_batch_len());
-        e += w * eb;
-        g.iter_mut().zip(&gb).for_each(|(a, b)| *a += w * b);
+    let epoch = |obj: &mut MinibatchElbo<'_, P, SliceSource<'_, f64, Xoshiro256>, f64>| {
+        let (mut e, mut g, mut sizes) = (0.0, vec![0.0; p.len()], vec![]);
+        let mut gb = vec![0.0; p.len()];
+        while obj.source().epoch() == 0 {
+            let eb = obj.elbo_and_grad(p, &mut gb).unwrap();
+            let w = obj.last_batch_len() as f64 / n as f64;
+            sizes.push(obj.last_batch_len());
+            e += w * eb;
+            g.iter_mut().zip(&gb).for_each(|(a, b)| *a += w * b);
+        }
+        (e, g, sizes)
+    };
+    #[cfg(feature = "std")]
+    if threads > 1 {
+        let split = svgp::parallel::Split::new(threads, threads);
+        return svgp::batch::with_split_minibatch(model, mb, src, split, epoch).unwrap();
     }
-    (e, g, sizes)
+    assert_eq!(threads, 1);
+    let mut ws = vec![0.0; mb.workspace_len(&model).unwrap()];
+    epoch(&mut MinibatchElbo::new(model, mb, src, &mut ws).unwrap())
 }
 
 #[test]
@@ -125,7 +134,7 @@ fn deep_plain_average_over_equal_batches() {
     let (ef, _) = full(&model, &p, &x, &y);
     let mb = Minibatch::new(60, 15).unwrap();
     let mut sum = 0.0;
-    let mut ws = vec![0.0; model.workspace_len(15)];
+    let mut ws = vec![0.0; model.workspace_len(15).unwrap()];
     for k in 0..4 {
         let (xb, yb) = (&x[30 * k..30 * (k + 1)], &y[15 * k..15 * (k + 1)]);
         sum += model.elbo(&p, xb, yb, mb.options(15).unwrap(), &mut ws).unwrap();
@@ -148,7 +157,7 @@ fn rbf_unequal_partition_weighted_average() {
     assert!(rel_vec(&g, &gf) < TOL);
 }
 
-/// Threads need `std` (without it `with_threads(n > 1)` is refused with a typed error).
+/// Threads need `std`.
 #[cfg(feature = "std")]
 #[test]
 fn threaded_batches_match_serial() {
@@ -169,7 +178,7 @@ fn chunked_accumulation_equals_full_batch() {
     let (ef, gf) = full(&model, &p, &x, &y);
     for chunk in [1, 10, 97, 200] {
         let mut g = vec![0.0; p.len()];
-        let mut ws = vec![0.0; accumulate_workspace_len(&model, chunk)];
+        let mut ws = vec![0.0; accumulate_workspace_len(&model, chunk).unwrap()];
         let e = accumulate_elbo_and_grad(&model, &p, &x, &y, chunk, &mut g, &mut ws).unwrap();
         assert!(rel(e, ef) < TOL, "chunk {chunk}");
         assert!(rel_vec(&g, &gf) < TOL, "chunk {chunk}");
@@ -185,7 +194,20 @@ fn total_n_is_required_and_checked() {
     assert!(mb.options(0).is_err());
     assert!(mb.options(5).is_err());
     assert_eq!(mb.options(2).unwrap().scale, 5.0);
-    assert!(mb.with_threads(0).is_err());
+    #[cfg(feature = "std")]
+    {
+        let (model, _) = rbf_model(3);
+        let (x, y) = data(10, 1);
+        for split in [
+            svgp::parallel::Split::new(2, 0),
+            svgp::parallel::Split::new(0, 1),
+            svgp::parallel::Split::new(5, 1),
+        ] {
+            let src = SliceSource::new(&x, &y, 2, Xoshiro256::from_u64(1)).unwrap();
+            let r = svgp::batch::with_split_minibatch(model, mb, src, split, |_| ());
+            assert!(matches!(r, Err(svgp::Error::InvalidParameter { .. })), "{split:?}");
+        }
+    }
 }
 
 #[test]
@@ -194,14 +216,14 @@ fn ended_stream_and_mismatched_source_are_errors() {
     let mb = Minibatch::new(4, 2).unwrap();
     let pts = vec![([0.1, 0.2], 1.0), ([0.3, -0.2], 0.5)];
     let src = svgp::batch::IterSource::new(2, pts.into_iter());
-    let mut ws = vec![0.0; mb.workspace_len(&model)];
+    let mut ws = vec![0.0; mb.workspace_len(&model).unwrap()];
     let mut obj = MinibatchElbo::new(model, mb, src, &mut ws).unwrap();
     let mut g = vec![0.0; p.len()];
     assert!(obj.elbo_and_grad(&p, &mut g).is_ok());
     assert!(obj.elbo_and_grad(&p, &mut g).is_err()); // the iterator has ended
     let src1 = svgp::batch::IterSource::new(1, std::iter::empty::<([f64; 1], f64)>());
     assert_eq!(src1.input_dim(), 1);
-    let mut ws2 = vec![0.0; mb.workspace_len(&model)];
+    let mut ws2 = vec![0.0; mb.workspace_len(&model).unwrap()];
     assert!(MinibatchElbo::new(model, mb, src1, &mut ws2).is_err());
     let mut short = vec![0.0; 3];
     let src2 = svgp::batch::IterSource::new(2, std::iter::empty::<([f64; 2], f64)>());

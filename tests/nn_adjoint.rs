@@ -1,19 +1,15 @@
 //! The MLP's reverse sweep and activation derivatives against forward-mode `Dual`.
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
 
-use svgp::nn::{Activation, Mlp};
-use svgp::rng::{uniform, Xoshiro256};
-use svgp::Dual;
+mod common;
 
-const LANES: usize = 8;
-type D = Dual<f64, LANES>;
+use common::oracle::{dual_gradient, D8 as D};
+use common::random;
+use svgp::nn::{Activation, Mlp};
+use svgp::rng::Xoshiro256;
 
 const ALL: [Activation; 5] =
     [Activation::Tanh, Activation::Relu, Activation::Gelu, Activation::Softplus, Activation::Sin];
-
-fn random(rng: &mut Xoshiro256, n: usize, lo: f64, hi: f64) -> Vec<f64> {
-    (0..n).map(|_| uniform(rng, lo, hi)).collect()
-}
 
 fn assert_close(what: &str, got: &[f64], want: &[f64], tol: f64) {
     assert_eq!(got.len(), want.len(), "{what}: lengths");
@@ -49,7 +45,7 @@ fn check_mlp(mlp: Mlp, n: usize, seed: u64) {
     let out_bar = random(&mut rng, n * mlp.output_dim(), -1.0, 1.0);
 
     let mut out = vec![0.0; n * mlp.output_dim()];
-    let mut ws = vec![f64::NAN; mlp.workspace_len(n)];
+    let mut ws = vec![f64::NAN; mlp.workspace_len(n).unwrap()];
     mlp.forward(&params, &x, &mut out, &mut ws).unwrap();
     // Gradients are *added*: start from a known offset.
     let mut gp = vec![1.0; params.len()];
@@ -58,25 +54,22 @@ fn check_mlp(mlp: Mlp, n: usize, seed: u64) {
     gp.iter_mut().for_each(|g| *g -= 1.0);
     gx.iter_mut().for_each(|g| *g += 2.0);
 
-    // Forward mode over params then inputs, LANES at a time.
-    let nvar = params.len() + x.len();
-    let mut want = vec![0.0; nvar];
-    let mut dws = vec![D::default(); mlp.workspace_len(n)];
+    // Forward mode over params then inputs.
+    let mut dws = vec![D::default(); mlp.workspace_len(n).unwrap()];
     let mut dout = vec![D::default(); out.len()];
-    for start in (0..nvar).step_by(LANES) {
-        let lift = |v: &[f64], off: usize| -> Vec<D> {
-            v.iter().enumerate().map(|(i, &r)| D::variable(r, (off + i).wrapping_sub(start))).collect()
-        };
-        let dp = lift(&params, 0);
-        let dx = lift(&x, params.len());
-        mlp.forward(&dp, &dx, &mut dout, &mut dws).unwrap();
-        let loss: D = dout.iter().zip(&out_bar).map(|(o, &b)| *o * b).sum();
-        let k = LANES.min(nvar - start);
-        want[start..start + k].copy_from_slice(&loss.eps[..k]);
-        for (o, &r) in dout.iter().zip(&out) {
-            assert!((o.re - r).abs() <= 1e-14 * (1.0 + r.abs()), "dual forward value differs");
-        }
-    }
+    let vars: Vec<f64> = params.iter().chain(&x).copied().collect();
+    let (_, want) = dual_gradient(
+        |v| {
+            let (dp, dx) = v.split_at(params.len());
+            mlp.forward(dp, dx, &mut dout, &mut dws).unwrap();
+            let loss: D = dout.iter().zip(&out_bar).map(|(o, &b)| *o * b).sum();
+            for (o, &r) in dout.iter().zip(&out) {
+                assert!((o.re - r).abs() <= 1e-14 * (1.0 + r.abs()), "dual forward value differs");
+            }
+            loss
+        },
+        &vars,
+    );
     let what = format!("{:?} {:?}", mlp.widths(), mlp.activation());
     assert_close(&format!("{what} dparams"), &gp, &want[..params.len()], 1e-10);
     assert_close(&format!("{what} dx"), &gx, &want[params.len()..], 1e-10);
@@ -106,7 +99,7 @@ fn backward_does_not_clobber_the_forward_state() {
     let x = random(&mut rng, n * 2, -1.0, 1.0);
     let ob = random(&mut rng, n * 3, -1.0, 1.0);
     let mut out = vec![0.0; n * 3];
-    let mut ws = vec![0.0; mlp.workspace_len(n)];
+    let mut ws = vec![0.0; mlp.workspace_len(n).unwrap()];
     mlp.forward(&params, &x, &mut out, &mut ws).unwrap();
     let mut g1 = vec![0.0; params.len()];
     mlp.backward(&params, &x, &ob, &mut g1, None, &mut ws).unwrap();
@@ -148,7 +141,7 @@ fn shape_and_buffer_errors() {
     let mlp = Mlp::new(&[2, 3, 1], Activation::Tanh).unwrap();
     let p = vec![0.0; mlp.n_params()];
     let mut out = [0.0; 2];
-    let mut ws = vec![0.0; mlp.workspace_len(2)];
+    let mut ws = vec![0.0; mlp.workspace_len(2).unwrap()];
     assert!(matches!(mlp.forward(&p, &[0.0; 3], &mut out, &mut ws), Err(Error::DimensionMismatch { .. })));
     assert!(matches!(mlp.forward(&p, &[0.0; 4], &mut out, &mut ws[..1]), Err(Error::BufferTooSmall { .. })));
     assert!(matches!(

@@ -2,7 +2,7 @@
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
 use core::ops::ControlFlow;
 use svgp::optim::{clip_by_global_norm, global_norm, Adam, AdamConfig};
-use svgp::train::fit;
+use svgp::train::{fit, Stop};
 use svgp::Error;
 
 #[test]
@@ -65,7 +65,7 @@ fn run_until_non_finite(nan_in_grad: bool) {
     let mut adam = Adam::new(AdamConfig::new(0.1), &mut mu, &mut nu).unwrap();
     let mut calls = 0;
     let mut seen = Vec::new();
-    let objective = |p: &[f64], g: &mut [f64]| {
+    let mut objective = |p: &[f64], g: &mut [f64]| {
         calls += 1;
         let mut loss = 0.0;
         for i in 0..2 {
@@ -84,7 +84,7 @@ fn run_until_non_finite(nan_in_grad: bool) {
     let mut snapshots: Vec<[f64; 2]> = Vec::new();
     let err = {
         let theta_ptr = &mut theta;
-        fit(objective, theta_ptr, &mut grad, &mut adam, 100, |r| {
+        fit(&mut objective, theta_ptr, &mut grad, &mut adam, 100, |r| {
             seen.push(r.step);
             ControlFlow::Continue(())
         })
@@ -125,11 +125,11 @@ fn callback_can_stop_training() {
     let mut theta = [5.0_f64];
     let (mut mu, mut nu, mut grad) = ([0.0], [0.0], [0.0]);
     let mut adam = Adam::new(AdamConfig::new(0.1), &mut mu, &mut nu).unwrap();
-    let obj = |p: &[f64], g: &mut [f64]| {
+    let mut obj = |p: &[f64], g: &mut [f64]| {
         g[0] = 2.0 * p[0];
         Ok(p[0] * p[0])
     };
-    let s = fit(obj, &mut theta, &mut grad, &mut adam, 50, |r| {
+    let s = fit(&mut obj, &mut theta, &mut grad, &mut adam, 50, |r| {
         if r.step == 7 {
             ControlFlow::Break(())
         } else {
@@ -138,6 +138,6 @@ fn callback_can_stop_training() {
     })
     .unwrap();
     assert_eq!(s.steps, 7);
-    assert!(s.stopped_by_callback);
+    assert_eq!(s.stop, Stop::Callback);
     assert_eq!(adam.t(), 7);
 }

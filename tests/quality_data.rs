@@ -1,8 +1,8 @@
 //! The experiment's data generator and grids (examples/deep_rff/experiment.rs) against the JAX
 //! fixture's definitions and against their own statistics. Fast: no training.
 //!
-//! Needs the `std` feature: the experiment's training code uses `svgp::batch::with_split_elbo`
-//! (threads), so `cargo test --no-default-features` skips it.
+//! Needs the `std` feature: the experiment's training code splits the data across threads
+//! (`svgp::train::Trainer::split`), so `cargo test --no-default-features` skips it.
 #![cfg(feature = "std")]
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
 
@@ -10,27 +10,9 @@
 #[path = "../examples/deep_rff/experiment.rs"]
 mod experiment;
 
-use serde_json::Value;
+mod common;
 
-/// The fixture next to the repository (`../shared`), or next to a worktree (`../../shared`).
-fn fixture() -> Option<Value> {
-    let root = env!("CARGO_MANIFEST_DIR");
-    [
-        "/../shared/fixtures/flagship_rbf_seed0_tril.json",
-        "/../../shared/fixtures/flagship_rbf_seed0_tril.json",
-    ]
-    .iter()
-    .find_map(|p| std::fs::read_to_string(format!("{root}{p}")).ok())
-    .map(|t| serde_json::from_str(&t).unwrap())
-}
-
-fn floats(v: &Value) -> Vec<f64> {
-    match v {
-        Value::Array(a) => a.iter().flat_map(floats).collect(),
-        Value::Number(n) => vec![n.as_f64().unwrap()],
-        other => panic!("unexpected JSON value {other}"),
-    }
-}
+use common::fixture::{floats, load, RBF};
 
 fn max_diff(a: &[f64], b: &[f64]) -> f64 {
     assert_eq!(a.len(), b.len());
@@ -39,10 +21,7 @@ fn max_diff(a: &[f64], b: &[f64]) -> f64 {
 
 #[test]
 fn grids_match_the_jax_fixture() {
-    let Some(fx) = fixture() else {
-        eprintln!("skipped: shared/fixtures not found next to the repository");
-        return;
-    };
+    let fx = load(RBF);
     // jnp.linspace(-1, 1, 80): XLA's evaluation order of the same formula differs from ours in
     // the last bit for about a third of the points; the endpoints are exact.
     let axis = experiment::linspace(-1.0, 1.0, 80);

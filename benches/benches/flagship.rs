@@ -15,10 +15,11 @@
 use criterion::{criterion_group, criterion_main, BenchmarkId, Criterion, Throughput};
 use std::hint::black_box;
 use std::time::Duration;
-use svgp::batch::{with_split_elbo, Split};
 use svgp::gp::{ElboOptions, Prior, Svgp};
 use svgp::linalg::{gemm, MatMut, MatRef, Trans};
+use svgp::objective::{FullBatchElbo, Objective};
 use svgp::optim::{Adam, AdamConfig};
+use svgp::parallel::{with_split_elbo, Split};
 use svgp_bench::time_per_call;
 
 #[allow(dead_code)]
@@ -76,9 +77,10 @@ impl<P: Prior> Stepper<P> {
     /// A full training step as `experiment::train` runs it: −ELBO and its gradient, then
     /// global-norm clipping and the Adam update.
     fn step(&mut self, adam: &mut Adam<'_, f64>) -> f64 {
-        let loss = -self.elbo_and_grad();
-        self.grad.iter_mut().for_each(|g| *g = -*g);
-        adam.step(&mut self.params, &mut self.grad).unwrap();
+        let s = self;
+        let mut objective = FullBatchElbo::new(&s.model, &s.x, &s.y, &mut s.ws[..]).unwrap();
+        let loss = objective.loss_and_grad(&s.params, &mut s.grad).unwrap();
+        adam.step(&mut s.params, &mut s.grad).unwrap();
         loss
     }
 }
@@ -121,31 +123,23 @@ fn bench_split_steps(c: &mut Criterion) {
     let (deep, deep_p) = experiment::deep_model::<f64>(0, experiment::JITTER_F64).unwrap();
     for threads in [1, 2] {
         let split = Split::new(experiment::CHUNKS, threads);
-        let mut run =
-            |name: &str, model_p: &mut Vec<f64>, team: &mut dyn FnMut(&[f64], &mut [f64]) -> f64| {
-                let np = model_p.len();
-                let (mut mu, mut nu) = moments(np);
-                let mut opt = adam(&mut mu, &mut nu);
-                let mut grad = vec![0.0; np];
-                g.bench_function(format!("{name}_n600_{threads}threads"), |b| {
-                    b.iter(|| {
-                        let loss = -team(model_p, &mut grad);
-                        grad.iter_mut().for_each(|v| *v = -*v);
-                        opt.step(model_p, &mut grad).unwrap();
-                        black_box(loss)
-                    })
-                });
-            };
+        let mut run = |name: &str, model_p: &mut Vec<f64>, team: &mut dyn Objective<f64>| {
+            let np = model_p.len();
+            let (mut mu, mut nu) = moments(np);
+            let mut opt = adam(&mut mu, &mut nu);
+            let mut grad = vec![0.0; np];
+            g.bench_function(format!("{name}_n600_{threads}threads"), |b| {
+                b.iter(|| {
+                    let loss = team.loss_and_grad(model_p, &mut grad).unwrap();
+                    opt.step(model_p, &mut grad).unwrap();
+                    black_box(loss)
+                })
+            });
+        };
         let mut p = rbf_p.clone();
-        with_split_elbo(&rbf, &data.x, &data.y, opts, split, |t| {
-            run("rbf", &mut p, &mut |q, gr| t.elbo_and_grad(q, gr).unwrap())
-        })
-        .unwrap();
+        with_split_elbo(&rbf, &data.x, &data.y, opts, split, |t| run("rbf", &mut p, t)).unwrap();
         let mut p = deep_p.clone();
-        with_split_elbo(&deep, &data.x, &data.y, opts, split, |t| {
-            run("deep", &mut p, &mut |q, gr| t.elbo_and_grad(q, gr).unwrap())
-        })
-        .unwrap();
+        with_split_elbo(&deep, &data.x, &data.y, opts, split, |t| run("deep", &mut p, t)).unwrap();
     }
     g.finish();
 }

@@ -13,21 +13,23 @@
 //! criterion: the median of k steps, k from 2 at the largest N up to 20 at the smallest.
 //! Expected: full batch linear in N, minibatch flat.
 //!
-//! **threads** (criterion) — one batch's ELBO + gradient on 1 and on 2 threads
-//! (`elbo_and_grad_threaded`), B = 1000 and B = 100, and one half-batch on one thread (the
-//! critical path of a perfect 2-way split, K_zz part included). On a shared, loaded machine the
-//! 2-thread timing measures the scheduler; the 1-thread / half-batch ratio is the speed-up two
-//! idle cores give.
+//! **threads** (criterion) — one batch's ELBO + gradient split into as many chunks as threads,
+//! on 1 and on 2 threads of the crate's thread team (`svgp::parallel::with_split_elbo`, the
+//! engine `svgp::batch::with_split_minibatch` runs each batch on), B = 1000 and B = 100, and one
+//! half-batch on one thread (the critical path of a perfect 2-way split, K_zz part included). On
+//! a shared, loaded machine the 2-thread timing measures the scheduler; the 1-thread /
+//! half-batch ratio is the speed-up two idle cores give.
 
 use criterion::{BenchmarkId, Criterion, Throughput};
 use std::hint::black_box;
 use std::time::{Duration, Instant};
 use svgp::batch::{
-    accumulate_elbo_and_grad, accumulate_workspace_len, elbo_and_grad_threaded, threaded_workspace_len,
-    Minibatch, MinibatchElbo, SliceSource,
+    accumulate_elbo_and_grad, accumulate_workspace_len, Minibatch, MinibatchElbo, SliceSource,
 };
 use svgp::gp::ElboOptions;
+use svgp::objective::Objective;
 use svgp::optim::{Adam, AdamConfig};
+use svgp::parallel::{with_split_elbo, Split};
 use svgp::rng::Xoshiro256;
 
 #[allow(dead_code)]
@@ -120,13 +122,12 @@ fn threads(c: &mut Criterion) {
         let mut grad = vec![0.0; model.n_params()];
         g.throughput(Throughput::Elements(b as u64));
         for t in [1usize, 2] {
-            let mut ws = vec![0.0; threaded_workspace_len(&model, b, t).unwrap()];
-            g.bench_with_input(BenchmarkId::new(format!("elbo_grad_B{b}"), t), &t, |bch, &t| {
-                bch.iter(|| {
-                    elbo_and_grad_threaded(&model, &params, &data.x, &data.y, opts, t, &mut grad, &mut ws)
-                        .unwrap()
-                })
-            });
+            with_split_elbo(&model, &data.x, &data.y, opts, Split::new(t, t), |team| {
+                g.bench_with_input(BenchmarkId::new(format!("elbo_grad_B{b}"), t), &t, |bch, _| {
+                    bch.iter(|| team.elbo_and_grad(&params, &mut grad).unwrap())
+                });
+            })
+            .unwrap();
         }
         // The critical path of an ideal 2-thread split: one thread's half of the batch alone.
         // On a loaded machine the 2-thread timing above is meaningless; this one is not, and

@@ -15,14 +15,14 @@
 
 use core::ops::ControlFlow;
 use std::time::Instant;
-use svgp::batch::{with_split_elbo, Split};
 use svgp::features::DeepRff;
-use svgp::gp::{Closed, ElboOptions, Features, Prior, Svgp};
+use svgp::gp::{Closed, Features, Prior, Svgp};
 use svgp::kernel::Rbf;
 use svgp::nn::{Activation, Mlp};
-use svgp::optim::{Adam, AdamConfig};
+use svgp::optim::AdamConfig;
+use svgp::parallel::Split;
 use svgp::rng::{standard_normal, uniform, Xoshiro256};
-use svgp::train::fit;
+use svgp::train::{FitOptions, Trainer};
 use svgp::Scalar;
 
 /// Training points in the recipe.
@@ -37,7 +37,7 @@ pub const JITTER_F64: f64 = 1e-4;
 pub const LR: f64 = 1e-2;
 /// Global-norm clipping threshold.
 pub const CLIP_NORM: f64 = 1.0;
-/// Fixed chunks the training data are evaluated in ([`svgp::batch::with_split_elbo`]): the
+/// Fixed chunks the training data are evaluated in ([`svgp::parallel::Split`]): the
 /// numbers depend on this count only, so a run gives the same bits on 1 or 2 threads.
 pub const CHUNKS: usize = 2;
 /// Training steps in the recipe.
@@ -283,29 +283,20 @@ pub fn train<P: Prior + Sync, S: Scalar + Send + Sync>(
 ) -> Result<Trained<S>, svgp::Error> {
     let x: Vec<S> = data.x.iter().map(|&v| S::from_f64(v)).collect();
     let y: Vec<S> = data.y.iter().map(|&v| S::from_f64(v)).collect();
-    let np = model.n_params();
-    let (mut grad, mut mu, mut nu) = (vec![S::zero(); np], vec![S::zero(); np], vec![S::zero(); np]);
-    let mut adam = Adam::new(AdamConfig::new(LR).with_clip(CLIP_NORM), &mut mu, &mut nu)?;
+    let trainer = Trainer::new(AdamConfig::new(LR).with_clip(CLIP_NORM), FitOptions::new(steps))
+        .split(Split::new(CHUNKS.min(data.len()), threads));
     let mut losses = Vec::with_capacity(steps);
     let mut step_s = Vec::with_capacity(steps);
     let start = Instant::now();
     let mut last = start;
-    let split = Split::new(CHUNKS.min(data.len()), threads);
-    with_split_elbo(model, &x, &y, ElboOptions::default(), split, |team| {
-        let objective = |p: &[S], g: &mut [S]| -> Result<S, svgp::Error> {
-            let elbo = team.elbo_and_grad(p, g)?;
-            g.iter_mut().for_each(|v| *v = -*v);
-            Ok(-elbo)
-        };
-        fit(objective, &mut params, &mut grad, &mut adam, steps, |r| {
-            let now = Instant::now();
-            step_s.push(now.duration_since(last).as_secs_f64());
-            last = now;
-            losses.push(r.loss);
-            on_step(r.step, r.loss);
-            ControlFlow::Continue(())
-        })
-    })??;
+    trainer.fit_svgp(model, &mut params, &x, &y, |r| {
+        let now = Instant::now();
+        step_s.push(now.duration_since(last).as_secs_f64());
+        last = now;
+        losses.push(r.loss);
+        on_step(r.step, r.loss);
+        ControlFlow::Continue(())
+    })?;
     let train_s = start.elapsed().as_secs_f64();
     step_s.sort_by(f64::total_cmp);
     let step_ms = 1e3 * step_s.get(step_s.len() / 2).copied().unwrap_or(f64::NAN);

@@ -18,23 +18,16 @@
 //!
 //! # Threads (feature `std`)
 //!
-//! [`elbo_and_grad_threaded`] splits a batch across threads with `std::thread::scope` (see its
-//! docs for the seam and its cost). For many evaluations on the same data (full-batch training),
-//! [`with_split_elbo`] keeps a team of workers alive for the whole run; its results depend on
-//! the number of chunks only, not on the number of threads.
+//! `with_split_minibatch` splits each batch into chunks on the crate's one thread engine
+//! (`svgp::parallel`); its results depend on the number of chunks only, not on the number
+//! of threads.
 
 mod objective;
 pub(crate) mod sampler;
 mod source;
-#[cfg(feature = "std")]
-mod team;
-#[cfg(feature = "std")]
-mod threads;
 
+#[cfg(feature = "std")]
+pub use objective::with_split_minibatch;
 pub use objective::{accumulate_elbo_and_grad, accumulate_workspace_len, Minibatch, MinibatchElbo};
 pub use sampler::ShuffledEpochs;
 pub use source::{BatchSource, FnSource, IterSource, SliceSource};
-#[cfg(feature = "std")]
-pub use team::{with_split_elbo, Split, SplitElbo};
-#[cfg(feature = "std")]
-pub use threads::{elbo_and_grad_threaded, threaded_workspace_len};

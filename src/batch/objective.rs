@@ -2,13 +2,20 @@
 //! exact chunked full-data ELBO with bounded memory.
 
 use super::source::BatchSource;
-use crate::error::{check_buf, check_len, Error, Result};
+use crate::error::{check_len, check_not_empty, Error, Result};
 use crate::gp::{ElboOptions, Prior, Svgp};
 use crate::layout::Size;
+use crate::linalg::rows_of;
+use crate::objective::{loss_from_elbo, Objective};
 use crate::Scalar;
 
-/// Minibatch settings: the data set's total size N and the batch size B (1 ≤ B ≤ N), and with
-/// `std` the number of threads a batch is split across.
+crate::parts! {
+    /// A minibatch objective's buffer: the batch's inputs (B × D) and targets (B), then the
+    /// model's ELBO workspace for B points.
+    "minibatch workspace": struct MinibatchWs { x, y, elbo }
+}
+
+/// Minibatch settings: the data set's total size N and the batch size B (1 ≤ B ≤ N).
 ///
 /// N is required because the ELBO estimate N/b·ELL_b − KL depends on it and a stream cannot
 /// know it.
@@ -25,11 +32,10 @@ use crate::Scalar;
 pub struct Minibatch {
     n_total: usize,
     batch: usize,
-    threads: usize,
 }
 
 impl Minibatch {
-    /// Batches of `batch` points out of `n_total`; one thread.
+    /// Batches of `batch` points out of `n_total`.
     pub fn new(n_total: usize, batch: usize) -> Result<Self> {
         if n_total == 0 {
             return Err(Error::InvalidParameter { what: "total number of points N", value: 0.0 });
@@ -37,16 +43,7 @@ impl Minibatch {
         if batch == 0 || batch > n_total {
             return Err(Error::InvalidParameter { what: "batch size (1 ≤ B ≤ N)", value: batch as f64 });
         }
-        Ok(Self { n_total, batch, threads: 1 })
-    }
-    /// The same, splitting each batch across `threads ≥ 1` threads (with `std`; without it
-    /// only 1 is accepted).
-    pub fn with_threads(self, threads: usize) -> Result<Self> {
-        let ok = threads >= 1 && (cfg!(feature = "std") || threads == 1);
-        if !ok {
-            return Err(Error::InvalidParameter { what: "threads", value: threads as f64 });
-        }
-        Ok(Self { threads, ..self })
+        Ok(Self { n_total, batch })
     }
     /// Total number of points N.
     pub fn n_total(&self) -> usize {
@@ -56,16 +53,16 @@ impl Minibatch {
     pub fn batch(&self) -> usize {
         self.batch
     }
-    /// Threads per batch.
-    pub fn threads(&self) -> usize {
-        self.threads
-    }
     /// Buffer length [`MinibatchElbo::new`] needs for `model`: B inputs and targets plus the
-    /// model's workspace for B points (per thread chunk when split).
+    /// model's workspace for B points ([`Error::SizeOverflow`] for absurd sizes).
     pub fn workspace_len<P: Prior>(&self, model: &Svgp<P>) -> Result<usize> {
+        Ok(self.ws(model)?.total())
+    }
+    /// The buffer's parts: the batch's inputs and targets, the model's ELBO workspace.
+    fn ws<P: Prior>(&self, model: &Svgp<P>) -> Result<MinibatchWs<usize>> {
         let b = self.batch;
-        let len = Size::of(b) * model.input_dim() + b + step_workspace_len(model, b, self.threads)?;
-        len.get("minibatch workspace")
+        let elbo = Size::from_result(model.workspace_len(b));
+        MinibatchWs { x: Size::of(b) * model.input_dim(), y: Size::of(b), elbo }.resolve()
     }
     /// ELBO options for a batch of `b` points (1 ≤ b ≤ B): scale N/b, KL included.
     pub fn options(&self, b: usize) -> Result<ElboOptions> {
@@ -80,41 +77,13 @@ impl Minibatch {
     }
 }
 
-/// The model's ELBO workspace for one batch, split across `threads` when > 1.
-fn step_workspace_len<P: Prior>(model: &Svgp<P>, b: usize, threads: usize) -> Result<usize> {
-    #[cfg(feature = "std")]
-    if threads > 1 {
-        return super::threads::threaded_workspace_len(model, b, threads);
-    }
-    let _ = threads;
-    model.workspace_len(b)
-}
-
-/// ELBO and gradient of one batch, on the configured number of threads.
-fn step_elbo_and_grad<P: Prior + Sync, S: Scalar>(
-    model: &Svgp<P>,
-    params: &[S],
-    x: &[S],
-    y: &[S],
-    opts: ElboOptions,
-    threads: usize,
-    grad: &mut [S],
-    ws: &mut [S],
-) -> Result<S> {
-    #[cfg(feature = "std")]
-    if threads > 1 {
-        return super::threads::elbo_and_grad_threaded(model, params, x, y, opts, threads, grad, ws);
-    }
-    let _ = threads;
-    model.elbo_and_grad(params, x, y, opts, grad, ws)
-}
-
 /// The minibatch objective: each call draws the next batch from a [`BatchSource`] and returns
 /// its scaled ELBO N/b·ELL_b − KL and gradient. All memory is one caller buffer of
 /// [`Minibatch::workspace_len`] elements (B inputs and targets plus the model's workspace
-/// for B points), independent of N.
+/// for B points), independent of N. With `std`, `with_split_minibatch` splits each batch
+/// across a thread team instead.
 ///
-/// [`MinibatchElbo::loss_and_grad`] has the signature [`crate::train::fit`] takes as objective.
+/// It is an [`Objective`] (the loss −ELBO_b) for [`crate::train::fit`].
 ///
 /// ```
 /// use svgp::batch::{Minibatch, MinibatchElbo, SliceSource};
@@ -136,24 +105,26 @@ fn step_elbo_and_grad<P: Prior + Sync, S: Scalar>(
 /// # Ok::<(), svgp::Error>(())
 /// ```
 #[derive(Debug)]
-pub struct MinibatchElbo<'w, P, Src, S> {
+pub struct MinibatchElbo<'w, P: Prior + Sync, Src, S: Scalar + Send + Sync> {
     model: Svgp<P>,
     cfg: Minibatch,
     source: Src,
     xb: &'w mut [S],
     yb: &'w mut [S],
     ws: &'w mut [S],
+    #[cfg(feature = "std")]
+    team: Option<crate::parallel::SplitElbo<'w, P, S>>,
     last: usize,
 }
 
-impl<'w, P: Prior + Sync, Src: BatchSource<S>, S: Scalar> MinibatchElbo<'w, P, Src, S> {
+impl<'w, P: Prior + Sync, Src: BatchSource<S>, S: Scalar + Send + Sync> MinibatchElbo<'w, P, Src, S> {
     /// The objective of `model` on batches from `source`, in the caller's buffer `ws`.
     pub fn new(model: Svgp<P>, cfg: Minibatch, source: Src, ws: &'w mut [S]) -> Result<Self> {
         check_len("batch source input dimension", model.input_dim(), source.input_dim())?;
-        check_buf("minibatch workspace", cfg.workspace_len(&model)?, ws.len())?;
-        let b = cfg.batch;
-        let (xb, rest) = ws.split_at_mut(b * model.input_dim());
-        let (yb, ws) = rest.split_at_mut(b);
+        let MinibatchWs { x: xb, y: yb, elbo: ws } = cfg.ws(&model)?.carve(ws)?;
+        #[cfg(feature = "std")]
+        return Ok(Self { model, cfg, source, xb, yb, ws, team: None, last: 0 });
+        #[cfg(not(feature = "std"))]
         Ok(Self { model, cfg, source, xb, yb, ws, last: 0 })
     }
 
@@ -162,19 +133,19 @@ impl<'w, P: Prior + Sync, Src: BatchSource<S>, S: Scalar> MinibatchElbo<'w, P, S
     /// A source that has ended (returns 0 points) gives [`Error::DimensionMismatch`] naming
     /// the batch.
     pub fn elbo_and_grad(&mut self, params: &[S], grad: &mut [S]) -> Result<S> {
+        #[cfg(feature = "std")]
+        if let Some(team) = &mut self.team {
+            let b = team.load_batch(|x, y| self.source.next_batch(x, y))?;
+            self.last = b;
+            team.set_options(self.cfg.options(b)?);
+            return team.elbo_and_grad(params, grad);
+        }
         let d = self.model.input_dim();
         let b = self.source.next_batch(self.xb, self.yb)?;
         self.last = b;
         let opts = self.cfg.options(b)?;
         let (x, y) = (&self.xb[..b * d], &self.yb[..b]);
-        step_elbo_and_grad(&self.model, params, x, y, opts, self.cfg.threads, grad, self.ws)
-    }
-
-    /// The loss −ELBO_b of the next batch and its gradient (the sign [`crate::train::fit`] minimises).
-    pub fn loss_and_grad(&mut self, params: &[S], grad: &mut [S]) -> Result<S> {
-        let elbo = self.elbo_and_grad(params, grad)?;
-        grad.iter_mut().for_each(|g| *g = -*g);
-        Ok(-elbo)
+        self.model.elbo_and_grad(params, x, y, opts, grad, self.ws)
     }
 
     /// Points in the last batch drawn.
@@ -191,9 +162,92 @@ impl<'w, P: Prior + Sync, Src: BatchSource<S>, S: Scalar> MinibatchElbo<'w, P, S
     }
 }
 
-/// Workspace length for [`accumulate_elbo_and_grad`] with chunks of `chunk` points.
+impl<P: Prior + Sync, Src: BatchSource<S>, S: Scalar + Send + Sync> Objective<S>
+    for MinibatchElbo<'_, P, Src, S>
+{
+    fn n_params(&self) -> Option<usize> {
+        Some(self.model.n_params())
+    }
+    /// The loss −ELBO_b of the next batch and its gradient.
+    fn loss_and_grad(&mut self, params: &[S], grad: &mut [S]) -> Result<S> {
+        let elbo = self.elbo_and_grad(params, grad);
+        loss_from_elbo(elbo, grad)
+    }
+}
+
+/// Runs `body` with the minibatch objective of `model` on batches from `source`, each batch
+/// split as `split` says on the crate's thread team ([`crate::parallel`]), whose workers live
+/// until `body` returns. Allocates its buffers. The numbers depend on `split.chunks`, not on
+/// `split.threads`; a batch shorter than the chunk count is cut into fewer chunks.
+///
+/// ```
+/// use core::ops::ControlFlow;
+/// use svgp::batch::{with_split_minibatch, Minibatch, SliceSource};
+/// use svgp::gp::{Closed, Svgp};
+/// use svgp::kernel::Rbf;
+/// use svgp::optim::{Adam, AdamConfig};
+/// use svgp::parallel::Split;
+/// use svgp::rng::Xoshiro256;
+/// use svgp::train::fit;
+/// let x: Vec<f64> = (0..200).map(|i| i as f64 / 100.0 - 1.0).collect();
+/// let y: Vec<f64> = x.iter().map(|v| v.sin()).collect();
+/// let model = Svgp::new(Closed(Rbf::new(1)), 4, 1e-6)?;
+/// let mut p = vec![0.0; model.n_params()];
+/// model.init_params(&Rbf::params(1.0, 0.5), &[-0.75, -0.25, 0.25, 0.75], 0.01, &mut p)?;
+/// let mb = Minibatch::new(x.len(), 50)?;
+/// let src = SliceSource::new(&x, &y, 1, Xoshiro256::from_u64(0))?;
+/// let (mut g, mut mu, mut nu) = (vec![0.0; p.len()], vec![0.0; p.len()], vec![0.0; p.len()]);
+/// let mut adam = Adam::new(AdamConfig::new(0.01), &mut mu, &mut nu)?;
+/// // Each batch of 50 in two chunks of 25, on two threads.
+/// let summary = with_split_minibatch(model, mb, src, Split::new(2, 2), |obj| {
+///     fit(obj, &mut p, &mut g, &mut adam, 20, |_| ControlFlow::Continue(()))
+/// })??;
+/// assert_eq!(summary.steps, 20);
+/// # Ok::<(), svgp::Error>(())
+/// ```
+#[cfg(feature = "std")]
+pub fn with_split_minibatch<P, Src, S, R>(
+    model: Svgp<P>,
+    cfg: Minibatch,
+    source: Src,
+    split: crate::parallel::Split,
+    body: impl FnOnce(&mut MinibatchElbo<'_, P, Src, S>) -> R,
+) -> Result<R>
+where
+    P: Prior + Sync,
+    Src: BatchSource<S>,
+    S: Scalar + Send + Sync,
+{
+    check_len("batch source input dimension", model.input_dim(), source.input_dim())?;
+    crate::parallel::with_batch_split(&model, cfg.batch, split, |team| {
+        let mut obj = MinibatchElbo {
+            model,
+            cfg,
+            source,
+            xb: &mut [],
+            yb: &mut [],
+            ws: &mut [],
+            team: Some(team),
+            last: 0,
+        };
+        body(&mut obj)
+    })
+}
+
+/// Workspace length for [`accumulate_elbo_and_grad`] with chunks of `chunk` points
+/// ([`Error::SizeOverflow`] for absurd sizes).
 pub fn accumulate_workspace_len<P: Prior>(model: &Svgp<P>, chunk: usize) -> Result<usize> {
-    (Size::of(model.workspace_len(chunk)?) + model.n_params()).get("accumulate workspace")
+    Ok(accumulate_ws(model, chunk)?.total())
+}
+
+crate::parts! {
+    /// [`accumulate_elbo_and_grad`]'s workspace: one chunk's gradient, the model's ELBO workspace.
+    "accumulate workspace": struct AccumulateWs { grad, elbo }
+}
+
+fn accumulate_ws<P: Prior>(model: &Svgp<P>, chunk: usize) -> Result<AccumulateWs<usize>> {
+    AccumulateWs { grad: Size::of(model.n_params()), elbo: Size::from_result(model.workspace_len(chunk)) }
+        .resolve()
 }
 
 /// The full-data ELBO and its gradient, computed chunk by chunk (≤ `chunk` points each) so the
@@ -228,13 +282,13 @@ pub fn accumulate_elbo_and_grad<P: Prior, S: Scalar>(
     ws: &mut [S],
 ) -> Result<S> {
     let (d, np) = (model.input_dim(), model.n_params());
-    check_len("inputs x (n × D)", y.len() * d, x.len())?;
+    check_not_empty(y.len())?;
+    check_len("inputs x (n × D): rows", y.len(), rows_of(x, d, "inputs x (n × D)")?)?;
     check_len("gradient buffer", np, grad.len())?;
-    if chunk == 0 || y.is_empty() {
-        return Err(Error::InvalidParameter { what: "chunk size and number of points", value: 0.0 });
+    if chunk == 0 {
+        return Err(Error::InvalidParameter { what: "chunk size (must be ≥ 1)", value: 0.0 });
     }
-    check_buf("accumulate workspace", accumulate_workspace_len(model, chunk)?, ws.len())?;
-    let (g_chunk, ws) = ws.split_at_mut(np);
+    let AccumulateWs { grad: g_chunk, elbo: ws } = accumulate_ws(model, chunk)?.carve(ws)?;
     grad.iter_mut().for_each(|g| *g = S::zero());
     let mut elbo = S::zero();
     for (k, (xc, yc)) in x.chunks(chunk * d).zip(y.chunks(chunk)).enumerate() {

@@ -14,7 +14,7 @@
 //! prior then carries Ā and k̄ back to its parameters and to Z ([`Prior::backward`]).
 
 use super::model::{Prior, PriorAdjoint, PriorBlocks, PriorGrad, PriorInputs, Svgp, SvgpParts};
-use crate::error::{check_finite, check_finite_value, check_len, Error, Result};
+use crate::error::{check_finite, check_finite_value, check_len, check_not_empty, Error, Result};
 use crate::layout::Size;
 use crate::linalg::{gemm, gemv, rows_of, syrk, Jitter, MatMut, MatRef, PackedLower, Trans};
 use crate::Scalar;
@@ -82,15 +82,6 @@ struct Fwd<'w, S> {
     ws: ElboWs<&'w mut [S]>,
     sse: S,
     sum_var: S,
-}
-
-/// [`Error::DimensionMismatch`] for an empty batch: the ELBO, its gradient and the predictions
-/// need at least one point.
-pub(crate) fn check_nonempty(n: usize) -> Result<()> {
-    if n == 0 {
-        return Err(Error::DimensionMismatch { what: "data points n (at least 1)", expected: 1, found: 0 });
-    }
-    Ok(())
 }
 
 impl<P: Prior> Svgp<P> {
@@ -209,7 +200,7 @@ impl<P: Prior> Svgp<P> {
     /// Checks the sizes (n ≥ 1 points, x is n × D) and the finiteness of the parameters and inputs.
     pub(crate) fn check_inputs<S: Scalar>(&self, params: &[S], x: &[S], n: usize) -> Result<()> {
         check_len("parameters", self.n_params(), params.len())?;
-        check_nonempty(n)?;
+        check_not_empty(n)?;
         check_len("inputs x (n × D): rows", n, rows_of(x, self.input_dim(), "inputs x (n × D)")?)?;
         check_finite("parameters", params)?;
         check_finite("inputs x", x)

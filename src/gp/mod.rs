@@ -41,7 +41,8 @@
 //! backward (see the `elbo` module notes for the formulas); the closed-form prior adds two
 //! triangular solves and the kernel blocks; the feature prior adds the three N·M·J products
 //! that dominate the deep kernel. Results agree with the JAX reference
-//! (`../shared/fixtures`, tests `fixture_*`) to ~1e-14 over the first ten Adam steps.
+//! (its fixtures are vendored in `tests/data/`, tests `fixture_*`) to ~1e-14 over the first ten
+//! Adam steps.
 //!
 //! # Example: a deep RFF kernel SVGP
 //!

@@ -1,8 +1,7 @@
 //! Posterior prediction of the latent f: mean, variance and (for small sets) full covariance.
 
-use super::elbo::check_nonempty;
 use super::model::{Prior, PriorBlocks, PriorInputs, Svgp, SvgpParts};
-use crate::error::{check_finite, check_len, Result};
+use crate::error::{check_finite, check_len, check_not_empty, Result};
 use crate::layout::Size;
 use crate::linalg::{gemm, gemv, Jitter, MatMut, MatRef, PackedLower, Trans};
 use crate::Scalar;
@@ -158,7 +157,7 @@ impl<P: Prior> Svgp<P> {
         ws: &mut [S],
     ) -> Result<()> {
         let n = mean.len();
-        check_nonempty(n)?;
+        check_not_empty(n)?;
         check_len("predict_cov: covariance output", (Size::of(n) * n).get("predict_cov output")?, cov.len())?;
         self.check_inputs(params, xs, n)?;
         let CovWs { project, covariance } = self.cov_ws(n)?.carve(ws)?;

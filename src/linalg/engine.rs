@@ -89,6 +89,18 @@ pub(crate) fn product<S: Scalar>(p: &Product<'_, S>, c: &mut [S]) {
         );
         return;
     }
+    product_packed(p, c, flops, width);
+}
+
+/// The packed paths of [`product`], out of line: their stack buffers (up to 160 KiB for f64)
+/// then stay out of `product`'s own frame. Unoptimised builds keep every inlined branch's
+/// buffers in the frame, dead or not, and for a wide type such as `Dual<f64, 8>` (which never
+/// takes this path) they came to 3.3 MB, more than a test thread's 2 MiB stack.
+#[inline(never)]
+fn product_packed<S: Scalar>(p: &Product<'_, S>, c: &mut [S], flops: usize, width: usize) {
+    // `no_std` targets only ever use the small buffers (their frame then holds no large ones).
+    #[cfg(not(feature = "std"))]
+    let _ = flops;
     // Tile shapes: 6 × 8 for 8-byte scalars and 6 × 16 for 4-byte ones is 12 AVX2 accumulator
     // registers, plus two for B and one broadcast of A: the 16 ymm registers, no spills.
     #[cfg(feature = "std")]

@@ -1,4 +1,4 @@
-//! The deep RFF map against the JAX fixture `flagship_deep_seed0_tril.json`.
+//! The deep RFF feature map alone (no SVGP) against the JAX fixture `flagship_deep_seed0_tril.json`.
 //!
 //! At the fixture's init the guide is m = 0, L = I, so the −ELBO and its kernel gradient
 //! depend on the features only through diag K(X, X) = σ²·|ψ(x_i)|²:
@@ -7,57 +7,28 @@
 //! gradient at L = I, m = 0). That checks ψ and its adjoint against JAX without an SVGP.
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
 
+mod common;
+
+use common::fixture::{flagship_deep_map, floats, load, prior_params, DEEP};
 use serde_json::Value;
-use svgp::features::{DeepRff, FeatureMap};
-use svgp::nn::{Activation, Mlp};
+use svgp::features::FeatureMap;
 
-const FIXTURE: &str = "/work/shared/fixtures/flagship_deep_seed0_tril.json";
-
-fn flat(v: &Value, out: &mut Vec<f64>) {
-    match v {
-        Value::Array(a) => a.iter().for_each(|e| flat(e, out)),
-        Value::Number(n) => out.push(n.as_f64().unwrap()),
-        other => panic!("unexpected JSON value {other}"),
-    }
-}
-
-/// The fixture's kernel dict, in the map's layout: mlp (weight, bias per layer), W, b, ln ℓ.
-fn kernel_params(k: &Value) -> Vec<f64> {
-    let mut p = Vec::new();
-    for layer in k["mlp"].as_array().unwrap() {
-        flat(&layer["weight"], &mut p);
-        flat(&layer["bias"], &mut p);
-    }
-    flat(&k["W"], &mut p);
-    flat(&k["b"], &mut p);
-    flat(&k["log_feature_lengthscale"], &mut p);
-    p
-}
-
-fn load() -> Option<Value> {
-    let text = std::fs::read_to_string(FIXTURE).ok()?;
-    Some(serde_json::from_str(&text).unwrap())
-}
-
-fn flagship_map() -> DeepRff {
-    DeepRff::new(Mlp::equinox(2, 32, 2, 8, Activation::Tanh).unwrap(), 256).unwrap()
+/// The map's parameters of a fixture parameter set (its kernel dict without ln σ²): mlp
+/// (weight, bias per layer), W, b, ln ℓ.
+fn kernel_params(p: &Value) -> Vec<f64> {
+    prior_params(p, "deep")[1..].to_vec()
 }
 
 #[test]
 fn fixture_init_matches_jax_loss_and_kernel_gradient() {
-    let Some(fx) = load() else {
-        eprintln!("skipping: {FIXTURE} not found");
-        return;
-    };
-    let map = flagship_map();
-    let params = kernel_params(&fx["init"]["kernel"]);
+    let fx = load(DEEP);
+    let map = flagship_deep_map();
+    let params = kernel_params(&fx["init"]);
     assert_eq!(params.len(), map.n_params(), "layout is a flat copy of the fixture's kernel dict");
-    assert_eq!(params[map.log_lengthscale_offset()], 0.5_f64.ln());
+    assert_eq!(map.view(&params[..]).unwrap().ln_lengthscale[0], 0.5_f64.ln());
 
-    let mut x = Vec::new();
-    flat(&fx["data"]["X"], &mut x);
-    let mut y = Vec::new();
-    flat(&fx["data"]["y"], &mut y);
+    let x = floats(&fx["data"]["X"]);
+    let y = floats(&fx["data"]["y"]);
     let n = y.len();
     let j = map.n_features();
     let log_var = fx["init"]["kernel"]["log_variance"].as_f64().unwrap();
@@ -65,7 +36,7 @@ fn fixture_init_matches_jax_loss_and_kernel_gradient() {
     let (s2, noise) = (log_var.exp(), log_noise.exp());
 
     let mut psi = vec![0.0; n * j];
-    let mut ws = vec![0.0; map.workspace_len(n)];
+    let mut ws = vec![0.0; map.workspace_len(n).unwrap()];
     map.features(&params, &x, &mut psi, &mut ws).unwrap();
     let var: Vec<f64> = psi.chunks(j).map(|r| s2 * r.iter().map(|v| v * v).sum::<f64>()).collect();
     let yy: f64 = y.iter().map(|v| v * v).sum();
@@ -80,7 +51,7 @@ fn fixture_init_matches_jax_loss_and_kernel_gradient() {
     let mut grad = vec![0.0; map.n_params()];
     let mut gx = vec![0.0; x.len()];
     map.features_adjoint(&params, &x, &psi_bar, &mut grad, Some(&mut gx), &mut ws).unwrap();
-    let want_grad = kernel_params(&fx["trace"]["grad_init"]["kernel"]);
+    let want_grad = kernel_params(&fx["trace"]["grad_init"]);
     let scale = want_grad.iter().fold(0.0_f64, |m, v| m.max(v.abs()));
     let mut worst = 0.0_f64;
     for (i, (&g, &w)) in grad.iter().zip(&want_grad).enumerate() {
@@ -96,11 +67,8 @@ fn fixture_init_matches_jax_loss_and_kernel_gradient() {
 
 #[test]
 fn fixture_shapes_match_the_map() {
-    let Some(fx) = load() else {
-        eprintln!("skipping: {FIXTURE} not found");
-        return;
-    };
-    let map = flagship_map();
+    let fx = load(DEEP);
+    let map = flagship_deep_map();
     let shapes = &fx["meta"]["shapes"];
     let dims = |k: &str| -> Vec<usize> {
         shapes[k].as_array().unwrap().iter().map(|v| v.as_u64().unwrap() as usize).collect()

@@ -1,15 +1,14 @@
-//! Cross-implementation check against the JAX reference, RBF kernel (../shared/fixtures).
+//! The whole SVGP with the RBF kernel against the JAX reference (fixture
+//! `tests/data/flagship_rbf_seed0_tril.json`): ELBO and gradient, Adam steps, predictions.
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
-mod fixture_common;
+mod common;
 
-use fixture_common::*;
+use common::fixture::{Fixture, RBF};
 use svgp::gp::{Closed, Svgp};
 use svgp::kernel::Rbf;
 
-const FILE: &str = "flagship_rbf_seed0_tril.json";
-
 fn setup() -> (Fixture, Svgp<Closed<Rbf>>) {
-    let f = Fixture::open(FILE);
+    let f = Fixture::open(RBF);
     assert_eq!(f.kernel, "rbf");
     let model = Svgp::new(Closed(Rbf::new(2)), f.m, f.jitter).unwrap();
     assert_eq!(model.n_params(), f.init.len());

@@ -1,6 +1,5 @@
-//! Helpers shared by the linalg integration tests: seeded random matrices, random SPD
-//! matrices, and naive reference products written independently of the crate's kernels.
-#![allow(dead_code)]
+//! Seeded random matrices, random SPD matrices, and naive reference products and determinants
+//! written independently of the crate's kernels (the linalg tests' oracles).
 
 use svgp::rng::{standard_normal, Xoshiro256};
 
@@ -34,6 +33,26 @@ pub fn op_at(m: &[f64], cols: usize, trans: bool, i: usize, j: usize) -> f64 {
     }
 }
 
+/// Σ_p term(op(A)_ip · op(B)_pj) for every entry of the m × n result, row-major.
+fn naive_sums(
+    (a, a_cols, ta): (&[f64], usize, bool),
+    (b, b_cols, tb): (&[f64], usize, bool),
+    (m, n, k): (usize, usize, usize),
+    term: fn(f64) -> f64,
+) -> Vec<f64> {
+    let mut out = vec![0.0; m * n];
+    for i in 0..m {
+        for j in 0..n {
+            let mut s = 0.0;
+            for p in 0..k {
+                s += term(op_at(a, a_cols, ta, i, p) * op_at(b, b_cols, tb, p, j));
+            }
+            out[i * n + j] = s;
+        }
+    }
+    out
+}
+
 /// Naive α·op(A)·op(B) + β·C in f64 (β = 0 ignores C).
 #[allow(clippy::too_many_arguments)]
 pub fn naive_gemm(
@@ -50,15 +69,9 @@ pub fn naive_gemm(
     n: usize,
     k: usize,
 ) -> Vec<f64> {
-    let mut out = vec![0.0; m * n];
-    for i in 0..m {
-        for j in 0..n {
-            let mut s = 0.0;
-            for p in 0..k {
-                s += op_at(a, a_cols, ta, i, p) * op_at(b, b_cols, tb, p, j);
-            }
-            out[i * n + j] = alpha * s + if beta == 0.0 { 0.0 } else { beta * c[i * n + j] };
-        }
+    let mut out = naive_sums((a, a_cols, ta), (b, b_cols, tb), (m, n, k), |t| t);
+    for (o, cv) in out.iter_mut().zip(c.iter().chain(core::iter::repeat(&0.0))) {
+        *o = alpha * *o + if beta == 0.0 { 0.0 } else { beta * cv };
     }
     out
 }
@@ -75,15 +88,22 @@ pub fn abs_scale(
     n: usize,
     k: usize,
 ) -> Vec<f64> {
-    let mut out = vec![0.0; m * n];
-    for i in 0..m {
-        for j in 0..n {
-            let mut s = 0.0;
-            for p in 0..k {
-                s += (op_at(a, a_cols, ta, i, p) * op_at(b, b_cols, tb, p, j)).abs();
+    naive_sums((a, a_cols, ta), (b, b_cols, tb), (m, n, k), f64::abs)
+}
+
+/// log det by Gaussian elimination without pivoting (fine for SPD), in f64: independent of any
+/// Cholesky factor.
+pub fn log_det_elimination(a: &[f64], n: usize) -> f64 {
+    let mut u = a.to_vec();
+    let mut ld = 0.0;
+    for p in 0..n {
+        ld += u[p * n + p].ln();
+        for i in p + 1..n {
+            let f = u[i * n + p] / u[p * n + p];
+            for j in p..n {
+                u[i * n + j] -= f * u[p * n + j];
             }
-            out[i * n + j] = s;
         }
     }
-    out
+    ld
 }

@@ -1,18 +1,16 @@
-//! Cross-implementation check against the JAX reference, deep RFF kernel (../shared/fixtures).
+//! The whole SVGP with the deep RFF kernel against the JAX reference (fixture
+//! `tests/data/flagship_deep_seed0_tril.json`): ELBO and gradient, Adam steps, predictions.
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
-mod fixture_common;
+mod common;
 
-use fixture_common::*;
+use common::fixture::{flagship_deep_map, Fixture, DEEP};
 use svgp::features::DeepRff;
 use svgp::gp::{Features, Svgp};
-use svgp::nn::{Activation, Mlp};
-
-const FILE: &str = "flagship_deep_seed0_tril.json";
 
 fn setup() -> (Fixture, Svgp<Features<DeepRff>>) {
-    let f = Fixture::open(FILE);
+    let f = Fixture::open(DEEP);
     assert_eq!(f.kernel, "deep");
-    let map = DeepRff::new(Mlp::equinox(2, 32, 2, 8, Activation::Tanh).unwrap(), 256).unwrap();
+    let map = flagship_deep_map();
     let model = Svgp::new(Features(map), f.m, f.jitter).unwrap();
     assert_eq!(model.n_params(), f.init.len());
     (f, model)

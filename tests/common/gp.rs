@@ -1,13 +1,15 @@
-//! Test helpers: a tiny random-Fourier feature map with a hand-written adjoint, a kernel
-//! that only has the Dual default adjoint, random problems, and the chunked Dual gradient.
-#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
-#![allow(dead_code)]
+//! Models and problems for the ELBO tests: a tiny random-Fourier feature map with a
+//! hand-written adjoint, a kernel that only has the Dual default adjoint, random problems and
+//! parameters, and the ELBO gradient by Dual forward mode and by the reverse sweep.
 
+pub use super::oracle::grad_errors;
+use super::oracle::{dual_gradient, D8};
 use svgp::features::FeatureMap;
 use svgp::gp::{ElboOptions, Prior, Svgp};
 use svgp::kernel::{Kernel, Rbf};
+use svgp::layout::SliceRef;
 use svgp::rng::{standard_normal, uniform, Xoshiro256};
-use svgp::{Dual, Result, Scalar};
+use svgp::{Result, Scalar};
 
 /// ψ_j(x) = √(2/J)·cos(Σ_d x_d W[d][j] / ℓ + b_j); params `[W (D × J) | b (J) | ln ℓ]`.
 #[derive(Clone, Copy, Debug)]
@@ -30,6 +32,10 @@ impl TestRff {
 }
 
 impl FeatureMap for TestRff {
+    type Params<C> = C;
+    fn view<S: Scalar, C: SliceRef<S>>(&self, raw: C) -> Result<C> {
+        Ok(raw)
+    }
     fn input_dim(&self) -> usize {
         self.d
     }
@@ -39,8 +45,8 @@ impl FeatureMap for TestRff {
     fn n_params(&self) -> usize {
         self.d * self.j + self.j + 1
     }
-    fn workspace_len(&self, _n: usize) -> usize {
-        0
+    fn workspace_len(&self, _n: usize) -> Result<usize> {
+        Ok(0)
     }
     fn features<S: Scalar>(&self, params: &[S], x: &[S], psi: &mut [S], _ws: &mut [S]) -> Result<()> {
         let c = S::from_f64((2.0 / self.j as f64).sqrt());
@@ -86,6 +92,10 @@ impl FeatureMap for TestRff {
 pub struct DualOnlyRbf(pub Rbf);
 
 impl Kernel for DualOnlyRbf {
+    type Params<C> = C;
+    fn view<S: Scalar, C: SliceRef<S>>(&self, raw: C) -> Result<C> {
+        Ok(raw)
+    }
     fn input_dim(&self) -> usize {
         self.0.input_dim()
     }
@@ -114,28 +124,25 @@ pub fn data(rng: &mut Xoshiro256, n: usize, d: usize) -> (Vec<f64>, Vec<f64>) {
 /// with diagonal entries of both signs, noise variance 0.05.
 pub fn random_params<P: Prior>(model: &Svgp<P>, prior: &[f64], rng: &mut Xoshiro256) -> Vec<f64> {
     let mut p = vec![0.0; model.n_params()];
-    let z: Vec<f64> = (0..model.m * model.input_dim()).map(|_| uniform(rng, -1.0, 1.0)).collect();
+    let z: Vec<f64> = (0..model.n_inducing() * model.input_dim()).map(|_| uniform(rng, -1.0, 1.0)).collect();
     model.init_params(prior, &z, 0.05, &mut p).unwrap();
-    for v in &mut p[model.mean_range()] {
-        *v = standard_normal(rng);
-    }
-    let r = model.scale_range();
-    for i in 0..model.m {
+    let mut v = model.params_mut(&mut p).unwrap();
+    v.mean.iter_mut().for_each(|m| *m = standard_normal(rng));
+    for i in 0..model.n_inducing() {
         for j in 0..=i {
-            let v = if i == j {
+            let l = if i == j {
                 (0.5 + uniform(rng, 0.0, 0.5)) * if i % 3 == 1 { -1.0 } else { 1.0 }
             } else {
                 0.3 * standard_normal(rng)
             };
-            p[r.start + Svgp::<P>::scale_index(i, j)] = v;
+            v.scale_tril.set(i, j, l);
         }
     }
+    drop(v);
     p
 }
 
-type D8 = Dual<f64, 8>;
-
-/// ∂ELBO/∂params by forward mode, 8 lanes per pass.
+/// ∂ELBO/∂params by forward mode ([`dual_gradient`], 8 lanes per pass).
 pub fn dual_grad<P: Prior>(
     model: &Svgp<P>,
     params: &[f64],
@@ -143,22 +150,10 @@ pub fn dual_grad<P: Prior>(
     y: &[f64],
     opts: ElboOptions,
 ) -> Vec<f64> {
-    let np = params.len();
     let xd: Vec<D8> = x.iter().map(|&v| D8::constant(v)).collect();
     let yd: Vec<D8> = y.iter().map(|&v| D8::constant(v)).collect();
-    let mut ws = vec![D8::default(); model.workspace_len(y.len())];
-    let mut g = vec![0.0; np];
-    for lo in (0..np).step_by(8) {
-        let pd: Vec<D8> = params
-            .iter()
-            .enumerate()
-            .map(|(i, &v)| if (lo..lo + 8).contains(&i) { D8::variable(v, i - lo) } else { D8::constant(v) })
-            .collect();
-        let e = model.elbo(&pd, &xd, &yd, opts, &mut ws).unwrap();
-        let w = 8.min(np - lo);
-        g[lo..lo + w].copy_from_slice(&e.eps[..w]);
-    }
-    g
+    let mut ws = vec![D8::default(); model.workspace_len(y.len()).unwrap()];
+    dual_gradient(|pd| model.elbo(pd, &xd, &yd, opts, &mut ws).unwrap(), params).1
 }
 
 /// ∂ELBO/∂params by the reverse sweep, and the ELBO.
@@ -169,17 +164,8 @@ pub fn reverse_grad<P: Prior>(
     y: &[f64],
     opts: ElboOptions,
 ) -> (f64, Vec<f64>) {
-    let mut ws = vec![0.0; model.workspace_len(y.len())];
+    let mut ws = vec![0.0; model.workspace_len(y.len()).unwrap()];
     let mut g = vec![0.0; params.len()];
     let e = model.elbo_and_grad(params, x, y, opts, &mut g, &mut ws).unwrap();
     (e, g)
-}
-
-/// Largest |a_i − b_i| over ‖b‖∞ (relative to the gradient's scale), and ‖a − b‖/‖b‖.
-pub fn grad_errors(a: &[f64], b: &[f64]) -> (f64, f64) {
-    let scale = b.iter().fold(0.0_f64, |m, v| m.max(v.abs()));
-    let max_abs = a.iter().zip(b).fold(0.0_f64, |m, (x, y)| m.max((x - y).abs()));
-    let nd: f64 = a.iter().zip(b).map(|(x, y)| (x - y).powi(2)).sum::<f64>().sqrt();
-    let nb: f64 = b.iter().map(|y| y * y).sum::<f64>().sqrt();
-    (max_abs / scale, nd / nb)
 }
