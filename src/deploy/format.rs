@@ -38,7 +38,25 @@ use crate::error::{check_buf, check_len, BlobError, Error, Result};
 use crate::features::FeatureMap;
 use crate::kernel::Kernel;
 
-/// Byte offsets of the header's fields (see the [module docs](self) for the table).
+/// Byte offsets of the header's fields. The header, little-endian, 104 bytes:
+///
+/// ```text
+/// offset  size      field
+///      0     4      magic b"SVGP"
+///      4     2      version (u16) = 1
+///      6     1      scalar type: 4 = f32, 8 = f64
+///      7     1      kind: 1 = feature kernel, 2 = closed-form kernel
+///      8     4      family (u32): which feature map / kernel type (ModelShape::FAMILY)
+///     12     4      input dimension D
+///     16    64      16 shape words (u32), family-specific, unused ones 0
+///     80     4      M, inducing points
+///     84     4      J, features (0 for a closed-form kernel)
+///     88     4      P, feature-map / kernel parameters
+///     92     4      count: scalars in the payload (the posterior's storage length)
+///     96     8      reserved, 0
+///    104  count·s   payload: the posterior's storage, little-endian (s = scalar size)
+///    end     4      CRC-32 (IEEE) of every byte before it
+/// ```
 pub mod offset {
     /// b"SVGP".
     pub const MAGIC: usize = 0;

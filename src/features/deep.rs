@@ -301,7 +301,7 @@ impl FeatureMap for DeepRff {
     fn n_params(&self) -> usize {
         self.lens.total()
     }
-    /// The training pass's [`DeepWs`]: MLP workspace, φ (n × H), one row block of the argument z
+    /// The training pass's workspace: MLP workspace, φ (n × H), one row block of the argument z
     /// (min(n, 32) × J, reused for z̄ by the adjoint), sin z (n × J, so the adjoint needs no
     /// trigonometry), φ̄ (n × H) and an H × J scratch.
     fn workspace_len(&self, n: usize) -> Result<usize> {

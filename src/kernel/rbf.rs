@@ -79,7 +79,8 @@ impl Kernel for Rbf {
     /// Closed form: with w = k̄·k, ∂/∂ln σ² = w, ∂/∂ln ℓ = w·r²/ℓ², ∂/∂x = −w·(x − x')/ℓ²
     /// (zero where the clip max(r², 0) is active, as on duals). Branch-free inner loop,
     /// specialised for D = 1, 2, 3; the x1 gradient of a row is accumulated in registers.
-    /// Rows whose inputs are too large for the fast distance form take [`adjoint_row_robust`].
+    /// Rows whose inputs are too large for the fast distance form take a slower path that forms
+    /// the distances from the differences.
     fn cross_covariance_adjoint<S: Scalar>(
         &self,
         params: &[S],
