@@ -37,6 +37,7 @@ pub mod gp;
 pub mod inducing;
 pub mod kernel;
 pub mod layout;
+pub mod likelihood;
 pub mod linalg;
 pub mod nn;
 pub mod objective;

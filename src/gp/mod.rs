@@ -73,14 +73,13 @@
 //! ```
 
 mod elbo;
-mod likelihood;
 mod model;
 mod predict;
 mod prior;
 
 pub use crate::kernel::{MAX_DUAL_DIM, MAX_DUAL_PARAMS};
+pub use crate::likelihood::{Gaussian, GaussianParams, Likelihood};
 pub use elbo::{ElboOptions, ElboTerms};
-pub use likelihood::{Gaussian, GaussianParams};
 pub use model::{
     ParamsMut, ParamsRef, Prior, PriorAdjoint, PriorBlocks, PriorGrad, PriorInputs, Svgp, SvgpParams,
     SvgpParts,
