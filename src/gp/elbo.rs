@@ -260,12 +260,9 @@ impl<P: Prior, L: Likelihood> Svgp<P, L> {
         }
         let scale = S::from_f64(opts.scale);
         let adjoint = match grad {
-            Some(g) => Some(BatchAdjoint {
-                scale,
-                mean: mubar,
-                var: vbar,
-                params: self.parts_mut(g)?.likelihood,
-            }),
+            Some(g) => {
+                Some(BatchAdjoint { scale, mean: mubar, var: vbar, params: self.parts_mut(g)?.likelihood })
+            }
             None => None,
         };
         let ell = self.likelihood().batch_expected_log_lik(likelihood, y, mu, var, adjoint);

@@ -314,10 +314,7 @@ impl<P: Prior, L: Likelihood> Svgp<P, L> {
     pub fn params_mut<'a, S: Scalar>(&self, flat: &'a mut [S]) -> Result<ParamsMut<'a, S, P, L>> {
         self.named(self.parts_mut(flat)?)
     }
-    fn named<S: Scalar, C: SliceRef<S>>(
-        &self,
-        parts: SvgpParts<C>,
-    ) -> Result<Named<C, P, L>> {
+    fn named<S: Scalar, C: SliceRef<S>>(&self, parts: SvgpParts<C>) -> Result<Named<C, P, L>> {
         Ok(SvgpParams {
             prior: self.prior.view(parts.prior)?,
             z: parts.z,
