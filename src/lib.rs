@@ -37,6 +37,7 @@ pub mod gp;
 pub mod inducing;
 pub mod kernel;
 pub mod linalg;
+pub mod metrics;
 pub mod nn;
 pub mod objective;
 pub mod optim;
