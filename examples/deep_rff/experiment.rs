@@ -341,3 +341,13 @@ pub fn predict_grid<P: Prior, S: Scalar>(model: &Svgp<P>, params: &[S]) -> Resul
     model.predict(params, &g, &mut mean, &mut var, &mut ws)?;
     Ok(mean.iter().map(|v| v.re()).collect())
 }
+
+/// Bytes the experiment needs for `n` training points, estimated before anything is allocated:
+/// the data (x and y in f64, and again in the training type) and the deep model's ELBO
+/// workspace over all n points (the larger model's; the split ELBO's chunks add up to about
+/// the same), all in f64. `None` when the size does not fit in 64 bits.
+pub fn memory_estimate(n: usize) -> Option<u64> {
+    let model = Svgp::new(Features(deep_map().ok()?), M_INDUCING, JITTER_F64).ok()?;
+    let values = model.workspace_len(n).checked_add(n.checked_mul(6)?)?;
+    (values as u64).checked_mul(8)
+}

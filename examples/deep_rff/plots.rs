@@ -1,33 +1,13 @@
 //! PNG figures with plotters' bitmap backend: field maps, loss curves, the learned warp.
 //!
-//! Text (titles, tick labels) needs a font: we load DejaVu Sans from the Debian package
-//! `fonts-dejavu-core` (or the file named by `SVGP_FONT`) at run time. Without one the figures
-//! are drawn without text rather than failing.
+//! Text (titles, tick labels) needs a font: `examples/common/font.rs` loads one at run time
+//! (`init_font`); without one the figures are drawn without text rather than failing.
 
 use plotters::prelude::*;
-use plotters::style::FontStyle;
 use std::error::Error;
 use std::path::Path;
 
-type Res = Result<(), Box<dyn Error>>;
-
-const FONT_PATHS: [&str; 2] =
-    ["/usr/share/fonts/truetype/dejavu/DejaVuSans.ttf", "/usr/share/fonts/dejavu/DejaVuSans.ttf"];
-
-/// Register a sans-serif font for plot text; `false` when none is found (plots then carry no text).
-pub fn init_font() -> bool {
-    let candidates = std::env::var("SVGP_FONT").into_iter().chain(FONT_PATHS.iter().map(|s| s.to_string()));
-    for path in candidates {
-        if let Ok(bytes) = std::fs::read(&path) {
-            // plotters keeps fonts for the whole program: leaking the one font file is the intent.
-            let bytes: &'static [u8] = Box::leak(bytes.into_boxed_slice());
-            if plotters::style::register_font("sans-serif", FontStyle::Normal, bytes).is_ok() {
-                return true;
-            }
-        }
-    }
-    false
-}
+pub type Res = Result<(), Box<dyn Error>>;
 
 /// Piecewise-linear colour map through evenly spaced RGB stops.
 fn lerp_map(stops: &[(u8, u8, u8)], t: f64) -> RGBColor {
