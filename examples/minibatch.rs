@@ -43,7 +43,8 @@ use core::ops::ControlFlow;
 use std::time::Instant;
 use svgp::batch::{with_split_minibatch, FnSource, Minibatch, MinibatchElbo, ShuffledEpochs, SliceSource};
 use svgp::gp::{Features, Svgp};
-use svgp::inducing::{kmeans_pp, lloyd};
+use svgp::inducing::{kmeans_pp, kmeans_pp_workspace_len, lloyd, lloyd_workspace_len};
+use svgp::metrics::rmse;
 use svgp::optim::{Adam, AdamConfig};
 use svgp::parallel::Split;
 use svgp::rng::{standard_normal, uniform, Xoshiro256};
@@ -199,7 +200,7 @@ fn flagship(o: &Opts) -> Res<()> {
     let (model, init) = experiment::deep_model::<f64>(o.seed, experiment::JITTER_F64)?;
     println!(
         "flagship: N = {n}, deep kernel (M = {}, J = {}), {} data passes",
-        model.m,
+        model.n_inducing(),
         experiment::FEATURES,
         o.passes
     );
@@ -212,7 +213,7 @@ fn flagship(o: &Opts) -> Res<()> {
     })?;
     let full_s = t0.elapsed().as_secs_f64();
     let (_, truth) = experiment::eval_grid();
-    let rmse_full = experiment::rmse(&experiment::predict_grid(&model, &full.params)?, &truth);
+    let rmse_full = rmse(&truth, &experiment::predict_grid(&model, &full.params)?)?;
 
     println!(
         "  full batch: {:>6} steps, {full_s:>6.1} s, final -ELBO {:>9.3}, grid RMSE {rmse_full:.4}",
@@ -228,7 +229,7 @@ fn flagship(o: &Opts) -> Res<()> {
         let (params, last) =
             train_minibatch(&model, init.clone(), mb, src, o.threads, &schedule(lr, steps, tail), 0)?;
         let mb_s = t1.elapsed().as_secs_f64();
-        let rmse_mb = experiment::rmse(&experiment::predict_grid(&model, &params)?, &truth);
+        let rmse_mb = rmse(&truth, &experiment::predict_grid(&model, &params)?)?;
         let ratio = rmse_mb / rmse_full;
         let verdict = if ratio <= 1.15 { "within" } else { "NOT within" };
         println!(
@@ -328,8 +329,8 @@ fn million(o: &Opts) -> Res<()> {
     let mut idx = vec![0; ns];
     pick.next_batch(&mut idx);
     let sample: Vec<f64> = idx.iter().flat_map(|&i| point(data_seed, i as u64).0).collect();
-    let z = &mut params[model.z_range()];
-    let mut ws = vec![0.0; ns];
+    let z = model.params_mut(&mut params)?.z;
+    let mut ws = vec![0.0; kmeans_pp_workspace_len(ns)?.max(lloyd_workspace_len(model.n_inducing(), 2)?)];
     kmeans_pp(&sample, 2, &mut Xoshiro256::from_u64(6 + o.seed), z, &mut ws)?;
     lloyd(&sample, 2, z, 10, &mut ws)?;
     println!("  k-means++ inducing inputs on {ns} samples: {:.2} s", t0.elapsed().as_secs_f64());
@@ -365,7 +366,7 @@ fn million(o: &Opts) -> Res<()> {
     let train_s = t1.elapsed().as_secs_f64();
     let peak_train = peak_rss_mib();
     let (grid, truth) = experiment::eval_grid();
-    let rmse = experiment::rmse(&predict_chunked(&model, &params, &grid, 500)?, &truth);
+    let rmse = rmse(&truth, &predict_chunked(&model, &params, &grid, 500)?)?;
     println!(
         "  {} steps in {train_s:.1} s: {:.2} s per epoch, {:.2} ms per step; last batch -ELBO {last:.1}",
         o.epochs * steps_per_epoch,
@@ -389,7 +390,7 @@ fn predict_chunked(
     xs: &[f64],
     chunk: usize,
 ) -> Res<Vec<f64>> {
-    let mut ws = vec![0.0; model.predict_workspace_len(chunk)];
+    let mut ws = vec![0.0; model.predict_workspace_len(chunk)?];
     let (mut mean, mut var) = (vec![0.0; chunk], vec![0.0; chunk]);
     let mut out = Vec::with_capacity(xs.len() / 2);
     for xc in xs.chunks(2 * chunk) {

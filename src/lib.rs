@@ -19,6 +19,7 @@ pub mod features;
 pub mod gp;
 pub mod inducing;
 pub mod kernel;
+pub mod layout;
 pub mod linalg;
 pub mod metrics;
 pub mod nn;

@@ -5,6 +5,7 @@ use core::ops::ControlFlow;
 use std::time::Instant;
 use svgp::gp::{Closed, Svgp};
 use svgp::kernel::{Kernel, Rbf};
+use svgp::layout::SliceRef;
 use svgp::metrics::{gaussian_coverage, gaussian_nlpd, rmse, Standardizer};
 use svgp::optim::AdamConfig;
 use svgp::parallel::Split as ThreadSplit;
@@ -73,6 +74,10 @@ impl<S: Scalar> Hoisted<S> {
 pub const PERIOD: usize = 3;
 
 impl Kernel for Co2Kernel {
+    type Params<C> = C; // read by index (see the list above)
+    fn view<S: Scalar, C: SliceRef<S>>(&self, raw: C) -> svgp::Result<C> {
+        Ok(raw)
+    }
     fn input_dim(&self) -> usize {
         1
     }
@@ -233,10 +238,10 @@ pub fn fit(
             ];
             let model = Svgp::new(Closed(Co2Kernel), args.m, JITTER)?;
             let mut frozen = vec![false; model.n_params()];
-            frozen[model.prior_range().start + PERIOD] = true;
+            model.parts_mut(&mut frozen)?.prior[PERIOD] = true;
 
             let mut t = train_model(&model, &prior, &z, noise_var, &x, &y, args, Some(frozen), on_step)?;
-            let p = &t.params;
+            let p = model.params(&t.params)?.prior;
             let ls = |i: usize| p[i].exp() * xs.scale;
             let var = |i: usize| p[i].exp().sqrt() * ys.scale;
             t.hyper = vec![
@@ -256,9 +261,11 @@ pub fn fit(
             let model = Svgp::new(Closed(Rbf::new(1)), args.m, JITTER)?;
             let prior = Rbf::params(1.0, year(5.0));
             let mut t = train_model(&model, &prior, &z, noise_var, &x, &y, args, None, on_step)?;
-            let p = &t.params;
-            t.hyper =
-                vec![("sd (ppm)", p[0].exp().sqrt() * ys.scale), ("lengthscale (yr)", p[1].exp() * xs.scale)];
+            let p = model.params(&t.params)?.prior;
+            t.hyper = vec![
+                ("sd (ppm)", p.variance().sqrt() * ys.scale),
+                ("lengthscale (yr)", p.lengthscale() * xs.scale),
+            ];
             finish(&model, t, split, args, "rbf", (&xs, &ys), &test)
         }
     }
@@ -324,9 +331,9 @@ fn predict_ppm<K: Kernel>(
     xs.apply_in_place(&mut x);
     let n = x.len();
     let (mut mean, mut var) = (vec![0.0; n], vec![0.0; n]);
-    let mut ws = vec![0.0; model.predict_workspace_len(n)];
+    let mut ws = vec![0.0; model.predict_workspace_len(n)?];
     model.predict(params, &x, &mut mean, &mut var, &mut ws)?;
-    let noise = params[model.noise_index()].exp();
+    let noise = model.params(params)?.likelihood.noise_variance();
     var.iter_mut().for_each(|v| *v += noise);
     ys.invert_in_place(&mut mean, &mut var)?;
     Ok((mean, var))
@@ -359,7 +366,7 @@ fn finish<K: Kernel>(
         test_mean: mean,
         grid_sd: gv.iter().map(|v| v.sqrt()).collect(),
         grid_mean: gm,
-        noise_ppm: t.params[model.noise_index()].exp().sqrt() * st.1.scale,
+        noise_ppm: model.params(&t.params)?.likelihood.noise_variance().sqrt() * st.1.scale,
         hyper: t.hyper,
         final_loss: t.losses.last().copied().unwrap_or(f64::NAN),
     })
@@ -375,6 +382,10 @@ mod tests {
     #[derive(Clone, Copy, Debug)]
     struct ByDual;
     impl Kernel for ByDual {
+        type Params<C> = C;
+        fn view<S: Scalar, C: SliceRef<S>>(&self, raw: C) -> svgp::Result<C> {
+            Ok(raw)
+        }
         fn input_dim(&self) -> usize {
             1
         }

@@ -29,7 +29,7 @@ mod standardize;
 pub use quantile::{central_z, normal_quantile};
 pub use standardize::{apply_columns, fit_columns, Standardizer};
 
-use crate::error::{check_len, Error, Result};
+use crate::error::{check_finite_value, check_len, Error, Result};
 use crate::Scalar;
 
 /// ln √(2π).
@@ -174,14 +174,11 @@ fn check_points(what: &'static str, n: usize, found: usize) -> Result<()> {
     check_len(what, n, found)
 }
 
-/// `v` if finite, else [`Error::NonFinite`] naming `what` and the index.
+/// `v` if finite, else [`Error::NonFinite`] naming `what` and the index (the crate's one
+/// finiteness check, returning the value read).
 #[inline]
 fn finite(what: &'static str, index: usize, v: f64) -> Result<f64> {
-    if v.is_finite() {
-        Ok(v)
-    } else {
-        Err(Error::NonFinite { what, index, value: v })
-    }
+    check_finite_value(what, index, v).map(|()| v)
 }
 
 /// One Gaussian prediction, checked: finite target and mean, finite positive variance.

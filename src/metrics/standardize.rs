@@ -1,7 +1,7 @@
 //! Standardisation of inputs and targets: fitted on the training data, applied to any data,
 //! and inverted for predictions (mean and variance back in the original units).
 
-use crate::error::{check_len, Error, Result};
+use crate::error::{check_finite_value, check_len, Error, Result};
 use crate::Scalar;
 
 /// The affine map z = (v − mean) / scale of one column, fitted on training data.
@@ -61,11 +61,8 @@ impl Standardizer {
         }
         let mut sum = 0.0;
         for (i, v) in column().enumerate() {
-            let v = v.re();
-            if !v.is_finite() {
-                return Err(Error::NonFinite { what: "standardisation data", index: col + i * d, value: v });
-            }
-            sum += v;
+            check_finite_value("standardisation data", col + i * d, *v)?;
+            sum += v.re();
         }
         let mean = sum / n as f64;
         // Two passes: the spread about the mean, not E[v²] − mean² (which cancels).
