@@ -1,5 +1,6 @@
 // The crate's front page is the README (GitHub and docs.rs show the same text); its Rust code
-// blocks run as doctests. It links no file by a relative path (such a link breaks on docs.rs).
+// blocks run as doctests. It links no file by a relative path (such a link breaks on docs.rs);
+// its figures are images under docs/, which rustdoc shows by their alt text.
 #![doc = include_str!("../README.md")]
 #![no_std]
 #![cfg_attr(docsrs, feature(doc_cfg))]
