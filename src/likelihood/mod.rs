@@ -160,7 +160,7 @@ pub struct BatchAdjoint<'a, S> {
 /// assert!(e.value < 0.0 && e.d_mean > 0.0 && e.d_var < 0.0);
 /// assert_eq!(e.value, lik.expected_log_lik(&[], 1.0, 0.5, 0.2));
 /// // The predictive probability Φ(μ/√(1 + s²)) and the log density of y = 1.
-/// let p = lik.predictive(&[], 0.5, 0.2)?.mean;
+/// let p: f64 = lik.predictive(&[], 0.5, 0.2)?.mean;
 /// assert!((lik.log_predictive_density(&[], 1.0, 0.5, 0.2) - p.ln()).abs() < 1e-15);
 /// assert!(lik.check_target(3, 0.5).is_err()); // targets are 0 or 1
 /// # Ok::<(), svgp::Error>(())
