@@ -79,6 +79,7 @@ mod predict;
 mod prior;
 
 pub use crate::kernel::{MAX_DUAL_DIM, MAX_DUAL_PARAMS};
+pub(crate) use elbo::check_chunk_sum;
 pub use elbo::{ElboOptions, ElboTerms};
 pub use likelihood::{Gaussian, GaussianParams};
 pub use model::{
