@@ -195,11 +195,16 @@ impl<P: Prior, L: Likelihood> Svgp<P, L> {
         ws: &mut [S],
     ) -> Result<()> {
         check_len("log predictive density: output", ys.len(), out.len())?;
-        self.each_log_density(params, xs, ys, ws, |i, lpd| out[i] = lpd)
+        self.each_log_density(params, xs, ys, ws, |i, lpd| {
+            out[i] = lpd;
+            Ok(())
+        })
     }
 
     /// The negative log predictive density of a test set, −(1/n) Σ_i ln p(y_i | data), for any
-    /// likelihood (the Gaussian's includes the noise). `ws`: [`Svgp::log_predictive_workspace_len`].
+    /// likelihood (the Gaussian's includes the noise), averaged in `f64` as
+    /// [`crate::metrics::nlpd`] averages (one accumulation for both).
+    /// `ws`: [`Svgp::log_predictive_workspace_len`].
     ///
     /// ```
     /// use svgp::gp::{Closed, Svgp};
@@ -215,12 +220,10 @@ impl<P: Prior, L: Likelihood> Svgp<P, L> {
     /// assert!(model.nlpd(&p, &[-1.0, 1.0], &[0.0, 0.5], &mut ws).is_err()); // not a class label
     /// # Ok::<(), svgp::Error>(())
     /// ```
-    pub fn nlpd<S: Scalar>(&self, params: &[S], xs: &[S], ys: &[S], ws: &mut [S]) -> Result<S> {
-        let mut sum = S::zero();
-        self.each_log_density(params, xs, ys, ws, |_, lpd| sum -= lpd)?;
-        let nlpd = sum / S::from_usize(ys.len());
-        check_finite_value("NLPD", 0, nlpd)?;
-        Ok(nlpd)
+    pub fn nlpd<S: Scalar>(&self, params: &[S], xs: &[S], ys: &[S], ws: &mut [S]) -> Result<f64> {
+        let mut acc = crate::metrics::NlpdMean::default();
+        self.each_log_density(params, xs, ys, ws, |i, lpd| acc.add(i, lpd))?;
+        acc.mean()
     }
 
     /// Checks the inputs and targets, then hands each test point's finite log predictive
@@ -231,7 +234,7 @@ impl<P: Prior, L: Likelihood> Svgp<P, L> {
         xs: &[S],
         ys: &[S],
         ws: &mut [S],
-        mut f: impl FnMut(usize, S),
+        mut f: impl FnMut(usize, S) -> Result<()>,
     ) -> Result<()> {
         let n = ys.len();
         self.check_inputs(params, xs, n)?;
@@ -246,7 +249,7 @@ impl<P: Prior, L: Likelihood> Svgp<P, L> {
             for i in 0..nc {
                 let lpd = self.likelihood().log_predictive_density(theta, ys[start + i], mean[i], var[i]);
                 check_finite_value("log predictive density", start + i, lpd)?;
-                f(start + i, lpd);
+                f(start + i, lpd)?;
             }
         }
         Ok(())

@@ -103,11 +103,34 @@ pub fn gaussian_nlpd<S: Scalar>(y: &[S], mean: &[S], var: &[S]) -> Result<f64> {
 /// ```
 pub fn nlpd<S: Scalar>(log_densities: &[S]) -> Result<f64> {
     check_points("nlpd: log predictive densities", log_densities.len(), log_densities.len())?;
-    let mut sum = 0.0;
+    let mut acc = NlpdMean::default();
     for (i, l) in log_densities.iter().enumerate() {
-        sum -= finite("nlpd: log predictive densities", i, l.re())?;
+        acc.add(i, *l)?;
     }
-    finite("nlpd (overflow)", 0, sum / log_densities.len() as f64)
+    acc.mean()
+}
+
+/// The one NLPD average, −Σ lpd_i / n in `f64` with every term checked: [`nlpd`] feeds it a
+/// slice, `Svgp::nlpd` the log densities as its prediction blocks produce them.
+#[derive(Default)]
+pub(crate) struct NlpdMean {
+    sum: f64,
+    n: usize,
+}
+
+impl NlpdMean {
+    /// Adds the log predictive density of test point `index`.
+    pub(crate) fn add<S: Scalar>(&mut self, index: usize, lpd: S) -> Result<()> {
+        self.sum -= finite("nlpd: log predictive densities", index, lpd.re())?;
+        self.n += 1;
+        Ok(())
+    }
+
+    /// The mean over the points added (at least one).
+    pub(crate) fn mean(self) -> Result<f64> {
+        check_points("nlpd: log predictive densities", self.n, self.n)?;
+        finite("nlpd (overflow)", 0, self.sum / self.n as f64)
+    }
 }
 
 /// The fraction of targets inside their intervals: lower_i ≤ y_i ≤ upper_i.
