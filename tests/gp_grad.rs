@@ -4,7 +4,7 @@ mod common;
 
 use common::gp::*;
 use svgp::gp::{Closed, ElboOptions, Features, Prior, Svgp};
-use svgp::kernel::{Kernel, Rbf};
+use svgp::kernel::{BlockGrad, Kernel, Rbf};
 use svgp::rng::{standard_normal, uniform, Xoshiro256};
 
 fn check<P: Prior>(model: &Svgp<P>, prior: &[f64], seed: u64, opts: ElboOptions, label: &str) {
@@ -83,17 +83,35 @@ fn rbf_closed_form_adjoint_matches_dual_default() {
         [gp, g1, g2].concat()
     };
     let a = run(&|gp, g1, g2| {
-        k.cross_covariance_adjoint(&params, &x1, &x2, &kv, &kbar, gp, g1, Some(g2)).unwrap()
+        k.cross_covariance_adjoint(
+            &params,
+            &x1,
+            &x2,
+            &kv,
+            &kbar,
+            BlockGrad { params: gp, x1: g1, x2: Some(g2) },
+            &mut [],
+        )
+        .unwrap()
     });
     let b = run(&|gp, g1, g2| {
-        kd.cross_covariance_adjoint(&params, &x1, &x2, &kv, &kbar, gp, g1, Some(g2)).unwrap()
+        kd.cross_covariance_adjoint(
+            &params,
+            &x1,
+            &x2,
+            &kv,
+            &kbar,
+            BlockGrad { params: gp, x1: g1, x2: Some(g2) },
+            &mut [],
+        )
+        .unwrap()
     });
     let (max_rel, _) = grad_errors(&a, &b);
     assert!(max_rel <= 1e-13, "closed-form RBF adjoint vs Dual default: {max_rel:e}");
     let wd: Vec<f64> = (0..5).map(|_| standard_normal(&mut rng)).collect();
     let (mut ga, mut gb) = (vec![0.0; 2], vec![0.0; 2]);
-    k.diagonal_adjoint(&params, &x1, &wd, &mut ga).unwrap();
-    kd.diagonal_adjoint(&params, &x1, &wd, &mut gb).unwrap();
+    k.diagonal_adjoint(&params, &x1, &wd, &mut ga, &mut []).unwrap();
+    kd.diagonal_adjoint(&params, &x1, &wd, &mut gb, &mut []).unwrap();
     assert!(grad_errors(&ga, &gb).0 <= 1e-14);
 }
 

@@ -78,7 +78,6 @@ mod model;
 mod predict;
 mod prior;
 
-pub use crate::kernel::{MAX_DUAL_DIM, MAX_DUAL_PARAMS};
 pub use elbo::{ElboOptions, ElboTerms};
 pub use likelihood::{Gaussian, GaussianParams};
 pub use model::{
