@@ -174,3 +174,32 @@ fn reverse_sweep_on_duals_gives_hessian_vector_products() {
     prior.push(0.6_f64.ln());
     check_hvp(&feat, &prior, 9, "feature kernel");
 }
+
+#[test]
+#[cfg(feature = "alloc")] // the kernels' parameter helpers
+fn kernel_algebra_and_ard_reverse_sweeps_match_dual() {
+    use svgp::kernel::{Linear, Matern, Nu, Periodic, Product, RationalQuadratic, RbfArd, Scale, Sum};
+    // The Mauna Loa kernel, RBF trend + periodic × RBF decay, on one input.
+    let co2 = Sum(Rbf::new(1), Product(Periodic::new(1), Rbf::new(1)));
+    let model = Svgp::new(Closed(co2), 5, 1e-6).unwrap();
+    let p = [&Rbf::params(1.5, 1.2)[..], &[0.1, 0.4_f64.ln(), 0.8_f64.ln()], &Rbf::params(0.9, 1.5)].concat();
+    check(&model, &p, 21, ElboOptions::default(), "RBF + periodic × RBF");
+    // ARD kernels past the old 16-input cap, on the gemm path (D ≥ 8) and the direct one.
+    for d in [3, 17] {
+        let ls = (d as f64).sqrt();
+        let model = Svgp::new(Closed(RbfArd::new(d)), 4, 1e-6).unwrap();
+        check(&model, &RbfArd::new(d).params(1.2, &[ls]).unwrap(), 22, ElboOptions::default(), "RBF-ARD");
+        let k = Matern::new(d, Nu::FiveHalves);
+        let model = Svgp::new(Closed(k), 4, 1e-6).unwrap();
+        check(&model, &k.params(0.8, &[ls]).unwrap(), 23, ElboOptions::default(), "Matérn-5/2 ARD");
+        let k = Scale(Sum(RationalQuadratic::new(d), Linear::new(d)));
+        let model = Svgp::new(Closed(k), 4, 1e-6).unwrap();
+        let p = [
+            &[0.2][..],
+            &RationalQuadratic::new(d).params(1.0, &[ls], 1.5).unwrap(),
+            &Linear::new(d).params(&[0.1]).unwrap(),
+        ]
+        .concat();
+        check(&model, &p, 24, ElboOptions::default(), "σ²·(RQ + linear)");
+    }
+}

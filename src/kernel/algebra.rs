@@ -37,7 +37,7 @@ pub struct Sum<A, B>(pub A, pub B);
 /// use svgp::kernel::{Kernel, Periodic, Product, Rbf};
 /// // A locally periodic kernel: periodic with period 1, decaying over 10.
 /// let k = Product(Periodic::new(1), Rbf::new(1));
-/// let p = [Periodic::params(1.0, 1.0, 0.7).as_slice(), &Rbf::params(1.0, 10.0)].concat();
+/// let p = [0.0, 0.0, 0.7_f64.ln(), /* RBF */ 0.0, 10.0_f64.ln()]; // p = 1, ℓ = 0.7; ℓ = 10
 /// let one_period = k.eval(&p, &[0.0], &[1.0]);
 /// assert!((one_period - (-0.5_f64 / 100.0).exp()).abs() < 1e-12);
 /// ```
@@ -51,7 +51,7 @@ pub struct Product<A, B>(pub A, pub B);
 /// ```
 /// use svgp::kernel::{Kernel, Periodic, Scale};
 /// let k = Scale(Periodic::new(1));
-/// let p = [&[3.0_f64.ln()][..], &Periodic::params(1.0, 1.0, 0.7)].concat();
+/// let p = [3.0_f64.ln(), /* periodic: σ², p, ℓ */ 0.0, 0.0, 0.7_f64.ln()];
 /// assert!((k.eval(&p, &[0.0], &[2.0]) - 3.0).abs() < 1e-12); // two whole periods apart
 /// ```
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]

@@ -19,9 +19,8 @@ use crate::Scalar;
 /// ```
 /// use svgp::kernel::{Kernel, Linear};
 /// let k = Linear::new(2);
-/// let p = k.params(&[1.0, 0.5])?;
+/// let p = [0.0, 0.5_f64.ln()]; // σ²_1 = 1, σ²_2 = 0.5
 /// assert!((k.eval(&p, &[1.0, 2.0], &[3.0, 4.0]) - (3.0 + 0.5 * 8.0)).abs() < 1e-15);
-/// # Ok::<(), svgp::Error>(())
 /// ```
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub struct Linear {
@@ -34,6 +33,15 @@ impl Linear {
         Self { dim }
     }
     /// The parameter vector for the variances (one for every input, or one per input; > 0).
+    /// Without `alloc`, [`LinearParams::set_variances`] writes them into a caller's buffer.
+    ///
+    /// ```
+    /// use svgp::kernel::{Kernel, Linear};
+    /// let k = Linear::new(3);
+    /// assert_eq!(k.params(&[1.0])?, [0.0; 3]);
+    /// assert!(k.params(&[1.0, 2.0]).is_err());
+    /// # Ok::<(), svgp::Error>(())
+    /// ```
     #[cfg(feature = "alloc")]
     pub fn params(&self, variances: &[f64]) -> Result<alloc::vec::Vec<f64>> {
         let mut raw = alloc::vec![0.0; self.n_params()];

@@ -15,7 +15,7 @@ use core::ops::{Deref, DerefMut};
 /// ```
 /// use svgp::kernel::{Kernel, Rbf};
 /// let k = Rbf::new(2);
-/// let mut raw = [0.0; 2];
+/// let mut raw = [0.0_f64; 2];
 /// let mut p = k.view(&mut raw[..])?;
 /// p.set_variance(2.0)?;
 /// p.set_lengthscale(0.5)?;
@@ -144,7 +144,7 @@ impl<S: Scalar, C: DerefMut<Target = [S]>> ArdParams<C> {
     /// ```
     /// use svgp::kernel::{Kernel, RbfArd};
     /// let k = RbfArd::new(3);
-    /// let mut raw = [0.0; 4];
+    /// let mut raw = [0.0_f64; 4];
     /// k.view(&mut raw[..])?.set(2.0, &[1.0, 2.0, 4.0])?;
     /// assert!((k.view(&raw[..])?.lengthscale(2) - 4.0).abs() < 1e-15);
     /// assert!(k.view(&mut raw[..])?.set(2.0, &[1.0, 2.0]).is_err());
@@ -227,7 +227,7 @@ impl<S: Scalar, C: DerefMut<Target = [S]>> VarianceParams<C> {
 /// ```
 /// use svgp::kernel::{Kernel, Periodic};
 /// let k = Periodic::new(2);
-/// let mut raw = [0.0; 5];
+/// let mut raw = [0.0_f64; 5];
 /// let mut p = k.view(&mut raw[..])?;
 /// p.set_variance(2.0)?;
 /// p.set_periods(1.0)?;
@@ -331,7 +331,7 @@ impl<S: Scalar, C: DerefMut<Target = [S]>> PeriodicParams<C> {
 /// ```
 /// use svgp::kernel::{Kernel, RationalQuadratic};
 /// let k = RationalQuadratic::new(2);
-/// let mut raw = [0.0; 4];
+/// let mut raw = [0.0_f64; 4];
 /// k.view(&mut raw[..])?.set_alpha(0.5)?;
 /// let p = k.view(&raw[..])?;
 /// assert!((p.alpha() - 0.5).abs() < 1e-15 && p.ard.lengthscale(1) == 1.0);
@@ -382,7 +382,7 @@ impl<S: Scalar, C: DerefMut<Target = [S]>> RqParams<C> {
 /// ```
 /// use svgp::kernel::{Kernel, Linear};
 /// let k = Linear::new(2);
-/// let mut raw = [0.0; 2];
+/// let mut raw = [0.0_f64; 2];
 /// k.view(&mut raw[..])?.set_variances(0.25)?;
 /// assert!((k.view(&raw[..])?.variance(1) - 0.25).abs() < 1e-15);
 /// # Ok::<(), svgp::Error>(())
@@ -432,7 +432,7 @@ impl<S: Scalar, C: DerefMut<Target = [S]>> LinearParams<C> {
 /// ```
 /// use svgp::kernel::{Kernel, Periodic, Product, Rbf, Sum};
 /// let k = Sum(Rbf::new(1), Product(Periodic::new(1), Rbf::new(1)));
-/// let mut raw = vec![0.0; k.n_params()]; // [trend RBF | periodic | decay RBF]: 2 + 3 + 2
+/// let mut raw = vec![0.0_f64; k.n_params()]; // [trend RBF | periodic | decay RBF]: 2 + 3 + 2
 /// let mut p = k.view(&mut raw[..])?;
 /// p.0.set_lengthscale(50.0)?;
 /// p.1 .0.set_periods(1.0)?;

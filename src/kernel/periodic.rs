@@ -29,7 +29,11 @@ use core::f64::consts::{PI, TAU};
 /// ```
 /// use svgp::kernel::{Kernel, Periodic};
 /// let k = Periodic::new(1);
-/// let p = k.params(2.0, &[1.0], &[0.5])?; // σ² = 2, p = 1, ℓ = 0.5
+/// let mut p = [0.0_f64; 3];
+/// let mut view = k.view(&mut p[..])?;
+/// view.set_variance(2.0)?;
+/// view.set_periods(1.0)?;
+/// view.set_lengthscales(0.5)?;
 /// assert!((k.eval(&p, &[0.3], &[3.3]) - 2.0).abs() < 1e-12); // three periods apart
 /// let half = 2.0 * (-2.0_f64 / 0.25).exp(); // half a period: sin² = 1
 /// assert!((k.eval(&p, &[0.0], &[0.5]) - half).abs() < 1e-15);
@@ -47,7 +51,17 @@ impl Periodic {
         Self { dim }
     }
     /// The parameter vector for a variance, the periods and the lengthscales (each one for
-    /// every input, or one per input; all > 0).
+    /// every input, or one per input; all > 0). Without `alloc`, the setters of
+    /// [`PeriodicParams`] write them into a caller's buffer.
+    ///
+    /// ```
+    /// use svgp::kernel::{Kernel, Periodic};
+    /// let k = Periodic::new(2);
+    /// let p = k.params(1.5, &[1.0], &[0.5, 2.0])?;
+    /// let v = k.view(&p[..])?;
+    /// assert!((v.variance() - 1.5).abs() < 1e-15 && (v.lengthscale(1) - 2.0).abs() < 1e-15);
+    /// # Ok::<(), svgp::Error>(())
+    /// ```
     #[cfg(feature = "alloc")]
     pub fn params(
         &self,

@@ -20,7 +20,8 @@ use crate::Scalar;
 /// ```
 /// use svgp::kernel::{Kernel, RbfArd};
 /// let k = RbfArd::new(2);
-/// let params = k.params(1.0, &[1.0, 10.0])?; // σ² = 1, ℓ = (1, 10)
+/// let mut params = [0.0_f64; 3];
+/// k.view(&mut params[..])?.set(1.0, &[1.0, 10.0])?; // σ² = 1, ℓ = (1, 10)
 /// let v = k.eval(&params, &[0.0, 0.0], &[1.0, 1.0]);
 /// assert!((v - (-0.5_f64 * (1.0 + 0.01)).exp()).abs() < 1e-15);
 /// # Ok::<(), svgp::Error>(())
@@ -36,9 +37,18 @@ impl RbfArd {
     pub fn new(dim: usize) -> Self {
         Self { dim }
     }
-    /// The parameter vector for a variance and one lengthscale per input (all > 0; one
-    /// lengthscale is used for every input), as [`Rbf::params`](super::Rbf::params) gives it
-    /// for the isotropic kernel.
+    /// The parameter vector for a variance and the lengthscales (one for every input, or one
+    /// per input; all > 0), as [`Rbf::params`](super::Rbf::params) gives it for the isotropic
+    /// kernel. Without `alloc`, [`ArdParams::set`] writes them into a caller's buffer.
+    ///
+    /// ```
+    /// use svgp::kernel::{Kernel, RbfArd};
+    /// let k = RbfArd::new(10);
+    /// let p = k.params(2.0, &[0.5])?; // every lengthscale 0.5
+    /// assert_eq!(p.len(), 11);
+    /// assert!((k.view(&p[..])?.lengthscale(9) - 0.5).abs() < 1e-15);
+    /// # Ok::<(), svgp::Error>(())
+    /// ```
     #[cfg(feature = "alloc")]
     pub fn params(&self, variance: f64, lengthscales: &[f64]) -> Result<alloc::vec::Vec<f64>> {
         let mut raw = alloc::vec![0.0; self.n_params()];

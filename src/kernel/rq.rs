@@ -19,7 +19,7 @@ use crate::Scalar;
 /// ```
 /// use svgp::kernel::{Kernel, RationalQuadratic};
 /// let k = RationalQuadratic::new(1);
-/// let p = k.params(1.0, &[1.0], 2.0)?; // σ² = 1, ℓ = 1, α = 2
+/// let p = [0.0, 0.0, 2.0_f64.ln()]; // σ² = 1, ℓ = 1, α = 2
 /// // s = 4: (1 + 4/4)^{−2} = 1/4.
 /// assert!((k.eval(&p, &[0.0], &[2.0]) - 0.25).abs() < 1e-15);
 /// # Ok::<(), svgp::Error>(())
@@ -36,7 +36,16 @@ impl RationalQuadratic {
         Self { dim }
     }
     /// The parameter vector for a variance, the lengthscales (one for every input, or one per
-    /// input) and α (all > 0).
+    /// input) and α (all > 0). Without `alloc`, the setters of [`RqParams`] write them into a
+    /// caller's buffer.
+    ///
+    /// ```
+    /// use svgp::kernel::{Kernel, RationalQuadratic};
+    /// let k = RationalQuadratic::new(2);
+    /// let p = k.params(1.0, &[0.5], 3.0)?;
+    /// assert!((k.view(&p[..])?.alpha() - 3.0).abs() < 1e-14);
+    /// # Ok::<(), svgp::Error>(())
+    /// ```
     #[cfg(feature = "alloc")]
     pub fn params(&self, variance: f64, lengthscales: &[f64], alpha: f64) -> Result<alloc::vec::Vec<f64>> {
         let mut raw = alloc::vec![0.0; self.n_params()];
