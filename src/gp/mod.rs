@@ -73,13 +73,12 @@
 //! ```
 
 mod elbo;
-mod likelihood;
 mod model;
 mod predict;
 mod prior;
 
+pub use crate::likelihood::{Gaussian, GaussianParams, Likelihood};
 pub use elbo::{ElboOptions, ElboTerms};
-pub use likelihood::{Gaussian, GaussianParams};
 pub use model::{
     ParamsMut, ParamsRef, Prior, PriorAdjoint, PriorBlocks, PriorGrad, PriorInputs, Svgp, SvgpParams,
     SvgpParts,
