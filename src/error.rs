@@ -82,6 +82,18 @@ pub enum Error {
         /// Index of the chunk whose evaluation panicked.
         chunk: usize,
     },
+    /// A kernel whose reverse rules run on [`Dual`](crate::Dual) numbers (a user kernel without
+    /// a hand-written adjoint) needs more dual numbers per entry (its parameter count plus twice
+    /// its input dimension) than its fixed capacity, in a build without `alloc` (with `alloc`
+    /// there is no cap). Raised when the model is built ([`Svgp::new`](crate::gp::Svgp::new)):
+    /// wrap the kernel in [`DualCapacity`](crate::kernel::DualCapacity) with a capacity of at
+    /// least `needed`.
+    DualCapacity {
+        /// Dual numbers the kernel needs: n_params + 2·D.
+        needed: usize,
+        /// The capacity it has.
+        capacity: usize,
+    },
 }
 
 /// What is wrong with a model blob ([`Error::InvalidModel`]).
@@ -159,6 +171,12 @@ impl fmt::Display for Error {
             Error::WorkerPanicked { chunk } => {
                 write!(f, "a worker panicked while evaluating chunk {chunk}")
             }
+            Error::DualCapacity { needed, capacity } => write!(
+                f,
+                "a kernel's Dual reverse rule needs {needed} dual numbers (parameters + 2 × input \
+                 dimension) but has a fixed capacity of {capacity} (no `alloc`): build the model on \
+                 kernel::DualCapacity::<_, {needed}>(kernel) or enable the `alloc` feature"
+            ),
         }
     }
 }

@@ -19,7 +19,7 @@
 
 use svgp::arch::{self, Level};
 use svgp::features::{DeepRff, FeatureMap};
-use svgp::kernel::{Kernel, Rbf};
+use svgp::kernel::{BlockGrad, Kernel, Rbf};
 use svgp::linalg::{cholesky_in_place, gemm, solve_triangular, Jitter, MatMut, MatRef, Side, Trans};
 use svgp::nn::{Activation, Mlp};
 use svgp::rng::{standard_normal, uniform, Xoshiro256};
@@ -322,9 +322,10 @@ fn rbf_block_and_gradients_agree() {
         let kbar = random(&mut rng, n1 * n2);
         let ((k0, g0, gx0), (k1, g1, gx1)) = both(level, || {
             let mut out = vec![0.0; n1 * n2];
-            k.cross_covariance_block(&params, &x1, &x2, &mut out);
+            k.cross_covariance_block(&params, &x1, &x2, &mut out, &mut []).unwrap();
             let (mut g, mut gx) = ([0.0; 2], vec![0.0; 2 * n1]);
-            k.cross_covariance_adjoint(&params, &x1, &x2, &out, &kbar, &mut g, &mut gx, None).unwrap();
+            let grad = BlockGrad { params: &mut g, x1: &mut gx, x2: None };
+            k.cross_covariance_adjoint(&params, &x1, &x2, &out, &kbar, grad, &mut []).unwrap();
             (out, g, gx)
         });
         let s2 = params[0].exp();

@@ -167,11 +167,12 @@ fn huge_inputs_give_finite_values_or_a_typed_error() {
             mean[0],
             var[0]
         );
-        // Matérn-3/2 (Dual adjoint) and the deep kernel too.
+        // Matérn-3/2 (its closed-form adjoint) and the deep kernel too.
         let mat = Svgp::new(Closed(Matern::new(1, Nu::ThreeHalves)), 3, 1e-6).unwrap();
         let mut pm = vec![0.0; mat.n_params()];
         mat.init_params(&[0.0, 0.5_f64.ln()], &[-1.0, 0.0, 1.0], 0.1, &mut pm).unwrap();
         let mut g = vec![0.0; mat.n_params()];
+        let mut ws = vec![0.0; mat.workspace_len(4).unwrap()]; // its blocks keep more than the RBF's
         assert_eq!(
             finite_or_typed(mat.elbo_and_grad(&pm, &x, &y, o, &mut g, &mut ws), &g),
             None,

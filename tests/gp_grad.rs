@@ -4,7 +4,7 @@ mod common;
 
 use common::gp::*;
 use svgp::gp::{Closed, ElboOptions, Features, Prior, Svgp};
-use svgp::kernel::{Kernel, Rbf};
+use svgp::kernel::{BlockGrad, Kernel, Rbf};
 use svgp::rng::{standard_normal, uniform, Xoshiro256};
 
 fn check<P: Prior>(model: &Svgp<P>, prior: &[f64], seed: u64, opts: ElboOptions, label: &str) {
@@ -83,17 +83,35 @@ fn rbf_closed_form_adjoint_matches_dual_default() {
         [gp, g1, g2].concat()
     };
     let a = run(&|gp, g1, g2| {
-        k.cross_covariance_adjoint(&params, &x1, &x2, &kv, &kbar, gp, g1, Some(g2)).unwrap()
+        k.cross_covariance_adjoint(
+            &params,
+            &x1,
+            &x2,
+            &kv,
+            &kbar,
+            BlockGrad { params: gp, x1: g1, x2: Some(g2) },
+            &mut [],
+        )
+        .unwrap()
     });
     let b = run(&|gp, g1, g2| {
-        kd.cross_covariance_adjoint(&params, &x1, &x2, &kv, &kbar, gp, g1, Some(g2)).unwrap()
+        kd.cross_covariance_adjoint(
+            &params,
+            &x1,
+            &x2,
+            &kv,
+            &kbar,
+            BlockGrad { params: gp, x1: g1, x2: Some(g2) },
+            &mut [],
+        )
+        .unwrap()
     });
     let (max_rel, _) = grad_errors(&a, &b);
     assert!(max_rel <= 1e-13, "closed-form RBF adjoint vs Dual default: {max_rel:e}");
     let wd: Vec<f64> = (0..5).map(|_| standard_normal(&mut rng)).collect();
     let (mut ga, mut gb) = (vec![0.0; 2], vec![0.0; 2]);
-    k.diagonal_adjoint(&params, &x1, &wd, &mut ga).unwrap();
-    kd.diagonal_adjoint(&params, &x1, &wd, &mut gb).unwrap();
+    k.diagonal_adjoint(&params, &x1, &wd, &mut ga, &mut []).unwrap();
+    kd.diagonal_adjoint(&params, &x1, &wd, &mut gb, &mut []).unwrap();
     assert!(grad_errors(&ga, &gb).0 <= 1e-14);
 }
 
@@ -155,4 +173,33 @@ fn reverse_sweep_on_duals_gives_hessian_vector_products() {
     prior.extend((0..map.j).map(|_| uniform(&mut rng, 0.0, std::f64::consts::TAU)));
     prior.push(0.6_f64.ln());
     check_hvp(&feat, &prior, 9, "feature kernel");
+}
+
+#[test]
+#[cfg(feature = "alloc")] // the kernels' parameter helpers
+fn kernel_algebra_and_ard_reverse_sweeps_match_dual() {
+    use svgp::kernel::{Linear, Matern, Nu, Periodic, Product, RationalQuadratic, RbfArd, Scale, Sum};
+    // The Mauna Loa kernel, RBF trend + periodic × RBF decay, on one input.
+    let co2 = Sum(Rbf::new(1), Product(Periodic::new(1), Rbf::new(1)));
+    let model = Svgp::new(Closed(co2), 5, 1e-6).unwrap();
+    let p = [&Rbf::params(1.5, 1.2)[..], &[0.1, 0.4_f64.ln(), 0.8_f64.ln()], &Rbf::params(0.9, 1.5)].concat();
+    check(&model, &p, 21, ElboOptions::default(), "RBF + periodic × RBF");
+    // ARD kernels past the old 16-input cap, on the gemm path (D ≥ 8) and the direct one.
+    for d in [3, 17] {
+        let ls = (d as f64).sqrt();
+        let model = Svgp::new(Closed(RbfArd::new(d)), 4, 1e-6).unwrap();
+        check(&model, &RbfArd::new(d).params(1.2, &[ls]).unwrap(), 22, ElboOptions::default(), "RBF-ARD");
+        let k = Matern::new(d, Nu::FiveHalves);
+        let model = Svgp::new(Closed(k), 4, 1e-6).unwrap();
+        check(&model, &k.params(0.8, &[ls]).unwrap(), 23, ElboOptions::default(), "Matérn-5/2 ARD");
+        let k = Scale(Sum(RationalQuadratic::new(d), Linear::new(d)));
+        let model = Svgp::new(Closed(k), 4, 1e-6).unwrap();
+        let p = [
+            &[0.2][..],
+            &RationalQuadratic::new(d).params(1.0, &[ls], 1.5).unwrap(),
+            &Linear::new(d).params(&[0.1]).unwrap(),
+        ]
+        .concat();
+        check(&model, &p, 24, ElboOptions::default(), "σ²·(RQ + linear)");
+    }
 }

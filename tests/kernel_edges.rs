@@ -9,8 +9,8 @@
 
 use svgp::features::{ArcCosineFeatures, FeatureMap};
 use svgp::kernel::{
-    cross_covariance, cross_covariance_adjoint, diagonal, gradient_workspace_len, gram, ArcCosine, Kernel,
-    KernelDual, Matern, Nu, Rbf, RbfArd,
+    cross_covariance, cross_covariance_adjoint, diagonal, gradient_workspace_len, gram, ArcCosine, BlockGrad,
+    Kernel, KernelDual, Matern, Nu, Rbf, RbfArd,
 };
 use svgp::linalg::{cholesky_in_place, Jitter, MatMut};
 use svgp::rng::{standard_normal, Xoshiro256};
@@ -38,7 +38,8 @@ fn check_extreme<K: Kernel>(name: &str, k: K, params: &[f64], far: Option<f64>, 
                 assert_eq!(v, w, "{name} at {x:?}, {y:?}");
             }
             let mut block = [0.0];
-            k.cross_covariance_block(params, x, y, &mut block);
+            let mut kws = vec![0.0; k.block_workspace_len(1, 1).unwrap()];
+            k.cross_covariance_block(params, x, y, &mut block, &mut kws).unwrap();
             assert_eq!(block[0], v, "{name}: block and eval at {x:?}, {y:?}");
             let mut out = [0.0];
             cross_covariance(&k, params, x, y, &mut out).unwrap();
@@ -46,10 +47,12 @@ fn check_extreme<K: Kernel>(name: &str, k: K, params: &[f64], far: Option<f64>, 
             assert!(out[0].is_finite(), "{name} diagonal at {x:?}");
             // The kernel's own reverse rule, with and without the x2 gradient, and the Dual one.
             let (mut gp, mut g1, mut g2) = (vec![0.0; k.n_params()], [0.0; 2], [0.0; 2]);
-            k.cross_covariance_adjoint(params, x, y, &block, &[1.0], &mut gp, &mut g1, Some(&mut g2))
-                .unwrap();
-            k.cross_covariance_adjoint(params, x, y, &block, &[0.7], &mut gp, &mut g1, None).unwrap();
-            k.diagonal_adjoint(params, x, &[1.0], &mut gp).unwrap();
+            let grad = BlockGrad { params: &mut gp, x1: &mut g1, x2: Some(&mut g2) };
+            k.cross_covariance_adjoint(params, x, y, &block, &[1.0], grad, &mut kws).unwrap();
+            let grad = BlockGrad { params: &mut gp, x1: &mut g1, x2: None };
+            k.cross_covariance_adjoint(params, x, y, &block, &[0.7], grad, &mut kws).unwrap();
+            let mut dws = vec![0.0; k.diagonal_workspace_len(1).unwrap()];
+            k.diagonal_adjoint(params, x, &[1.0], &mut gp, &mut dws).unwrap();
             cross_covariance_adjoint(
                 &k,
                 params,

@@ -5,7 +5,7 @@
 
 use svgp::kernel::{
     cross_covariance, cross_covariance_adjoint, diagonal, diagonal_adjoint, gradient_workspace_len, gram,
-    gram_adjoint, ArcCosine, Kernel, KernelDual, Matern, Nu, Rbf, RbfArd,
+    gram_adjoint, ArcCosine, BlockGrad, DualCapacity, Kernel, KernelDual, Matern, Nu, Rbf, RbfArd,
 };
 use svgp::rng::{uniform, Xoshiro256};
 use svgp::Scalar;
@@ -143,10 +143,11 @@ fn adjoint_shape_errors() {
 }
 
 /// The trait's default hooks (what `Closed<K>` calls for a kernel without a closed-form
-/// adjoint) against the finite-difference-checked block rules above: the same numbers, and a
-/// typed error past the stack workspace's caps.
+/// adjoint) against the finite-difference-checked block rules above: the same numbers; and
+/// past the default stack capacity the same numbers again (with `alloc`, from the heap) or a
+/// typed error naming the capacity (without).
 #[test]
-fn trait_default_adjoints_match_the_block_rules_and_report_caps() {
+fn trait_default_adjoints_match_the_block_rules_and_report_capacity() {
     let k = RationalQuadratic;
     let p = [0.2, -0.1, 0.5];
     let (x1, x2) = (rand_vec(8, 4, -1.0, 1.0), rand_vec(6, 5, -1.0, 1.0));
@@ -158,20 +159,47 @@ fn trait_default_adjoints_match_the_block_rules_and_report_caps() {
     cross_covariance_adjoint(&k, &p, &x1, &x2, &kb, &mut gp_a, Some(&mut g1_a), Some(&mut g2_a), &mut ws)
         .unwrap();
     let (mut gp_b, mut g1_b, mut g2_b) = ([0.0; 3], [0.0; 8], [0.0; 6]);
-    k.cross_covariance_adjoint(&p, &x1, &x2, &kv, &kb, &mut gp_b, &mut g1_b, Some(&mut g2_b)).unwrap();
+    let grad = BlockGrad { params: &mut gp_b, x1: &mut g1_b, x2: Some(&mut g2_b) };
+    k.cross_covariance_adjoint(&p, &x1, &x2, &kv, &kb, grad, &mut []).unwrap();
     assert_eq!((gp_a, g1_a, g2_a), (gp_b, g1_b, g2_b));
     let db = rand_vec(4, 7, -1.0, 1.0);
     let (mut d_a, mut d_b) = ([0.0; 3], [0.0; 3]);
     diagonal_adjoint(&k, &p, &x1, &db, &mut d_a, None, &mut ws).unwrap();
-    k.diagonal_adjoint(&p, &x1, &db, &mut d_b).unwrap();
+    k.diagonal_adjoint(&p, &x1, &db, &mut d_b, &mut []).unwrap();
     assert_eq!(d_a, d_b);
     assert!(gp_a.iter().all(|v| *v != 0.0) && d_a[0] != 0.0, "degenerate test");
 
-    // 17 input dimensions: past MAX_DUAL_DIM = 16.
-    let wide = Matern::new(svgp::kernel::MAX_DUAL_DIM + 1, Nu::ThreeHalves);
-    let wp = vec![0.0; wide.n_params()];
-    let x = vec![0.1; wide.input_dim()];
-    let (mut g, mut gx) = (vec![0.0; wide.n_params()], vec![0.0; wide.input_dim()]);
-    let r = wide.cross_covariance_adjoint(&wp, &x, &x, &[1.0], &[1.0], &mut g, &mut gx, None);
-    assert!(matches!(r, Err(svgp::Error::BufferTooSmall { needed: 17, found: 16, .. })), "{r:?}");
+    // 50 input dimensions on the Dual rules: 51 + 2·50 = 151 dual numbers, past the default
+    // capacity of 96 (and far past the old caps of 16 inputs and 64 parameters).
+    let wide = Matern::new(50, Nu::ThreeHalves);
+    let dual = DualCapacity::<_, { svgp::kernel::DUAL_CAPACITY }>(wide);
+    let wp = rand_vec(wide.n_params(), 8, -0.5, 0.5);
+    let (xa, xb) = (rand_vec(3 * 50, 9, -1.0, 1.0), rand_vec(2 * 50, 10, -1.0, 1.0));
+    let kbar = rand_vec(6, 11, -1.0, 1.0);
+    let mut kv = [0.0; 6];
+    let mut kws = vec![0.0; wide.block_workspace_len(3, 2).unwrap()];
+    wide.cross_covariance_block(&wp, &xa, &xb, &mut kv, &mut kws).unwrap();
+    type Rule<'a> = &'a dyn Fn(BlockGrad<'_, f64>, &mut [f64]) -> svgp::Result<()>;
+    let mut run = |k: Rule| {
+        let (mut g, mut g1, mut g2) = (vec![0.0; 51], vec![0.0; 150], vec![0.0; 100]);
+        k(BlockGrad { params: &mut g, x1: &mut g1, x2: Some(&mut g2) }, &mut kws)
+            .map(|()| [g, g1, g2].concat())
+    };
+    let closed = run(&|g, ws| wide.cross_covariance_adjoint(&wp, &xa, &xb, &kv, &kbar, g, ws)).unwrap();
+    let by_dual = run(&|g, ws| dual.cross_covariance_adjoint(&wp, &xa, &xb, &kv, &kbar, g, ws));
+    #[cfg(feature = "alloc")]
+    {
+        let by_dual = by_dual.unwrap();
+        let scale = closed.iter().fold(0.0_f64, |m, v| m.max(v.abs()));
+        let err = closed.iter().zip(&by_dual).fold(0.0_f64, |m, (a, b)| m.max((a - b).abs()));
+        assert!(scale > 1e-3 && err <= 1e-12 * scale, "closed form vs Dual at D = 50: {err:e} of {scale:e}");
+    }
+    #[cfg(not(feature = "alloc"))]
+    {
+        assert!(closed.iter().any(|v| *v != 0.0));
+        assert!(
+            matches!(by_dual, Err(svgp::Error::DualCapacity { needed: 151, capacity: 96 })),
+            "{by_dual:?}"
+        );
+    }
 }

@@ -4,13 +4,11 @@
 use core::ops::ControlFlow;
 use std::time::Instant;
 use svgp::gp::{Closed, Svgp};
-use svgp::kernel::{Kernel, Rbf};
-use svgp::layout::SliceRef;
+use svgp::kernel::{Kernel, PairParams, Periodic, Product, RationalQuadratic, Rbf, Sum};
 use svgp::metrics::{gaussian_coverage, gaussian_nlpd, rmse, Standardizer};
 use svgp::optim::AdamConfig;
 use svgp::parallel::Split as ThreadSplit;
 use svgp::train::{FitOptions, Trainer};
-use svgp::Scalar;
 
 use super::args::{Args, KernelChoice};
 use super::data::{Series, Split};
@@ -22,152 +20,29 @@ pub const CHUNKS: usize = 2;
 /// Initial noise standard deviation, in ppm.
 const NOISE_PPM: f64 = 0.3;
 
-/// Initial hyperparameters of [`Co2Kernel`] in ppm and years: trend sd and lengthscale,
+/// Initial hyperparameters of [`co2_kernel`] in ppm and years: trend sd and lengthscale,
 /// seasonal sd, period, periodic lengthscale (unitless), seasonal decay, RQ sd, lengthscale, α.
 const CO2_INIT: [f64; 9] = [16.0, 50.0, 3.7, 1.0, 1.0, 60.0, 1.2, 1.0, 1.0];
 
-/// RBF trend + periodic × RBF (the seasonal cycle, its shape drifting slowly) + rational
-/// quadratic (medium-term irregularities), on one input, parameters (all logarithms):
+/// The composite kernel: RBF trend + periodic × RBF (the seasonal cycle, its shape drifting
+/// slowly) + rational quadratic (medium-term irregularities), on one input,
 ///
-/// `[σ²_trend, ℓ_trend, σ²_seas, period, ℓ_periodic, ℓ_decay, σ²_rq, ℓ_rq, α]`.
+/// k(r) = σ²_t e^{−r²/2ℓ_t²} + σ²_s e^{−2 sin²(πr/p)/ℓ_p²} · σ²_d e^{−r²/2ℓ_d²} + σ²_q (1 + r²/2αℓ_q²)^{−α},
 ///
-/// k(r) = σ²_t e^{−r²/2ℓ_t²} + σ²_s e^{−2 sin²(πr/p)/ℓ_p²} e^{−r²/2ℓ_d²} + σ²_q (1 + r²/2αℓ_q²)^{−α}.
-#[derive(Clone, Copy, Debug, PartialEq)]
-pub struct Co2Kernel;
+/// built from the crate's kernel algebra (closed-form blocks and reverse rules for every part).
+/// Its parameters, all logarithms, are the parts' side by side:
+/// `[σ²_t, ℓ_t | σ²_s, p, ℓ_p | σ²_d, ℓ_d | σ²_q, ℓ_q, α]`; σ²_d only rescales σ²_s, so it
+/// stays frozen at 1 ([`FROZEN`]).
+pub type Co2Kernel = Sum<Sum<Rbf, Product<Periodic, Rbf>>, RationalQuadratic>;
 
-/// The parameter transforms every entry uses: 1/ℓ² of the trend, periodic, decay and RQ
-/// terms, π/period and α.
-struct Hoisted<S> {
-    it: S,
-    ip: S,
-    ild: S,
-    iq: S,
-    pi_over_p: S,
-    alpha: S,
+/// The one-input [`Co2Kernel`].
+pub fn co2_kernel() -> Co2Kernel {
+    Sum(Sum(Rbf::new(1), Product(Periodic::new(1), Rbf::new(1))), RationalQuadratic::new(1))
 }
 
-impl<S: Scalar> Hoisted<S> {
-    fn new(p: &[S]) -> Self {
-        let inv_sq = |v: S| (-(v + v)).exp();
-        Self {
-            it: inv_sq(p[1]),
-            ip: inv_sq(p[4]),
-            ild: inv_sq(p[5]),
-            iq: inv_sq(p[7]),
-            pi_over_p: S::from_f64(core::f64::consts::PI) * (-p[3]).exp(),
-            alpha: p[8].exp(),
-        }
-    }
-    /// k(r) for r = x − x'.
-    #[inline]
-    fn k(&self, p: &[S], r: S) -> S {
-        let (half, r2) = (S::from_f64(0.5), r * r);
-        let s = (self.pi_over_p * r).sin();
-        let trend = (p[0] - half * r2 * self.it).exp();
-        let seas = (p[2] - S::from_f64(2.0) * s * s * self.ip - half * r2 * self.ild).exp();
-        let rq = (p[6] - self.alpha * (half * r2 * self.iq / self.alpha).ln_1p()).exp();
-        trend + seas + rq
-    }
-}
-
-/// Index of ln period in [`Co2Kernel`]'s parameters (frozen at one year).
-pub const PERIOD: usize = 3;
-
-impl Kernel for Co2Kernel {
-    type Params<C> = C; // read by index (see the list above)
-    fn view<S: Scalar, C: SliceRef<S>>(&self, raw: C) -> svgp::Result<C> {
-        Ok(raw)
-    }
-    fn input_dim(&self) -> usize {
-        1
-    }
-    fn n_params(&self) -> usize {
-        9
-    }
-    fn eval<S: Scalar>(&self, p: &[S], x: &[S], y: &[S]) -> S {
-        Hoisted::new(p).k(p, x[0] - y[0])
-    }
-    /// Parameter transforms hoisted out of the loop (the default calls `eval` per entry).
-    fn cross_covariance_block<S: Scalar>(&self, p: &[S], x1: &[S], x2: &[S], out: &mut [S]) {
-        let h = Hoisted::new(p);
-        for (row, &a) in out.chunks_exact_mut(x2.len()).zip(x1) {
-            for (o, &b) in row.iter_mut().zip(x2) {
-                *o = h.k(p, a - b);
-            }
-        }
-    }
-    fn eval_diag<S: Scalar>(&self, p: &[S], _x: &[S]) -> S {
-        p[0].exp() + p[2].exp() + p[6].exp()
-    }
-    /// Closed form (the `Dual` default costs ~100 ms a step here): with r = x − z, each term's
-    /// derivatives by its parameters and by r (∂/∂z = −∂/∂r), as `tests::adjoint_matches_dual`
-    /// checks against the default.
-    fn cross_covariance_adjoint<S: Scalar>(
-        &self,
-        p: &[S],
-        x1: &[S],
-        x2: &[S],
-        _k: &[S],
-        k_bar: &[S],
-        grad_params: &mut [S],
-        grad_x1: &mut [S],
-        mut grad_x2: Option<&mut [S]>,
-    ) -> svgp::Result<()> {
-        let (half, two, pi) = (S::from_f64(0.5), S::from_f64(2.0), S::from_f64(core::f64::consts::PI));
-        let (it, ip, ild, iq) =
-            ((-(p[1] + p[1])).exp(), (-(p[4] + p[4])).exp(), (-(p[5] + p[5])).exp(), (-(p[7] + p[7])).exp());
-        let (inv_period, alpha) = ((-p[3]).exp(), p[8].exp());
-        let mut g = [S::zero(); 9];
-        let n2 = x2.len();
-        for (i, &a) in x1.iter().enumerate() {
-            let mut gx = S::zero();
-            for (j, &b) in x2.iter().enumerate() {
-                let w = k_bar[i * n2 + j];
-                let r = a - b;
-                let r2 = r * r;
-                let t = w * (p[0] - half * r2 * it).exp();
-                let theta = pi * r * inv_period;
-                let (sn, cs) = theta.sin_cos();
-                let sv = w * (p[2] - two * sn * sn * ip - half * r2 * ild).exp();
-                let u = half * r2 * iq;
-                let base = S::one() + u / alpha;
-                let q = w * (p[6] - alpha * base.ln()).exp();
-                g[0] += t;
-                g[1] += t * r2 * it;
-                g[2] += sv;
-                g[3] += sv * S::from_f64(4.0) * ip * sn * cs * theta;
-                g[4] += sv * S::from_f64(4.0) * sn * sn * ip;
-                g[5] += sv * r2 * ild;
-                g[6] += q;
-                g[7] += two * u * q / base;
-                g[8] += alpha * q * ((u / alpha) / base - base.ln());
-                let dr = -t * r * it
-                    - sv * (S::from_f64(4.0) * ip * sn * cs * pi * inv_period + r * ild)
-                    - q * r * iq / base;
-                gx += dr;
-                if let Some(g2) = grad_x2.as_deref_mut() {
-                    g2[j] -= dr;
-                }
-            }
-            grad_x1[i] += gx;
-        }
-        grad_params.iter_mut().zip(g).for_each(|(d, v)| *d += v);
-        Ok(())
-    }
-    fn diagonal_adjoint<S: Scalar>(
-        &self,
-        p: &[S],
-        _x: &[S],
-        k_bar: &[S],
-        grad_params: &mut [S],
-    ) -> svgp::Result<()> {
-        let s: S = k_bar.iter().copied().sum();
-        grad_params[0] += s * p[0].exp();
-        grad_params[2] += s * p[2].exp();
-        grad_params[6] += s * p[6].exp();
-        Ok(())
-    }
-}
+/// Indices of [`Co2Kernel`]'s parameters kept at their initial values: ln period (one year) and
+/// the decay's ln σ²_d (0, as the seasonal variance carries the scale).
+pub const FROZEN: [usize; 2] = [3, 5];
 
 /// One fit's results, in ppm.
 pub struct Fit {
@@ -216,7 +91,6 @@ pub fn fit(
     let xs = Standardizer { scale: 1.0, ..Standardizer::fit(&train.year)? };
     let ys = Standardizer::fit(&train.ppm)?;
     let year = |v: f64| v / xs.scale; // a length in years, in input units
-    let ppm_var = |sd: f64| (sd / ys.scale).powi(2).ln(); // ln of a variance given as a sd in ppm
     let (mut x, mut y) = (train.year.clone(), train.ppm.clone());
     xs.apply_in_place(&mut x);
     ys.apply_in_place(&mut y);
@@ -225,35 +99,33 @@ pub fn fit(
     match args.kernel {
         KernelChoice::Co2 => {
             let h = CO2_INIT;
+            let var = |sd: f64| (sd / ys.scale).powi(2); // a variance given as a sd in ppm
             let prior = [
-                ppm_var(h[0]),
-                year(h[1]).ln(),
-                ppm_var(h[2]),
-                year(h[3]).ln(),
-                h[4].ln(),
-                year(h[5]).ln(),
-                ppm_var(h[6]),
-                year(h[7]).ln(),
-                h[8].ln(),
-            ];
-            let model = Svgp::new(Closed(Co2Kernel), args.m, JITTER)?;
+                &Rbf::params(var(h[0]), year(h[1]))[..],
+                &Periodic::new(1).params(var(h[2]), &[year(h[3])], &[h[4]])?,
+                &Rbf::params(1.0, year(h[5])),
+                &RationalQuadratic::new(1).params(var(h[6]), &[year(h[7])], h[8])?,
+            ]
+            .concat();
+            let model = Svgp::new(Closed(co2_kernel()), args.m, JITTER)?;
             let mut frozen = vec![false; model.n_params()];
-            model.parts_mut(&mut frozen)?.prior[PERIOD] = true;
+            let frozen_prior = model.parts_mut(&mut frozen)?.prior;
+            FROZEN.iter().for_each(|&i| frozen_prior[i] = true);
 
             let mut t = train_model(&model, &prior, &z, noise_var, &x, &y, args, Some(frozen), on_step)?;
             let p = model.params(&t.params)?.prior;
-            let ls = |i: usize| p[i].exp() * xs.scale;
-            let var = |i: usize| p[i].exp().sqrt() * ys.scale;
+            let PairParams(PairParams(trend, PairParams(seas, decay)), rq) = p;
+            let sd = |v: f64| v.sqrt() * ys.scale;
             t.hyper = vec![
-                ("trend sd (ppm)", var(0)),
-                ("trend lengthscale (yr)", ls(1)),
-                ("seasonal sd (ppm)", var(2)),
-                ("period (yr)", ls(3)),
-                ("periodic lengthscale", p[4].exp()),
-                ("seasonal decay (yr)", ls(5)),
-                ("rq sd (ppm)", var(6)),
-                ("rq lengthscale (yr)", ls(7)),
-                ("rq alpha", p[8].exp()),
+                ("trend sd (ppm)", sd(trend.variance())),
+                ("trend lengthscale (yr)", trend.lengthscale() * xs.scale),
+                ("seasonal sd (ppm)", sd(seas.variance() * decay.variance())),
+                ("period (yr)", seas.period(0) * xs.scale),
+                ("periodic lengthscale", seas.lengthscale(0)),
+                ("seasonal decay (yr)", decay.lengthscale() * xs.scale),
+                ("rq sd (ppm)", sd(rq.ard.variance())),
+                ("rq lengthscale (yr)", rq.ard.lengthscale(0) * xs.scale),
+                ("rq alpha", rq.alpha()),
             ];
             finish(&model, t, split, args, "co2", (&xs, &ys), &test)
         }
@@ -376,53 +248,28 @@ fn finish<K: Kernel>(
 #[allow(clippy::unwrap_used)] // tests: a failed unwrap is a failed test
 mod tests {
     use super::*;
-    use svgp::kernel::cross_covariance;
 
-    /// The same kernel without its closed-form adjoints: the trait's `Dual` defaults.
-    #[derive(Clone, Copy, Debug)]
-    struct ByDual;
-    impl Kernel for ByDual {
-        type Params<C> = C;
-        fn view<S: Scalar, C: SliceRef<S>>(&self, raw: C) -> svgp::Result<C> {
-            Ok(raw)
-        }
-        fn input_dim(&self) -> usize {
-            1
-        }
-        fn n_params(&self) -> usize {
-            9
-        }
-        fn eval<S: Scalar>(&self, p: &[S], x: &[S], y: &[S]) -> S {
-            Co2Kernel.eval(p, x, y)
-        }
-    }
-
+    /// The composite is the formula in [`Co2Kernel`]'s documentation, written out here, and
+    /// [`FROZEN`] names ln period and the decay's ln σ²_d.
     #[test]
-    fn adjoint_matches_dual() {
-        let p = [0.3, -0.7, -2.0, -2.5, 0.2, 0.4, -4.0, -2.2, 0.3];
-        let x1 = [-1.3, -0.2, 0.05, 0.9, 1.6];
-        let x2 = [-1.0, 0.0, 0.07, 1.5];
-        let kb: Vec<f64> = (0..20).map(|k| ((k * 7 % 11) as f64 - 5.0) / 3.0).collect();
-        let mut k = vec![0.0; 20];
-        cross_covariance(&Co2Kernel, &p, &x1, &x2, &mut k).unwrap();
-        type Adjoint<'a> = &'a dyn Fn(&mut [f64], &mut [f64], &mut [f64]);
-        let run = |kern: Adjoint| {
-            let (mut gp, mut g1, mut g2) = (vec![0.0; 9], vec![0.0; 5], vec![0.0; 4]);
-            kern(&mut gp, &mut g1, &mut g2);
-            [gp, g1, g2].concat()
-        };
-        let closed = run(&|gp, g1, g2| {
-            Co2Kernel.cross_covariance_adjoint(&p, &x1, &x2, &k, &kb, gp, g1, Some(g2)).unwrap()
-        });
-        let dual = run(&|gp, g1, g2| {
-            ByDual.cross_covariance_adjoint(&p, &x1, &x2, &k, &kb, gp, g1, Some(g2)).unwrap()
-        });
-        for (i, (a, b)) in closed.iter().zip(&dual).enumerate() {
-            assert!((a - b).abs() <= 1e-12 * b.abs().max(1.0), "entry {i}: closed {a}, dual {b}");
+    fn composite_is_the_co2_formula() {
+        let k = co2_kernel();
+        let p = [0.3, -0.7, -2.0, -2.5, 0.2, 0.1, 0.4, -4.0, -2.2, 0.3];
+        let e = |i: usize| f64::exp(p[i]);
+        for (a, b) in [(0.0, 0.0), (-1.3, 0.9), (0.05, 0.07), (2.0, -1.5)] {
+            let r: f64 = a - b;
+            let r2 = r * r;
+            let s = (std::f64::consts::PI * r / e(3)).sin();
+            let want = e(0) * (-0.5 * r2 / (e(1) * e(1))).exp()
+                + e(2) * (-2.0 * s * s / (e(4) * e(4))).exp() * e(5) * (-0.5 * r2 / (e(6) * e(6))).exp()
+                + e(7) * (1.0 + r2 / (2.0 * e(9) * e(8) * e(8))).powf(-e(9));
+            let got = k.eval(&p, &[a], &[b]);
+            assert!((got - want).abs() <= 1e-14 * want.abs().max(1.0), "r = {r}: {got} vs {want}");
         }
-        let (mut a, mut b) = (vec![0.0; 9], vec![0.0; 9]);
-        Co2Kernel.diagonal_adjoint(&p, &x1, &kb[..5], &mut a).unwrap();
-        ByDual.diagonal_adjoint(&p, &x1, &kb[..5], &mut b).unwrap();
-        assert!(a.iter().zip(&b).all(|(u, v)| (u - v).abs() <= 1e-12 * v.abs().max(1.0)), "{a:?} vs {b:?}");
+        let mut raw = vec![0.0_f64; k.n_params()];
+        FROZEN.iter().for_each(|&i| raw[i] = 1.0);
+        let v = k.view(&raw[..]).unwrap();
+        assert!((v.0 .1 .0.period(0) - 1f64.exp()).abs() < 1e-15);
+        assert!((v.0 .1 .1.variance() - 1f64.exp()).abs() < 1e-15);
     }
 }

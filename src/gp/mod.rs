@@ -77,7 +77,6 @@ mod model;
 mod predict;
 mod prior;
 
-pub use crate::kernel::{MAX_DUAL_DIM, MAX_DUAL_PARAMS};
 pub use crate::likelihood::{Gaussian, GaussianParams, Likelihood};
 pub(crate) use elbo::check_chunk_sum;
 pub use elbo::{ElboOptions, ElboTerms};

@@ -68,6 +68,12 @@ pub trait Prior: Copy + core::fmt::Debug {
     fn check_params<S: Scalar>(&self, params: &[S]) -> Result<()>;
     /// Input dimension D.
     fn input_dim(&self) -> usize;
+    /// Refuses a prior this build cannot run, when the model is built ([`Svgp::new`]): for a
+    /// closed-form kernel, [`Kernel::check_shape`](crate::kernel::Kernel::check_shape) (parts of
+    /// a kernel sum on different inputs, a Dual work buffer past its capacity without `alloc`).
+    fn check_shape(&self) -> Result<()> {
+        Ok(())
+    }
     /// Number of prior (kernel) parameters at the front of the flat buffer.
     fn n_params(&self) -> usize;
     /// Scratch kept from [`Prior::forward`] to [`Prior::backward`] for `n` inputs and `m`
@@ -190,8 +196,9 @@ impl<P: Prior> Svgp<P, Gaussian> {
     /// A model with the [`Gaussian`] likelihood, `m ≥ 1` inducing points and a finite,
     /// non-negative `jitter` (another likelihood: [`Svgp::with_likelihood`]).
     ///
-    /// Errors: m = 0, a bad jitter, input dimension 0, or sizes whose products (M·D, M², the
-    /// parameter count) overflow ([`Error::SizeOverflow`]).
+    /// Errors: m = 0, a bad jitter, input dimension 0, a prior that [`Prior::check_shape`]
+    /// refuses (e.g. [`Error::DualCapacity`]), or sizes whose products (M·D, M², the parameter
+    /// count) overflow ([`Error::SizeOverflow`]).
     pub fn new(prior: P, m: usize, jitter: f64) -> Result<Self> {
         Self::with_likelihood(prior, Gaussian, m, jitter)
     }
@@ -249,6 +256,7 @@ impl<P: Prior, L: Likelihood> Svgp<P, L> {
         if prior.input_dim() == 0 {
             return Err(Error::InvalidParameter { what: "input dimension", value: 0.0 });
         }
+        prior.check_shape()?;
         // M² too: every M × M block of the workspace is then addressable.
         (Size::of(m) * m).get("inducing points M²")?;
         let lens = SvgpParts {

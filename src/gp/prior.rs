@@ -3,7 +3,7 @@
 use super::model::{Prior, PriorAdjoint, PriorBlocks, PriorGrad, PriorInputs};
 use crate::error::{check_finite, Result};
 use crate::features::FeatureMap;
-use crate::kernel::{check_log_param, cross_covariance, diagonal, log_of_positive, Kernel};
+use crate::kernel::{check_log_param, cross_covariance, diagonal, log_of_positive, BlockGrad, Kernel};
 use crate::layout::{Size, SliceRef};
 use crate::linalg::{
     axpy, cholesky_adjoint, cholesky_in_place, dot, gemm, solve_triangular, solve_triangular_adjoint, Jitter,
@@ -16,10 +16,11 @@ use core::ops::{Deref, DerefMut};
 /// kernel's [`Kernel::Params`] view).
 ///
 /// Forward: K_zz and K_zx by [`Kernel::cross_covariance_block`] (K_zz by the cross formula,
-/// as the reference computes it), L_z = chol(K_zz + jitter·I), A = L_z⁻¹K_zx by a triangular
-/// solve. Reverse: K̄_zx = L_z⁻ᵀĀ, L̄_z = −tril(K̄_zx Aᵀ), the Cholesky adjoint for K̄_zz, then
-/// [`Kernel::cross_covariance_adjoint`] and [`Kernel::diagonal_adjoint`] (Dual lanes by
-/// default, closed form for [`Rbf`](crate::kernel::Rbf)).
+/// as the reference computes it; each block with its own kernel workspace, kept for the
+/// reverse rule), L_z = chol(K_zz + jitter·I), A = L_z⁻¹K_zx by a triangular solve. Reverse:
+/// K̄_zx = L_z⁻ᵀĀ, L̄_z = −tril(K̄_zx Aᵀ), the Cholesky adjoint for K̄_zz, then
+/// [`Kernel::cross_covariance_adjoint`] and [`Kernel::diagonal_adjoint`] (closed forms for the
+/// built-in kernels, Dual lanes by default for a user kernel).
 #[derive(Clone, Copy, Debug, PartialEq)]
 pub struct Closed<K>(pub K);
 
@@ -121,15 +122,25 @@ fn sizes<T: Deref<Target = [S]>, S>(blocks: &PriorBlocks<T>) -> (usize, usize) {
 }
 
 crate::parts! {
-    /// A closed-form prior's workspace: K_zz and K_zx (kept from the forward pass), K̄_zz, and
-    /// the second Z gradient of the K_zz block.
-    "closed-form prior workspace": struct ClosedWs { kzz, kzx, g, gz2 }
+    /// A closed-form prior's workspace: K_zz and K_zx (kept from the forward pass), K̄_zz, the
+    /// second Z gradient of the K_zz block, and the kernel's own workspaces for the two blocks
+    /// (kept too) and for the diagonal's reverse rule.
+    "closed-form prior workspace": struct ClosedWs { kzz, kzx, g, gz2, wzz, wzx, wdiag }
 }
 
 impl<K: Kernel> Closed<K> {
     fn ws(&self, n: usize, m: usize) -> Result<ClosedWs<usize>> {
         let mm = Size::of(m) * m;
-        ClosedWs { kzz: mm, kzx: Size::of(m) * n, g: mm, gz2: Size::of(m) * self.0.input_dim() }.resolve()
+        ClosedWs {
+            kzz: mm,
+            kzx: Size::of(m) * n,
+            g: mm,
+            gz2: Size::of(m) * self.0.input_dim(),
+            wzz: Size::from_result(self.0.block_workspace_len(m, m)),
+            wzx: Size::from_result(self.0.block_workspace_len(m, n)),
+            wdiag: Size::from_result(self.0.diagonal_workspace_len(n)),
+        }
+        .resolve()
     }
 }
 
@@ -143,6 +154,9 @@ impl<K: Kernel> Prior for Closed<K> {
     }
     fn input_dim(&self) -> usize {
         self.0.input_dim()
+    }
+    fn check_shape(&self) -> Result<()> {
+        self.0.check_shape()
     }
     fn n_params(&self) -> usize {
         self.0.n_params()
@@ -160,12 +174,12 @@ impl<K: Kernel> Prior for Closed<K> {
         let PriorInputs { params, z, x } = inputs;
         let (m, n) = sizes(&out);
         let PriorBlocks { lz, a, kxx } = out;
-        let ClosedWs { kzz, kzx, .. } = self.ws(n, m)?.carve(ws)?;
+        let ClosedWs { kzz, kzx, wzz, wzx, .. } = self.ws(n, m)?.carve(ws)?;
         // K(Z, Z) by the cross formula, as the reference computes it (sizes checked by the caller).
-        self.0.cross_covariance_block(params, z, z, kzz);
+        self.0.cross_covariance_block(params, z, z, kzz, wzz)?;
         lz.copy_from_slice(kzz);
         cholesky_in_place(MatMut::new(m, m, lz)?, jitter)?;
-        self.0.cross_covariance_block(params, z, x, kzx);
+        self.0.cross_covariance_block(params, z, x, kzx, wzx)?;
         a.copy_from_slice(kzx);
         solve_triangular(MatRef::new(m, m, lz)?, Side::Lower, MatMut::new(m, n, a)?)?;
         diagonal(&self.0, params, x, kxx)
@@ -183,16 +197,18 @@ impl<K: Kernel> Prior for Closed<K> {
         let PriorBlocks { lz, a, .. } = blocks;
         let PriorAdjoint { a: a_bar, kxx: kxx_bar } = adjoint;
         let PriorGrad { params: grad_params, z: grad_z } = grad;
-        let ClosedWs { kzz, kzx, g, gz2 } = self.ws(n, m)?.carve(ws)?;
+        let ClosedWs { kzz, kzx, g, gz2, wzz, wzx, wdiag } = self.ws(n, m)?.carve(ws)?;
         // A = L_z⁻¹ K_zx ⇒ K̄_zx = L_z⁻ᵀ Ā, L̄_z = −tril(K̄_zx Aᵀ), then K̄_zz = G.
         solve_cholesky_adjoint(lz, a, a_bar, n, m, g)?;
-        self.0.cross_covariance_adjoint(params, z, x, kzx, a_bar, grad_params, grad_z, None)?;
+        let grad_zx = BlockGrad { params: &mut *grad_params, x1: &mut *grad_z, x2: None };
+        self.0.cross_covariance_adjoint(params, z, x, kzx, a_bar, grad_zx, wzx)?;
         gz2.iter_mut().for_each(|v| *v = S::zero());
-        self.0.cross_covariance_adjoint(params, z, z, kzz, g, grad_params, grad_z, Some(gz2))?;
+        let grad_zz = BlockGrad { params: &mut *grad_params, x1: &mut *grad_z, x2: Some(&mut *gz2) };
+        self.0.cross_covariance_adjoint(params, z, z, kzz, g, grad_zz, wzz)?;
         for (gv, &t) in grad_z.iter_mut().zip(gz2.iter()) {
             *gv += t;
         }
-        self.0.diagonal_adjoint(params, x, kxx_bar, grad_params)
+        self.0.diagonal_adjoint(params, x, kxx_bar, grad_params, wdiag)
     }
     fn covariance_workspace_len(&self, _n: usize) -> Result<usize> {
         Ok(0)

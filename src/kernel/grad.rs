@@ -6,9 +6,9 @@
 //! free: no hand-written derivative. No entry of K̄ is skipped, even a zero one, so running
 //! these rules on duals (forward over reverse) keeps every tangent.
 
-use super::Kernel;
+use super::{BlockGrad, Kernel};
 use crate::error::{check_len, Error, Result};
-use crate::layout::Size;
+use crate::layout::{Size, SliceRef};
 use crate::linalg::rows_of;
 use crate::{Dual, Scalar};
 
@@ -244,53 +244,174 @@ pub fn diagonal_adjoint<K: Kernel, S: Scalar>(
     Ok(())
 }
 
-/// Largest parameter count the [`Kernel`] trait's default adjoints handle (their Dual
-/// workspace lives on the stack).
-pub const MAX_DUAL_PARAMS: usize = 64;
-/// Largest input dimension the [`Kernel`] trait's default adjoints handle.
-pub const MAX_DUAL_DIM: usize = 16;
+/// The default capacity, in [`KernelDual`] numbers (n_params + 2·D), of the [`Kernel`] trait's
+/// default reverse rules' work buffer, which lives on the stack: 96 (e.g. 30 parameters and 33
+/// inputs). Past it the buffer comes from the heap with `alloc` (so there is no cap), and
+/// without `alloc` the model refuses the kernel when it is built
+/// ([`Error::DualCapacity`]); [`DualCapacity`] chooses another capacity.
+pub const DUAL_CAPACITY: usize = 96;
 
-/// Stack workspace of the trait's default adjoints: [`gradient_workspace_len`] at the caps.
-type StackWs<S> = [KernelDual<S>; MAX_DUAL_PARAMS + 2 * MAX_DUAL_DIM];
-
-fn check_caps<K: Kernel>(k: &K) -> Result<()> {
-    let (what, needed, found) = if k.n_params() > MAX_DUAL_PARAMS {
-        ("Dual kernel adjoint: parameter count", k.n_params(), MAX_DUAL_PARAMS)
-    } else if k.input_dim() > MAX_DUAL_DIM {
-        ("Dual kernel adjoint: input dimension", k.input_dim(), MAX_DUAL_DIM)
+/// [`Error::DualCapacity`] if, without `alloc`, a kernel on the Dual reverse rules needs more
+/// than `capacity` dual numbers. With `alloc` every size runs (the heap takes what the stack
+/// buffer cannot), so only the size arithmetic is checked.
+pub(crate) fn check_capacity<K: Kernel>(k: &K, capacity: usize) -> Result<()> {
+    let needed = gradient_workspace_len(k)?;
+    if cfg!(feature = "alloc") || needed <= capacity {
+        Ok(())
     } else {
-        return Ok(());
-    };
-    Err(Error::BufferTooSmall { what, needed, found })
+        Err(Error::DualCapacity { needed, capacity })
+    }
+}
+
+/// Runs `f` on a work buffer of `need` dual numbers: on the stack (a `heapless::Vec` of
+/// capacity `CAP`, of which only `need` entries are initialised) when it fits, else on the heap
+/// with `alloc`, else [`Error::DualCapacity`] (which [`check_capacity`] reports earlier, when
+/// the model is built).
+fn with_dual_ws<S: Scalar, const CAP: usize>(
+    need: usize,
+    f: impl FnOnce(&mut [KernelDual<S>]) -> Result<()>,
+) -> Result<()> {
+    if need <= CAP {
+        let mut ws: heapless::Vec<KernelDual<S>, CAP> = heapless::Vec::new();
+        ws.resize(need, KernelDual::default())
+            .map_err(|_| Error::DualCapacity { needed: need, capacity: CAP })?;
+        return f(&mut ws);
+    }
+    #[cfg(feature = "alloc")]
+    return f(&mut alloc::vec![KernelDual::default(); need]);
+    #[cfg(not(feature = "alloc"))]
+    Err(Error::DualCapacity { needed: need, capacity: CAP })
 }
 
 /// Default body of [`Kernel::cross_covariance_adjoint`]: [`cross_covariance_adjoint`] with a
-/// stack workspace.
-pub(crate) fn dual_cross_covariance_adjoint<K: Kernel, S: Scalar>(
+/// work buffer of capacity `CAP` (see [`with_dual_ws`]).
+pub(crate) fn dual_cross_covariance_adjoint<K: Kernel, S: Scalar, const CAP: usize>(
     k: &K,
     params: &[S],
     x1: &[S],
     x2: &[S],
     k_bar: &[S],
-    grad_params: &mut [S],
-    grad_x1: &mut [S],
-    grad_x2: Option<&mut [S]>,
+    grad: BlockGrad<'_, S>,
 ) -> Result<()> {
-    check_caps(k)?;
-    let mut ws: StackWs<S> = [KernelDual::default(); MAX_DUAL_PARAMS + 2 * MAX_DUAL_DIM];
-    cross_covariance_adjoint(k, params, x1, x2, k_bar, grad_params, Some(grad_x1), grad_x2, &mut ws)
+    let BlockGrad { params: gp, x1: g1, x2: g2 } = grad;
+    with_dual_ws::<S, CAP>(gradient_workspace_len(k)?, |ws| {
+        cross_covariance_adjoint(k, params, x1, x2, k_bar, gp, Some(g1), g2, ws)
+    })
 }
 
 /// Default body of [`Kernel::diagonal_adjoint`]: [`diagonal_adjoint`] (parameters only) with a
-/// stack workspace.
-pub(crate) fn dual_diagonal_adjoint<K: Kernel, S: Scalar>(
+/// work buffer of capacity `CAP`.
+pub(crate) fn dual_diagonal_adjoint<K: Kernel, S: Scalar, const CAP: usize>(
     k: &K,
     params: &[S],
     x: &[S],
     k_bar: &[S],
     grad_params: &mut [S],
 ) -> Result<()> {
-    check_caps(k)?;
-    let mut ws: StackWs<S> = [KernelDual::default(); MAX_DUAL_PARAMS + 2 * MAX_DUAL_DIM];
-    diagonal_adjoint(k, params, x, k_bar, grad_params, None, &mut ws)
+    with_dual_ws::<S, CAP>(gradient_workspace_len(k)?, |ws| {
+        diagonal_adjoint(k, params, x, k_bar, grad_params, None, ws)
+    })
+}
+
+/// A kernel on the [`Dual`] reverse rules with a work buffer of capacity `CAP` dual numbers
+/// (n_params + 2·D) instead of [`DUAL_CAPACITY`]: for a user kernel with many parameters or
+/// inputs in a build without `alloc`, where that buffer lives on the stack. Everything else is
+/// the wrapped kernel's; its parameters are the kernel's.
+///
+/// A model built on a kernel that needs more than its capacity is refused by
+/// [`Svgp::new`](crate::gp::Svgp::new) with [`Error::DualCapacity`] (without `alloc`; with it,
+/// larger kernels take their buffer from the heap and there is no cap).
+///
+/// ```
+/// use svgp::gp::{Closed, Svgp};
+/// use svgp::kernel::{DualCapacity, Kernel};
+/// use svgp::layout::SliceRef;
+/// use svgp::Scalar;
+/// /// k(x, y) = exp(−Σ_d θ_d |x_d − y_d|), one parameter per input.
+/// #[derive(Clone, Copy, Debug)]
+/// struct Laplace(usize);
+/// impl Kernel for Laplace {
+///     type Params<C> = C;
+///     fn view<S: Scalar, C: SliceRef<S>>(&self, raw: C) -> svgp::Result<C> {
+///         Ok(raw)
+///     }
+///     fn input_dim(&self) -> usize {
+///         self.0
+///     }
+///     fn n_params(&self) -> usize {
+///         self.0
+///     }
+///     fn eval<S: Scalar>(&self, p: &[S], x: &[S], y: &[S]) -> S {
+///         let s: S = p.iter().zip(x.iter().zip(y)).map(|(&t, (&a, &b))| t * (a - b).abs()).sum();
+///         (-s).exp()
+///     }
+/// }
+/// // 50 inputs: 50 + 2·50 = 150 dual numbers, past the default capacity of 96.
+/// let model = Svgp::new(Closed(DualCapacity::<_, 150>(Laplace(50))), 4, 1e-6)?;
+/// assert_eq!(model.input_dim(), 50);
+/// # Ok::<(), svgp::Error>(())
+/// ```
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct DualCapacity<K, const CAP: usize>(pub K);
+
+impl<K: Kernel, const CAP: usize> Kernel for DualCapacity<K, CAP> {
+    type Params<C> = K::Params<C>;
+    fn view<S: Scalar, C: SliceRef<S>>(&self, raw: C) -> Result<K::Params<C>> {
+        self.0.view(raw)
+    }
+    fn input_dim(&self) -> usize {
+        self.0.input_dim()
+    }
+    fn n_params(&self) -> usize {
+        self.0.n_params()
+    }
+    fn check_params<S: Scalar>(&self, params: &[S]) -> Result<()> {
+        self.0.check_params(params)
+    }
+    fn check_shape(&self) -> Result<()> {
+        check_capacity(&self.0, CAP)
+    }
+    #[inline]
+    fn eval<S: Scalar>(&self, params: &[S], x: &[S], y: &[S]) -> S {
+        self.0.eval(params, x, y)
+    }
+    #[inline]
+    fn eval_diag<S: Scalar>(&self, params: &[S], x: &[S]) -> S {
+        self.0.eval_diag(params, x)
+    }
+    fn block_workspace_len(&self, n1: usize, n2: usize) -> Result<usize> {
+        self.0.block_workspace_len(n1, n2)
+    }
+    fn cross_covariance_block<S: Scalar>(
+        &self,
+        params: &[S],
+        x1: &[S],
+        x2: &[S],
+        out: &mut [S],
+        ws: &mut [S],
+    ) -> Result<()> {
+        self.0.cross_covariance_block(params, x1, x2, out, ws)
+    }
+    fn cross_covariance_adjoint<S: Scalar>(
+        &self,
+        params: &[S],
+        x1: &[S],
+        x2: &[S],
+        _k: &[S],
+        k_bar: &[S],
+        grad: BlockGrad<'_, S>,
+        _ws: &mut [S],
+    ) -> Result<()> {
+        dual_cross_covariance_adjoint::<K, S, CAP>(&self.0, params, x1, x2, k_bar, grad)
+    }
+    fn diagonal_adjoint<S: Scalar>(
+        &self,
+        params: &[S],
+        x: &[S],
+        k_bar: &[S],
+        grad_params: &mut [S],
+        _ws: &mut [S],
+    ) -> Result<()> {
+        dual_diagonal_adjoint::<K, S, CAP>(&self.0, params, x, k_bar, grad_params)
+    }
 }

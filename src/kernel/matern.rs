@@ -1,7 +1,11 @@
 //! Matérn kernels of smoothness ν ∈ {1/2, 3/2, 5/2} with per-dimension lengthscales.
 
 use super::rbf_ard::{far_apart, scaled_sq_dist};
-use super::{ArdParams, Kernel};
+use super::stationary::{
+    ard_adjoint, ard_block, ard_block_workspace_len, variance_diagonal_adjoint, Profile,
+};
+use super::{ArdParams, BlockGrad, Kernel};
+use crate::error::Result;
 use crate::layout::SliceRef;
 use crate::Scalar;
 
@@ -23,6 +27,14 @@ impl Nu {
             Nu::Half => 0.5,
             Nu::ThreeHalves => 1.5,
             Nu::FiveHalves => 2.5,
+        }
+    }
+    /// √(2ν): the factor from r to the exponent a = √(2ν)·r.
+    fn sqrt_2nu(self) -> f64 {
+        match self {
+            Nu::Half => 1.0,
+            Nu::ThreeHalves => 3f64.sqrt(),
+            Nu::FiveHalves => 5f64.sqrt(),
         }
     }
     /// The unit-variance Matérn correlation at scaled distance r = |x − x'|/ℓ (r ≥ 0).
@@ -54,7 +66,13 @@ impl Nu {
 const FAR: f64 = 1e4;
 
 /// Matérn-ν: k(x, x') = σ²·m_ν(r), r = √(Σ_d (x_d − x'_d)²/ℓ_d²), parameters
-/// `[ln σ², ln ℓ_1, …, ln ℓ_D]` (named by [`ArdParams`]), with m_ν from [`Nu::correlation`].
+/// `[ln σ², ln ℓ_1, …, ln ℓ_D]` (named by [`ArdParams`]), with m_ν from [`Nu::correlation`],
+/// for any input dimension D.
+///
+/// **Blocks.** The blocks the SVGP uses and their reverse rules are products, never per-entry
+/// duals (see the `stationary` module): with a = √(2ν)·r, the weight of an entry is
+/// W = K̄·σ²·(−m′(r)/r), that is e^{−r}/r (ν = 1/2; 0 at r = 0), 3e^{−a} (ν = 3/2) and
+/// (5/3)(1 + a)e^{−a} (ν = 5/2).
 ///
 /// **At r = 0.** The distance is taken as exactly 0 (a constant, no tangent) when the squared
 /// distance is 0, instead of √0 whose derivative is infinite. Value and first derivatives are
@@ -86,15 +104,92 @@ impl Matern {
     pub fn nu(&self) -> Nu {
         self.nu
     }
+    /// The parameter vector for a variance and the lengthscales (one for every input, or one
+    /// per input; all > 0).
+    ///
+    /// ```
+    /// use svgp::kernel::{Kernel, Matern, Nu};
+    /// let k = Matern::new(3, Nu::FiveHalves);
+    /// let p = k.params(2.0, &[0.5])?;
+    /// assert_eq!(p.len(), 4);
+    /// assert!((k.view(&p[..])?.lengthscale(2) - 0.5).abs() < 1e-15);
+    /// # Ok::<(), svgp::Error>(())
+    /// ```
+    #[cfg(feature = "alloc")]
+    pub fn params(&self, variance: f64, lengthscales: &[f64]) -> Result<alloc::vec::Vec<f64>> {
+        let mut raw = alloc::vec![0.0; self.n_params()];
+        self.view(&mut raw[..])?.set(variance, lengthscales)?;
+        Ok(raw)
+    }
+}
+
+/// The Matérn profile in a = √(2ν)·r; the block keeps a and e^{−a}.
+impl Profile for Nu {
+    const KEPT: usize = 2;
+    fn apply<S: Scalar>(&self, variance: S, _extra: &[S], k: &mut [S], kept: &mut [S]) {
+        let (a, e) = kept.split_at_mut(k.len());
+        let c = S::from_f64(self.sqrt_2nu());
+        for ((&s, a), e) in k.iter().zip(a.iter_mut()).zip(e.iter_mut()) {
+            // r = 0 exactly (no tangent) at s = 0, as in `eval`.
+            let r = if s > S::zero() { s.sqrt() } else { S::zero() };
+            *a = c * r;
+            *e = -*a;
+        }
+        S::exp_in_place(e);
+        let third = S::from_f64(1.0 / 3.0);
+        for ((o, &a), e) in k.iter_mut().zip(a.iter()).zip(e.iter_mut()) {
+            // e^{−a} = 0 (r beyond ~745/√(2ν)): the value is 0, and no polynomial ∞ meets it.
+            *o = if *e == S::zero() {
+                S::zero()
+            } else {
+                let poly = match self {
+                    Nu::Half => S::one(),
+                    Nu::ThreeHalves => S::one() + a,
+                    Nu::FiveHalves => S::one() + a + a * a * third,
+                };
+                variance * (poly * *e)
+            };
+        }
+    }
+    fn weights<S: Scalar>(
+        &self,
+        variance: S,
+        _extra: &[S],
+        _k: &[S],
+        k_bar: &[S],
+        kept: &[S],
+        w: &mut [S],
+        _grad_extra: &mut [S],
+    ) {
+        let (a, e) = kept.split_at(w.len());
+        let (three, five_thirds) = (S::from_f64(3.0), S::from_f64(5.0 / 3.0));
+        for (((o, &kb), &a), &e) in w.iter_mut().zip(k_bar).zip(a).zip(e) {
+            let g = match self {
+                Nu::Half => {
+                    if a > S::zero() {
+                        e / a
+                    } else {
+                        S::zero() // the cusp at r = 0: the symmetric subgradient, as on duals
+                    }
+                }
+                Nu::ThreeHalves => three * e,
+                Nu::FiveHalves => five_thirds * (S::one() + a) * e,
+            };
+            *o = kb * (variance * g);
+        }
+    }
 }
 
 impl Kernel for Matern {
     type Params<C> = ArdParams<C>;
-    fn view<S: Scalar, C: SliceRef<S>>(&self, raw: C) -> crate::Result<ArdParams<C>> {
+    fn view<S: Scalar, C: SliceRef<S>>(&self, raw: C) -> Result<ArdParams<C>> {
         ArdParams::new(raw, self.dim)
     }
-    fn check_params<S: Scalar>(&self, params: &[S]) -> crate::Result<()> {
+    fn check_params<S: Scalar>(&self, params: &[S]) -> Result<()> {
         self.view(params)?.check()
+    }
+    fn check_shape(&self) -> Result<()> {
+        Ok(())
     }
     fn input_dim(&self) -> usize {
         self.dim
@@ -114,5 +209,41 @@ impl Kernel for Matern {
     #[inline]
     fn eval_diag<S: Scalar>(&self, params: &[S], _x: &[S]) -> S {
         params[0].exp()
+    }
+    fn block_workspace_len(&self, n1: usize, n2: usize) -> Result<usize> {
+        ard_block_workspace_len::<Nu>(self.dim, n1, n2)
+    }
+    fn cross_covariance_block<S: Scalar>(
+        &self,
+        params: &[S],
+        x1: &[S],
+        x2: &[S],
+        out: &mut [S],
+        ws: &mut [S],
+    ) -> Result<()> {
+        ard_block(&self.nu, self.dim, params, x1, x2, out, ws)
+    }
+    fn cross_covariance_adjoint<S: Scalar>(
+        &self,
+        params: &[S],
+        x1: &[S],
+        x2: &[S],
+        k: &[S],
+        k_bar: &[S],
+        grad: BlockGrad<'_, S>,
+        ws: &mut [S],
+    ) -> Result<()> {
+        ard_adjoint(&self.nu, self.dim, params, x1, x2, k, k_bar, grad, ws)
+    }
+    fn diagonal_adjoint<S: Scalar>(
+        &self,
+        params: &[S],
+        _x: &[S],
+        k_bar: &[S],
+        grad_params: &mut [S],
+        _ws: &mut [S],
+    ) -> Result<()> {
+        variance_diagonal_adjoint(params, k_bar, grad_params);
+        Ok(())
     }
 }

@@ -8,17 +8,59 @@
 //! Every kernel is finite at extreme but finite inputs: a squared distance that overflows
 //! (‖x − x'‖ ~ 1e300) gives the kernel's limit (0 for the stationary kernels), never a NaN.
 
+mod algebra;
+mod arccos;
+mod grad;
+mod linear;
+mod matern;
 mod params;
+mod periodic;
 mod rbf;
+mod rbf_ard;
+mod rq;
+mod stationary;
 
+pub use algebra::{Product, Scale, Sum};
+pub use arccos::ArcCosine;
+pub use grad::{
+    cross_covariance_adjoint, diagonal_adjoint, gradient_workspace_len, gram_adjoint, DualCapacity,
+    KernelDual, DUAL_CAPACITY, LANES,
+};
+pub use linear::{Constant, Linear};
+pub use matern::{Matern, Nu};
 pub(crate) use params::{check_log_param, log_of_positive};
-pub use params::{ArdParams, IsoParams};
+pub use params::{
+    ArdParams, IsoParams, LinearParams, PairParams, PeriodicParams, RqParams, ScaleParams, VarianceParams,
+};
+pub use periodic::Periodic;
 pub use rbf::Rbf;
+pub use rbf_ard::RbfArd;
+pub use rq::RationalQuadratic;
 
 use crate::error::{check_finite, check_len, Result};
 use crate::layout::SliceRef;
 use crate::linalg::rows_of;
 use crate::Scalar;
+
+/// Where a block's reverse rule *adds* its gradients: ∂/∂params, ∂/∂x1 (n1 × D) and, when
+/// wanted, ∂/∂x2 (n2 × D).
+#[derive(Debug)]
+pub struct BlockGrad<'a, S> {
+    /// ∂/∂(kernel parameters).
+    pub params: &'a mut [S],
+    /// ∂/∂x1, n1 × D row-major.
+    pub x1: &'a mut [S],
+    /// ∂/∂x2, n2 × D row-major (`None`: not wanted, e.g. for data inputs).
+    pub x2: Option<&'a mut [S]>,
+}
+
+impl<S> BlockGrad<'_, S> {
+    /// The same destinations, borrowed for a shorter time (to hand to a sub-kernel).
+    #[inline]
+    pub fn reborrow(&mut self) -> BlockGrad<'_, S> {
+        BlockGrad { params: self.params, x1: self.x1, x2: self.x2.as_deref_mut() }
+    }
+}
 
 /// A covariance function k(x, x') with `n_params()` unconstrained parameters.
 ///
@@ -32,8 +74,8 @@ use crate::Scalar;
 /// use svgp::Scalar;
 /// /// k(x, y) = σ² (1 + x·y), parameters `[ln σ²]`.
 /// #[derive(Clone, Copy, Debug)]
-/// struct Linear(usize);
-/// impl Kernel for Linear {
+/// struct Poly1(usize);
+/// impl Kernel for Poly1 {
 ///     type Params<C> = C;
 ///     fn view<S: Scalar, C: SliceRef<S>>(&self, raw: C) -> svgp::Result<C> {
 ///         Ok(raw)
@@ -48,12 +90,19 @@ use crate::Scalar;
 ///         p[0].exp() * (S::one() + x.iter().zip(y).map(|(&a, &b)| a * b).sum::<S>())
 ///     }
 /// }
-/// assert_eq!(Linear(1).eval(&[0.0_f64], &[2.0], &[3.0]), 7.0);
+/// assert_eq!(Poly1(1).eval(&[0.0_f64], &[2.0], &[3.0]), 7.0);
 /// ```
+///
+/// **Blocks and their workspace.** The SVGP asks a kernel for whole blocks
+/// ([`Kernel::cross_covariance_block`]) and their reverse rules
+/// ([`Kernel::cross_covariance_adjoint`]). A kernel that needs scratch, or keeps something
+/// from the forward block for its reverse rule (a [`Product`] keeps both factors' blocks),
+/// declares its length with [`Kernel::block_workspace_len`]; the caller passes the same
+/// workspace to the block and then to its reverse rule.
 pub trait Kernel: Copy + core::fmt::Debug {
     /// The named view of the parameters, over storage `C` (`&[S]` to read, `&mut [S]` to write
-    /// too): [`IsoParams`] or [`ArdParams`] for the built-in kernels, the slice itself for a
-    /// kernel without named parts.
+    /// too): [`IsoParams`], [`ArdParams`], … for the built-in kernels, [`PairParams`] for a
+    /// [`Sum`] or [`Product`], the slice itself for a kernel without named parts.
     type Params<C>;
     /// Views `raw` ([`Kernel::n_params`] values, checked) by name.
     fn view<S: Scalar, C: SliceRef<S>>(&self, raw: C) -> Result<Self::Params<C>>;
@@ -68,6 +117,16 @@ pub trait Kernel: Copy + core::fmt::Debug {
         check_len("kernel parameters", self.n_params(), params.len())?;
         check_finite("kernel parameters", params)
     }
+    /// Refuses a kernel this build cannot run, when a model is built on it
+    /// ([`Svgp::new`](crate::gp::Svgp::new)): the parts of a [`Sum`] or [`Product`] on different
+    /// input dimensions, or (without `alloc`) a kernel on the [`Dual`](crate::Dual) reverse
+    /// rules whose parameters and inputs exceed its fixed capacity
+    /// ([`Error::DualCapacity`](crate::Error::DualCapacity); see [`DualCapacity`]). The default
+    /// is that capacity check, with [`DUAL_CAPACITY`]; a kernel that overrides every reverse
+    /// rule overrides this too.
+    fn check_shape(&self) -> Result<()> {
+        grad::check_capacity(self, DUAL_CAPACITY)
+    }
     /// k(x, y) for one pair of D-vectors.
     fn eval<S: Scalar>(&self, params: &[S], x: &[S], y: &[S]) -> S;
     /// k(x, x). Override when it is cheaper than `eval(x, x)`.
@@ -75,44 +134,27 @@ pub trait Kernel: Copy + core::fmt::Debug {
     fn eval_diag<S: Scalar>(&self, params: &[S], x: &[S]) -> S {
         self.eval(params, x, x)
     }
-    /// Reverse rule of [`cross_covariance`]: given the block's values `k` (n1 × n2, as the
-    /// forward pass computed them) and its adjoint `k_bar`, *add* Σ k̄_ij ∂k_ij/∂params into
-    /// `grad_params`, the x1 gradient into `grad_x1` (n1 × D) and, when given, the x2
-    /// gradient into `grad_x2` (n2 × D).
-    ///
-    /// The default evaluates [`Kernel::eval`] on [`Dual`](crate::Dual) lanes entry by entry, so
-    /// any kernel works without a hand-written adjoint; override it with a closed form where
-    /// speed matters (as [`Rbf`] does). Inputs are trusted to have the sizes above.
-    fn cross_covariance_adjoint<S: Scalar>(
+    /// Workspace (in scalars) of an n1 × n2 block: what [`Kernel::cross_covariance_block`]
+    /// keeps for [`Kernel::cross_covariance_adjoint`] plus both passes' scratch. The default
+    /// is 0.
+    fn block_workspace_len(&self, n1: usize, n2: usize) -> Result<usize> {
+        let _ = (n1, n2);
+        Ok(0)
+    }
+    /// The block `out[i][j] = k(x1_i, x2_j)` (n1 × n2) with sizes trusted — the unchecked core
+    /// of [`cross_covariance`], which the SVGP calls once per step; `ws` holds
+    /// [`Kernel::block_workspace_len`] scalars and is kept for the reverse rule. The default
+    /// loops over [`Kernel::eval`]; override it where a whole block is cheaper (hoisted parameter
+    /// transforms, vectorised elementary functions), agreeing with `eval` to rounding.
+    fn cross_covariance_block<S: Scalar>(
         &self,
         params: &[S],
         x1: &[S],
         x2: &[S],
-        k: &[S],
-        k_bar: &[S],
-        grad_params: &mut [S],
-        grad_x1: &mut [S],
-        grad_x2: Option<&mut [S]>,
+        out: &mut [S],
+        ws: &mut [S],
     ) -> Result<()> {
-        let _ = k;
-        grad::dual_cross_covariance_adjoint(self, params, x1, x2, k_bar, grad_params, grad_x1, grad_x2)
-    }
-    /// Reverse rule of [`diagonal`] with respect to the parameters: *adds*
-    /// Σ k̄_i ∂k(x_i, x_i)/∂params into `grad_params`. The default uses [`Dual`](crate::Dual) lanes.
-    fn diagonal_adjoint<S: Scalar>(
-        &self,
-        params: &[S],
-        x: &[S],
-        k_bar: &[S],
-        grad_params: &mut [S],
-    ) -> Result<()> {
-        grad::dual_diagonal_adjoint(self, params, x, k_bar, grad_params)
-    }
-    /// The block `out[i][j] = k(x1_i, x2_j)` (n1 × n2) with sizes trusted — the unchecked core
-    /// of [`cross_covariance`], which the SVGP calls once per step. The default loops over
-    /// [`Kernel::eval`]; override it where a whole block is cheaper (hoisted parameter
-    /// transforms, vectorised elementary functions), agreeing with `eval` to rounding.
-    fn cross_covariance_block<S: Scalar>(&self, params: &[S], x1: &[S], x2: &[S], out: &mut [S]) {
+        let _ = ws;
         let d = self.input_dim().max(1);
         let n2 = x2.len() / d;
         for (i, xi) in x1.chunks_exact(d).enumerate() {
@@ -120,6 +162,46 @@ pub trait Kernel: Copy + core::fmt::Debug {
                 out[i * n2 + j] = self.eval(params, xi, yj);
             }
         }
+        Ok(())
+    }
+    /// Reverse rule of [`Kernel::cross_covariance_block`]: given the block's values `k`
+    /// (n1 × n2, as the forward pass computed them), its adjoint `k_bar` and the workspace the
+    /// forward pass used, *adds* Σ k̄_ij ∂k_ij/∂(params, x1, x2) into `grad`.
+    ///
+    /// The default evaluates [`Kernel::eval`] on [`Dual`](crate::Dual) lanes entry by entry, so
+    /// any kernel works without a hand-written adjoint; the built-in kernels override it with
+    /// closed forms. Inputs are trusted to have the sizes above.
+    fn cross_covariance_adjoint<S: Scalar>(
+        &self,
+        params: &[S],
+        x1: &[S],
+        x2: &[S],
+        k: &[S],
+        k_bar: &[S],
+        grad: BlockGrad<'_, S>,
+        ws: &mut [S],
+    ) -> Result<()> {
+        let _ = (k, ws);
+        grad::dual_cross_covariance_adjoint::<Self, S, DUAL_CAPACITY>(self, params, x1, x2, k_bar, grad)
+    }
+    /// Workspace (in scalars) of [`Kernel::diagonal_adjoint`] on `n` points. The default is 0.
+    fn diagonal_workspace_len(&self, n: usize) -> Result<usize> {
+        let _ = n;
+        Ok(0)
+    }
+    /// Reverse rule of [`diagonal`] with respect to the parameters: *adds*
+    /// Σ k̄_i ∂k(x_i, x_i)/∂params into `grad_params`; `ws` holds
+    /// [`Kernel::diagonal_workspace_len`] scalars. The default uses [`Dual`](crate::Dual) lanes.
+    fn diagonal_adjoint<S: Scalar>(
+        &self,
+        params: &[S],
+        x: &[S],
+        k_bar: &[S],
+        grad_params: &mut [S],
+        ws: &mut [S],
+    ) -> Result<()> {
+        let _ = ws;
+        grad::dual_diagonal_adjoint::<Self, S, DUAL_CAPACITY>(self, params, x, k_bar, grad_params)
     }
 }
 
@@ -184,16 +266,3 @@ pub fn diagonal<K: Kernel, S: Scalar>(k: &K, params: &[S], x: &[S], out: &mut [S
     }
     Ok(())
 }
-
-mod arccos;
-mod grad;
-mod matern;
-mod rbf_ard;
-
-pub use arccos::ArcCosine;
-pub use grad::{
-    cross_covariance_adjoint, diagonal_adjoint, gradient_workspace_len, gram_adjoint, KernelDual, LANES,
-    MAX_DUAL_DIM, MAX_DUAL_PARAMS,
-};
-pub use matern::{Matern, Nu};
-pub use rbf_ard::RbfArd;

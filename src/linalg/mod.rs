@@ -17,6 +17,8 @@ mod gemm;
 mod packed;
 mod triangular;
 mod vector;
+
+pub(crate) use vector::dot_kernel;
 mod view;
 
 pub use adjoint::{cholesky_adjoint, gemm_adjoint, solve_triangular_adjoint};

@@ -12,6 +12,8 @@
 //! - [`gp`]: small models for the ELBO tests (a random-Fourier map with a lengthscale, a kernel
 //!   with only the Dual default adjoint), random problems and parameters, Dual vs reverse ELBO
 //!   gradients.
+//! - [`kernel`]: a kernel's blocks and reverse rules (as the SVGP calls them) against its
+//!   `eval` and the `Dual` block rules.
 //! - [`deploy`]: the feature map the deploy tests export (with a blob family), random
 //!   trained-looking feature models.
 //! - [`lik`]: the likelihood tests' oracles: normal expectations by a fine trapezoid rule
@@ -27,6 +29,7 @@
 pub mod deploy;
 pub mod fixture;
 pub mod gp;
+pub mod kernel;
 pub mod lik;
 pub mod linalg;
 pub mod oracle;
