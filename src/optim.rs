@@ -19,6 +19,9 @@
 use crate::error::{check_len, Error, Result};
 use crate::Scalar;
 
+mod natural;
+pub use natural::{NaturalConfig, NaturalGradient};
+
 /// An update rule for a flat parameter buffer, driven by [`crate::train::fit`].
 ///
 /// The contract that keeps training safe: on `Ok` every parameter the step wrote is finite; on

@@ -72,9 +72,11 @@
 //! # Ok::<(), svgp::Error>(())
 //! ```
 
+mod collapsed;
 mod elbo;
 mod likelihood;
 mod model;
+mod natural;
 mod predict;
 mod prior;
 
@@ -85,5 +87,6 @@ pub use model::{
     ParamsMut, ParamsRef, Prior, PriorAdjoint, PriorBlocks, PriorGrad, PriorInputs, Svgp, SvgpParams,
     SvgpParts,
 };
+pub use natural::{NaturalGuide, MAX_GAMMA_HALVINGS};
 pub use predict::PREDICT_CHUNK;
 pub use prior::{Closed, FeaturePriorParams, FeaturePriorParts, Features};
