@@ -390,3 +390,51 @@ fn f32_unit_step_is_close_to_the_f64_optimum() {
     println!("f32 mean vs f64: {err:.2e}");
     assert!(err <= 1e-3, "f32 mean vs f64: {err:e}");
 }
+
+#[test]
+fn alternating_step_follows_the_collapsed_bound() {
+    // fit drives NaturalGradient through step_with: the natural step (γ = 1) first, then Adam
+    // with the gradient at the new guide, which for a Gaussian full batch is the collapsed
+    // bound's gradient (envelope theorem). So one step moves the hyperparameters and Z exactly
+    // as one Adam step on the collapsed bound does, and leaves the guide optimal for the old
+    // hyperparameters.
+    use core::ops::ControlFlow;
+    use svgp::objective::{CollapsedElbo, FullBatchElbo};
+    use svgp::train::fit;
+    let model = rbf_model();
+    let mut rng = Xoshiro256::from_u64(60);
+    let (x, y) = data(&mut rng, N, 2);
+    let p0 = random_params(&model, &Rbf::params(1.2, 0.5), &mut rng);
+    let np = p0.len();
+    let cfg = AdamConfig::new(0.05).with_clip(1.0);
+    let (mut mu, mut nu, mut g) = (vec![0.0; np], vec![0.0; np], vec![0.0; np]);
+    let mut natural = p0.clone();
+    let mut nws = vec![0.0; NaturalGradient::<f64>::workspace_len(&model).unwrap()];
+    let mut opt = NaturalGradient::new(
+        &model,
+        NaturalConfig::new(1.0),
+        Adam::new(cfg, &mut mu, &mut nu).unwrap(),
+        &mut nws,
+    )
+    .unwrap();
+    fit(&mut FullBatchElbo::alloc(&model, &x, &y).unwrap(), &mut natural, &mut g, &mut opt, 1, |_| {
+        ControlFlow::Continue(())
+    })
+    .unwrap();
+    let (mut mu, mut nu) = (vec![0.0; np], vec![0.0; np]);
+    let mut collapsed = p0.clone();
+    let mut adam = Adam::new(cfg, &mut mu, &mut nu).unwrap();
+    let mut bound = CollapsedElbo::alloc(&model, &x, &y).unwrap();
+    fit(&mut bound, &mut collapsed, &mut g, &mut adam, 1, |_| ControlFlow::Continue(())).unwrap();
+    let (a, b) = (model.parts(&natural).unwrap(), model.parts(&collapsed).unwrap());
+    let hyper = |p: &svgp::gp::SvgpParts<&[f64]>| [p.prior, p.z, p.likelihood].concat();
+    let moved = max_rel(&hyper(&b), &hyper(&model.parts(&p0).unwrap()));
+    let err = max_rel(&hyper(&a), &hyper(&b));
+    println!("hyperparameters after one step: natural+Adam vs collapsed Adam {err:.2e} (the step moved them {moved:.2e})");
+    assert!(moved > 1e-3 && err <= 1e-9, "{err:e}");
+    let mut optimal = p0.clone();
+    let mut cws = vec![0.0; model.collapsed_workspace_len(N).unwrap()];
+    model.optimal_guide(&mut optimal, &x, &y, &mut cws).unwrap();
+    let o = model.parts(&optimal).unwrap();
+    assert!(max_rel(a.mean, o.mean) <= 1e-10 && max_rel(a.scale_tril, o.scale_tril) <= 1e-10);
+}

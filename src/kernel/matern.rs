@@ -93,6 +93,9 @@ impl Kernel for Matern {
     fn view<S: Scalar, C: SliceRef<S>>(&self, raw: C) -> crate::Result<ArdParams<C>> {
         ArdParams::new(raw, self.dim)
     }
+    fn param_role(&self, i: usize) -> super::ParamRole {
+        super::variance_then_lengthscales(i)
+    }
     fn check_params<S: Scalar>(&self, params: &[S]) -> crate::Result<()> {
         self.view(params)?.check()
     }

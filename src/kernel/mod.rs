@@ -11,8 +11,8 @@
 mod params;
 mod rbf;
 
-pub(crate) use params::{check_log_param, log_of_positive};
-pub use params::{ArdParams, IsoParams};
+pub(crate) use params::{check_log_param, log_of_positive, variance_then_lengthscales};
+pub use params::{ArdParams, IsoParams, ParamRole};
 pub use rbf::Rbf;
 
 use crate::error::{check_finite, check_len, Result};
@@ -67,6 +67,13 @@ pub trait Kernel: Copy + core::fmt::Debug {
     fn check_params<S: Scalar>(&self, params: &[S]) -> Result<()> {
         check_len("kernel parameters", self.n_params(), params.len())?;
         check_finite("kernel parameters", params)
+    }
+    /// What parameter `i` is, for priors on hyperparameters ([`crate::hyperprior`]). The
+    /// built-in kernels say `[ln σ², ln ℓ…]`; the default is [`ParamRole::Other`] (no prior
+    /// applies to a user kernel's parameters unless it says so).
+    fn param_role(&self, i: usize) -> ParamRole {
+        let _ = i;
+        ParamRole::Other
     }
     /// k(x, y) for one pair of D-vectors.
     fn eval<S: Scalar>(&self, params: &[S], x: &[S], y: &[S]) -> S;

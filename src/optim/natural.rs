@@ -14,7 +14,7 @@
 
 use super::{Adam, Optimizer};
 use crate::error::{check_len, Error, Result};
-use crate::gp::{NaturalGuide, Prior, Svgp};
+use crate::gp::{NaturalGuide, Prior, Svgp, SvgpParts};
 use crate::layout::Size;
 use crate::linalg::PackedLower;
 use crate::Scalar;
@@ -80,8 +80,9 @@ impl NaturalConfig {
 
 crate::parts! {
     /// The natural-gradient optimiser's workspace: the guide algebra's, g_m (M), g_S (M × M),
-    /// and the candidate guide (mean M, packed scale M(M+1)/2).
-    "natural-gradient optimiser workspace": struct OptWs { algebra, g_m, g_s, mean, scale }
+    /// the candidate guide (mean M, packed scale M(M+1)/2) and the parameters at the
+    /// candidate guide (for the re-evaluation of [`Optimizer::step_with`]).
+    "natural-gradient optimiser workspace": struct OptWs { algebra, g_m, g_s, mean, scale, params }
 }
 
 /// Natural-gradient steps on the guide (m, L) of an [`Svgp`], Adam on every other parameter:
@@ -130,15 +131,16 @@ pub struct NaturalGradient<'a, S> {
 }
 
 impl<'a, S: Scalar> NaturalGradient<'a, S> {
-    fn ws_parts(m: usize) -> Result<OptWs<usize>> {
+    fn ws_parts(m: usize, n_params: usize) -> Result<OptWs<usize>> {
         let algebra = Size::from_result(NaturalGuide::new(m).and_then(|g| g.workspace_len()));
         let (mm, mv) = (Size::of(m) * m, Size::of(m));
-        OptWs { algebra, g_m: mv, g_s: mm, mean: mv, scale: PackedLower::size(m) }.resolve()
+        OptWs { algebra, g_m: mv, g_s: mm, mean: mv, scale: PackedLower::size(m), params: Size::of(n_params) }
+            .resolve()
     }
 
     /// Workspace length for `model`.
     pub fn workspace_len<P: Prior>(model: &Svgp<P>) -> Result<usize> {
-        Ok(Self::ws_parts(model.n_inducing())?.total())
+        Self::workspace_len_for(model.layout())
     }
 
     /// The optimiser for `model`'s flat buffer: natural steps on the guide as `cfg` says, and
@@ -151,24 +153,33 @@ impl<'a, S: Scalar> NaturalGradient<'a, S> {
         adam: Adam<'a, S>,
         ws: &'a mut [S],
     ) -> Result<Self> {
+        Self::for_layout(model.layout(), cfg, adam, ws)
+    }
+
+    /// The same from the model's layout alone ([`Svgp::layout`]).
+    pub(crate) fn for_layout(
+        lens: SvgpParts<usize>,
+        cfg: NaturalConfig,
+        adam: Adam<'a, S>,
+        ws: &'a mut [S],
+    ) -> Result<Self> {
         cfg.check()?;
-        check_len("natural gradient: Adam's parameter count", model.n_params(), adam.n_params())?;
-        let need = Self::workspace_len(model)?;
-        crate::error::check_buf("natural-gradient optimiser workspace", need, ws.len())?;
-        let lens = model.layout();
+        check_len("natural gradient: Adam's parameter count", lens.total(), adam.n_params())?;
+        let m = lens.mean;
+        crate::error::check_buf(
+            "natural-gradient optimiser workspace",
+            Self::workspace_len_for(lens)?,
+            ws.len(),
+        )?;
         let start = lens.prior + lens.z;
-        let mean = start..start + lens.mean;
+        let mean = start..start + m;
         let scale = mean.end..mean.end + lens.scale_tril;
-        Ok(Self {
-            guide: NaturalGuide::new(model.n_inducing())?,
-            mean,
-            scale,
-            cfg,
-            adam,
-            ws,
-            t: 0,
-            last_gamma: f64::NAN,
-        })
+        Ok(Self { guide: NaturalGuide::new(m)?, mean, scale, cfg, adam, ws, t: 0, last_gamma: f64::NAN })
+    }
+
+    /// Workspace length for a model with this layout.
+    pub(crate) fn workspace_len_for(lens: SvgpParts<usize>) -> Result<usize> {
+        Ok(Self::ws_parts(lens.mean, lens.total())?.total())
     }
 
     /// Steps taken so far.
@@ -186,12 +197,10 @@ impl<'a, S: Scalar> NaturalGradient<'a, S> {
     }
 }
 
-impl<S: Scalar> Optimizer<S> for NaturalGradient<'_, S> {
-    fn n_params(&self) -> usize {
-        self.adam.n_params()
-    }
-
-    fn step(&mut self, params: &mut [S], grad: &mut [S]) -> Result<S> {
+impl<S: Scalar> NaturalGradient<'_, S> {
+    /// Checks the sizes and computes the new guide into the workspace from the loss gradient;
+    /// returns the step count it will be, the γ used and ‖guide gradient‖².
+    fn guide_candidate(&mut self, params: &[S], grad: &[S]) -> Result<(u32, f64, S)> {
         let np = self.adam.n_params();
         check_len("natural gradient: parameters", np, params.len())?;
         check_len("natural gradient: gradient", np, grad.len())?;
@@ -200,7 +209,7 @@ impl<S: Scalar> Optimizer<S> for NaturalGradient<'_, S> {
             value: f64::from(u32::MAX),
         })?;
         let m = self.guide.n_inducing();
-        let OptWs { algebra, g_m, g_s, mean, scale } = Self::ws_parts(m)?.carve(&mut *self.ws)?;
+        let OptWs { algebra, g_m, g_s, mean, scale, .. } = Self::ws_parts(m, np)?.carve(&mut *self.ws)?;
         // The loss gradient is −∂ELBO: negate into g_m and (for now) the candidate scale buffer.
         let (gm_loss, gl_loss) = (&grad[self.mean.clone()], &grad[self.scale.clone()]);
         let guide_norm2: S = gm_loss.iter().chain(gl_loss).map(|&v| v * v).sum();
@@ -222,14 +231,60 @@ impl<S: Scalar> Optimizer<S> for NaturalGradient<'_, S> {
             PackedLower::new(m, &mut *scale)?,
             algebra,
         )?;
-        // Adam on the rest: the guide's entries get a zero gradient (no move, no norm share).
+        Ok((t, gamma, guide_norm2))
+    }
+
+    /// Adam on everything but the guide (whose gradient entries are zeroed: no move, no share
+    /// of the clipping norm), then the new guide from the workspace; returns Adam's norm.
+    fn commit(&mut self, params: &mut [S], grad: &mut [S], t: u32, gamma: f64) -> Result<S> {
         grad[self.mean.clone()].iter_mut().for_each(|g| *g = S::zero());
         grad[self.scale.clone()].iter_mut().for_each(|g| *g = S::zero());
         let adam_norm = self.adam.step(params, grad)?;
+        let OptWs { mean, scale, .. } =
+            Self::ws_parts(self.guide.n_inducing(), params.len())?.carve(&*self.ws)?;
         params[self.mean.clone()].copy_from_slice(mean);
         params[self.scale.clone()].copy_from_slice(scale);
         self.t = t;
         self.last_gamma = gamma;
+        Ok(adam_norm)
+    }
+}
+
+impl<S: Scalar> Optimizer<S> for NaturalGradient<'_, S> {
+    fn n_params(&self) -> usize {
+        self.adam.n_params()
+    }
+
+    /// One evaluation: the natural step and Adam both use `grad`, the gradient at the old
+    /// guide (cheaper; what a caller without the objective can do).
+    fn step(&mut self, params: &mut [S], grad: &mut [S]) -> Result<S> {
+        let (t, gamma, guide_norm2) = self.guide_candidate(params, grad)?;
+        let adam_norm = self.commit(params, grad, t, gamma)?;
+        Ok((adam_norm * adam_norm + guide_norm2).sqrt())
+    }
+
+    /// GPflow's alternation: the natural step on the guide first, then Adam with the
+    /// gradient re-evaluated at the new guide (two evaluations per step). For γ = 1 on a
+    /// Gaussian full batch, Adam then follows the collapsed bound's gradient exactly.
+    fn step_with(
+        &mut self,
+        params: &mut [S],
+        grad: &mut [S],
+        reevaluate: &mut dyn FnMut(&[S], &mut [S]) -> Result<S>,
+    ) -> Result<S> {
+        let (t, gamma, guide_norm2) = self.guide_candidate(params, grad)?;
+        let np = params.len();
+        {
+            let OptWs { mean, scale, params: at, .. } =
+                Self::ws_parts(self.guide.n_inducing(), np)?.carve(&mut *self.ws)?;
+            at.copy_from_slice(params);
+            at[self.mean.clone()].copy_from_slice(mean);
+            at[self.scale.clone()].copy_from_slice(scale);
+            let loss = reevaluate(at, grad)?;
+            crate::error::check_finite_value("loss at the new guide", 0, loss)?;
+            crate::error::check_finite("loss gradient at the new guide", grad)?;
+        }
+        let adam_norm = self.commit(params, grad, t, gamma)?;
         Ok((adam_norm * adam_norm + guide_norm2).sqrt())
     }
 }
