@@ -25,6 +25,7 @@
 use crate::error::{check_finite_value, check_len, Error, Result};
 use crate::gp::{Prior, Svgp};
 use crate::kernel::ParamRole;
+use crate::likelihood::{Gaussian, Likelihood, LikelihoodId};
 use crate::objective::Objective;
 use crate::Scalar;
 
@@ -150,9 +151,9 @@ pub struct HyperPrior {
     pub variance: Option<LogPrior>,
     /// Prior on every lengthscale ℓ (`ParamRole::LnLengthscale`).
     pub lengthscale: Option<LogPrior>,
-    /// Prior on the noise variance σ²_noise.
+    /// Prior on the noise variance σ²_noise (Gaussian likelihood only).
     pub noise: Option<LogPrior>,
-    /// A floor under σ²_noise.
+    /// A floor under σ²_noise (Gaussian likelihood only).
     pub noise_floor: Option<NoiseFloor>,
     /// N(0, s²) on every network weight (`ParamRole::Weight`): s.
     pub weight_std: Option<f64>,
@@ -208,9 +209,9 @@ impl HyperPrior {
     /// (same layout). The guide and Z have no prior.
     ///
     /// Errors: wrong lengths, bad settings, a non-finite value.
-    pub fn log_prior<P: Prior, S: Scalar>(
+    pub fn log_prior<P: Prior, S: Scalar, L: Likelihood>(
         &self,
-        model: &Svgp<P>,
+        model: &Svgp<P, L>,
         params: &[S],
         mut grad: Option<&mut [S]>,
     ) -> Result<S> {
@@ -249,6 +250,16 @@ impl HyperPrior {
                 }
                 _ => {}
             }
+        }
+        if self.noise.is_none() && self.noise_floor.is_none() {
+            check_finite_value("log prior of the hyperparameters", 0, total)?;
+            return Ok(total);
+        }
+        if model.likelihood().id() != LikelihoodId::Gaussian {
+            return Err(Error::InvalidParameter {
+                what: "noise prior or floor: Gaussian likelihood only (value: the likelihood id)",
+                value: f64::from(model.likelihood().id().as_u8()),
+            });
         }
         let lens = model.layout();
         let noise_at = lens.total() - lens.likelihood;
@@ -290,21 +301,23 @@ impl HyperPrior {
 /// # Ok::<(), svgp::Error>(())
 /// ```
 #[derive(Debug)]
-pub struct WithHyperPrior<'a, P, O: ?Sized> {
-    model: &'a Svgp<P>,
+pub struct WithHyperPrior<'a, P, O: ?Sized, L = Gaussian> {
+    model: &'a Svgp<P, L>,
     prior: HyperPrior,
     inner: &'a mut O,
 }
 
-impl<'a, P: Prior, O: ?Sized> WithHyperPrior<'a, P, O> {
+impl<'a, P: Prior, O: ?Sized, L: Likelihood> WithHyperPrior<'a, P, O, L> {
     /// `inner` (an objective of `model`) with the MAP terms of `prior` (checked).
-    pub fn new(model: &'a Svgp<P>, prior: HyperPrior, inner: &'a mut O) -> Result<Self> {
+    pub fn new(model: &'a Svgp<P, L>, prior: HyperPrior, inner: &'a mut O) -> Result<Self> {
         prior.check()?;
         Ok(Self { model, prior, inner })
     }
 }
 
-impl<P: Prior, S: Scalar, O: Objective<S> + ?Sized> Objective<S> for WithHyperPrior<'_, P, O> {
+impl<P: Prior, S: Scalar, O: Objective<S> + ?Sized, L: Likelihood> Objective<S>
+    for WithHyperPrior<'_, P, O, L>
+{
     fn n_params(&self) -> Option<usize> {
         Some(self.model.n_params())
     }

@@ -15,8 +15,9 @@
 
 use super::model::{Prior, PriorAdjoint, PriorBlocks, PriorGrad, PriorInputs, Svgp, SvgpParts};
 use super::natural::NaturalGuide;
-use crate::error::{check_finite, check_finite_value, check_len, Result};
+use crate::error::{check_finite, check_finite_value, check_len, Error, Result};
 use crate::layout::Size;
+use crate::likelihood::{Likelihood, LikelihoodId};
 use crate::linalg::{
     cholesky_in_place, dot, gemv, solve_triangular, syrk, Jitter, MatMut, MatRef, PackedLower, Side, Trans,
 };
@@ -41,7 +42,7 @@ struct Fwd<'w, S> {
     c2: S,
 }
 
-impl<P: Prior> Svgp<P> {
+impl<P: Prior, L: Likelihood> Svgp<P, L> {
     fn collapsed_ws(&self, n: usize) -> Result<CollapsedWs<usize>> {
         let m = self.n_inducing();
         let (mm, mn, nn, mv) = (Size::of(m) * m, Size::of(m) * n, Size::of(n), Size::of(m));
@@ -168,6 +169,12 @@ impl<P: Prior> Svgp<P> {
         y: &[S],
         ws: &'w mut [S],
     ) -> Result<(S, Fwd<'w, S>)> {
+        if self.likelihood().id() != LikelihoodId::Gaussian {
+            return Err(Error::InvalidParameter {
+                what: "the collapsed bound needs the Gaussian likelihood (value: the likelihood id)",
+                value: f64::from(self.likelihood().id().as_u8()),
+            });
+        }
         let (m, n) = (self.n_inducing(), y.len());
         self.check_inputs(params, x, n)?;
         check_finite("targets y", y)?;

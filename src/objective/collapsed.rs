@@ -3,6 +3,7 @@
 use super::{loss_from_elbo, Objective};
 use crate::error::{check_buf, check_len, check_not_empty, Result};
 use crate::gp::{Prior, Svgp};
+use crate::likelihood::{Gaussian, Likelihood};
 use crate::linalg::rows_of;
 use crate::Scalar;
 
@@ -38,17 +39,17 @@ use crate::Scalar;
 /// # Ok::<(), svgp::Error>(())
 /// ```
 #[derive(Debug)]
-pub struct CollapsedElbo<'a, P, S, W = &'a mut [S]> {
-    model: &'a Svgp<P>,
+pub struct CollapsedElbo<'a, P, S, W = &'a mut [S], L = Gaussian> {
+    model: &'a Svgp<P, L>,
     x: &'a [S],
     y: &'a [S],
     ws: W,
 }
 
-impl<'a, P: Prior, S: Scalar, W: AsMut<[S]>> CollapsedElbo<'a, P, S, W> {
+impl<'a, P: Prior, S: Scalar, W: AsMut<[S]>, L: Likelihood> CollapsedElbo<'a, P, S, W, L> {
     /// The objective of `model` on `x` (n × D, row-major) and `y` (n ≥ 1 points), in `ws` of at
     /// least [`Svgp::collapsed_workspace_len`] elements.
-    pub fn new(model: &'a Svgp<P>, x: &'a [S], y: &'a [S], mut ws: W) -> Result<Self> {
+    pub fn new(model: &'a Svgp<P, L>, x: &'a [S], y: &'a [S], mut ws: W) -> Result<Self> {
         check_not_empty(y.len())?;
         check_len("inputs x (n × D): rows", y.len(), rows_of(x, model.input_dim(), "inputs x (n × D)")?)?;
         check_buf("collapsed-bound workspace", model.collapsed_workspace_len(y.len())?, ws.as_mut().len())?;
@@ -65,15 +66,15 @@ impl<'a, P: Prior, S: Scalar, W: AsMut<[S]>> CollapsedElbo<'a, P, S, W> {
 }
 
 #[cfg(feature = "alloc")]
-impl<'a, P: Prior, S: Scalar> CollapsedElbo<'a, P, S, alloc::vec::Vec<S>> {
+impl<'a, P: Prior, S: Scalar, L: Likelihood> CollapsedElbo<'a, P, S, alloc::vec::Vec<S>, L> {
     /// The objective with a workspace of its own.
-    pub fn alloc(model: &'a Svgp<P>, x: &'a [S], y: &'a [S]) -> Result<Self> {
+    pub fn alloc(model: &'a Svgp<P, L>, x: &'a [S], y: &'a [S]) -> Result<Self> {
         let ws = alloc::vec![S::zero(); model.collapsed_workspace_len(y.len())?];
         Self::new(model, x, y, ws)
     }
 }
 
-impl<P: Prior, S: Scalar, W: AsMut<[S]>> Objective<S> for CollapsedElbo<'_, P, S, W> {
+impl<P: Prior, S: Scalar, W: AsMut<[S]>, L: Likelihood> Objective<S> for CollapsedElbo<'_, P, S, W, L> {
     fn n_params(&self) -> Option<usize> {
         Some(self.model.n_params())
     }

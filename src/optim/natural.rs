@@ -16,6 +16,7 @@ use super::{Adam, Optimizer};
 use crate::error::{check_len, Error, Result};
 use crate::gp::{NaturalGuide, Prior, Svgp, SvgpParts};
 use crate::layout::Size;
+use crate::likelihood::Likelihood;
 use crate::linalg::PackedLower;
 use crate::Scalar;
 use core::ops::Range;
@@ -139,7 +140,7 @@ impl<'a, S: Scalar> NaturalGradient<'a, S> {
     }
 
     /// Workspace length for `model`.
-    pub fn workspace_len<P: Prior>(model: &Svgp<P>) -> Result<usize> {
+    pub fn workspace_len<P: Prior, L: Likelihood>(model: &Svgp<P, L>) -> Result<usize> {
         Self::workspace_len_for(model.layout())
     }
 
@@ -147,8 +148,8 @@ impl<'a, S: Scalar> NaturalGradient<'a, S> {
     /// `adam` (over the whole buffer: [`Adam::n_params`](Optimizer::n_params) must be
     /// [`Svgp::n_params`]; a frozen mask is honoured) on the rest, in `ws` of
     /// [`NaturalGradient::workspace_len`] elements.
-    pub fn new<P: Prior>(
-        model: &Svgp<P>,
+    pub fn new<P: Prior, L: Likelihood>(
+        model: &Svgp<P, L>,
         cfg: NaturalConfig,
         adam: Adam<'a, S>,
         ws: &'a mut [S],

@@ -5,6 +5,7 @@ use super::{fit_with, FitOptions, FitSummary, StepReport};
 use crate::error::{Error, Result};
 use crate::gp::{Prior, Svgp, SvgpParts};
 use crate::hyperprior::{HyperPrior, WithHyperPrior};
+use crate::likelihood::Likelihood;
 use crate::objective::{CollapsedElbo, FullBatchElbo, Objective};
 use crate::optim::{Adam, AdamConfig, NaturalConfig, NaturalGradient};
 use crate::Scalar;
@@ -243,14 +244,15 @@ impl Trainer {
     /// −ELBO, split across threads when [`Trainer::split`] asked for it, the guide trained as
     /// [`Trainer::inference`] says. For a given chunk count the numbers are bit-identical on
     /// any number of threads, and with one chunk they are those of [`FullBatchElbo`] in
-    /// [`crate::train::fit`].
+    /// [`crate::train::fit`]. Any likelihood; the targets are checked for it first
+    /// ([`Svgp::check_targets`]).
     ///
-    /// With [`Inference::Collapsed`] the loss is −ELBO* (the collapsed bound), and the optimal
-    /// guide is written into `params` at the end (also after an error, from the last good
-    /// parameters, when it can be computed).
-    pub fn fit_svgp<P, S, C>(
+    /// With [`Inference::Collapsed`] (Gaussian likelihood only) the loss is −ELBO* (the
+    /// collapsed bound), and the optimal guide is written into `params` at the end (also after
+    /// an error, from the last good parameters, when it can be computed).
+    pub fn fit_svgp<P, S, C, L>(
         &self,
-        model: &Svgp<P>,
+        model: &Svgp<P, L>,
         params: &mut [S],
         x: &[S],
         y: &[S],
@@ -260,6 +262,7 @@ impl Trainer {
         P: Prior + Sync,
         S: Scalar + Send + Sync,
         C: FnMut(&StepReport<'_, S>) -> ControlFlow<()>,
+        L: Likelihood + Sync,
     {
         let guide = Some(model.layout());
         if self.inference == Inference::Collapsed {
@@ -282,9 +285,9 @@ impl Trainer {
     }
 
     /// [`Trainer::run`] on an objective of `model`, with the MAP terms when asked for.
-    fn run_svgp<P, S, O, C>(
+    fn run_svgp<P, S, O, C, L>(
         &self,
-        model: &Svgp<P>,
+        model: &Svgp<P, L>,
         guide: Option<SvgpParts<usize>>,
         objective: &mut O,
         params: &mut [S],
@@ -295,6 +298,7 @@ impl Trainer {
         S: Scalar,
         O: Objective<S> + ?Sized,
         C: FnMut(&StepReport<'_, S>) -> ControlFlow<()>,
+        L: Likelihood,
     {
         if self.hyperprior.is_none() {
             return self.run(guide, objective, params, callback);
