@@ -58,7 +58,10 @@ pub struct Trainer {
 /// - [`Inference::Adam`] (the default, the reference recipe): Adam on every parameter.
 /// - [`Inference::Natural`]: natural-gradient steps on the guide, Adam on the rest
 ///   ([`NaturalGradient`]); γ = 1 is the exact optimum of q at every step for the Gaussian
-///   likelihood on the full batch.
+///   likelihood on the full batch. Any likelihood: for the non-conjugate ones the step works
+///   from the ELBO's gradient in (m, S) and γ ≈ 0.1 is the usual choice; where a likelihood is
+///   not log-concave (Student-t) the new precision can be indefinite, and the step halves γ,
+///   then fails with a typed error, as [`NaturalGradient`] documents.
 /// - [`Inference::Collapsed`]: Adam on the collapsed (Titsias) bound, whose guide is at its
 ///   closed-form optimum ([`CollapsedElbo`]; Gaussian likelihood, full batch, evaluated on the
 ///   calling thread whatever the split says); the optimal guide is written into the parameters
