@@ -22,6 +22,10 @@ use crate::Scalar;
 mod natural;
 pub use natural::{NaturalConfig, NaturalGradient};
 
+/// The objective as [`Optimizer::step_with`] sees it: `(at, grad) -> loss`, writing the loss
+/// gradient at `at` over `grad`.
+pub type Reevaluate<'a, S> = dyn FnMut(&[S], &mut [S]) -> Result<S> + 'a;
+
 /// An update rule for a flat parameter buffer, driven by [`crate::train::fit`].
 ///
 /// The contract that keeps training safe: on `Ok` every parameter the step wrote is finite; on
@@ -66,7 +70,7 @@ pub trait Optimizer<S> {
         &mut self,
         params: &mut [S],
         grad: &mut [S],
-        reevaluate: &mut dyn FnMut(&[S], &mut [S]) -> Result<S>,
+        reevaluate: &mut Reevaluate<'_, S>,
     ) -> Result<S> {
         let _ = reevaluate;
         self.step(params, grad)

@@ -4,14 +4,13 @@
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
 mod common;
 
-use common::gp::{data, random_params};
+use common::gp::random_params;
 use common::oracle::{dual_gradient, grad_errors, D8};
 use svgp::features::DeepRff;
 use svgp::gp::{Closed, Features, Prior, Svgp};
-use svgp::hyperprior::{HyperPrior, LogPrior, WithHyperPrior};
+use svgp::hyperprior::{HyperPrior, LogPrior};
 use svgp::kernel::{Kernel, ParamRole, Rbf, RbfArd};
 use svgp::nn::{Activation, Mlp};
-use svgp::objective::{CollapsedElbo, FullBatchElbo, Objective};
 use svgp::rng::Xoshiro256;
 
 fn all_priors() -> HyperPrior {
@@ -81,8 +80,12 @@ fn deep_kernel_weight_decay_matches_dual_and_spares_biases() {
     assert_eq!(Rbf::new(1).param_role(1), ParamRole::LnLengthscale);
 }
 
+#[cfg(feature = "alloc")]
 #[test]
 fn the_map_objective_adds_the_prior_to_any_elbo() {
+    use common::gp::data;
+    use svgp::hyperprior::WithHyperPrior;
+    use svgp::objective::{CollapsedElbo, FullBatchElbo, Objective};
     let mut rng = Xoshiro256::from_u64(3);
     let model = Svgp::new(Closed(Rbf::new(2)), 4, 1e-6).unwrap();
     let (x, y) = data(&mut rng, 12, 2);

@@ -385,12 +385,13 @@ fn f32_unit_step_is_close_to_the_f64_optimum() {
         .unwrap()
         .step(&mut p32, &mut g)
         .unwrap();
-    let m32: Vec<f64> = model.params(&p32).unwrap().mean.iter().map(|v| v.re() as f64).collect();
+    let m32: Vec<f64> = model.params(&p32).unwrap().mean.iter().map(|v| v.re()).collect();
     let err = max_rel(&m32, model.params(&q64).unwrap().mean);
     println!("f32 mean vs f64: {err:.2e}");
     assert!(err <= 1e-3, "f32 mean vs f64: {err:e}");
 }
 
+#[cfg(feature = "alloc")]
 #[test]
 fn alternating_step_follows_the_collapsed_bound() {
     // fit drives NaturalGradient through step_with: the natural step (γ = 1) first, then Adam

@@ -296,6 +296,7 @@ pub fn run<S: Scalar + Send + Sync>(
 }
 
 /// [`run`] with any [`Recipe`].
+#[allow(clippy::too_many_arguments)] // run's seven and the recipe
 pub fn run_with<S: Scalar + Send + Sync>(
     kind: Kind,
     data: &Data,

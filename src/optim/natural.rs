@@ -271,7 +271,7 @@ impl<S: Scalar> Optimizer<S> for NaturalGradient<'_, S> {
         &mut self,
         params: &mut [S],
         grad: &mut [S],
-        reevaluate: &mut dyn FnMut(&[S], &mut [S]) -> Result<S>,
+        reevaluate: &mut super::Reevaluate<'_, S>,
     ) -> Result<S> {
         let (t, gamma, guide_norm2) = self.guide_candidate(params, grad)?;
         let np = params.len();
