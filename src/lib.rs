@@ -18,6 +18,7 @@ pub mod error;
 pub mod fastmath;
 pub mod features;
 pub mod gp;
+pub mod hyperprior;
 pub mod inducing;
 pub mod kernel;
 pub mod layout;

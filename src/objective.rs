@@ -2,7 +2,7 @@
 //!
 //! The SVGP objectives *maximise* an ELBO; the loss is −ELBO and its gradient −∂ELBO. That sign
 //! flip is written once, here (`loss_from_elbo`), and every ELBO objective goes through it:
-//! the full batch ([`FullBatchElbo`]), the minibatch ([`crate::batch::MinibatchElbo`]) and the
+//! the full batch ([`FullBatchElbo`]), the collapsed bound ([`CollapsedElbo`]), the minibatch ([`crate::batch::MinibatchElbo`]) and the
 //! split across threads (`parallel::SplitElbo`, with `std`). A closure
 //! `|params: &[S], grad: &mut [S]| -> Result<S>` is an objective too, for users minimising
 //! their own function.
@@ -12,6 +12,9 @@ use crate::gp::{ElboOptions, Prior, Svgp};
 use crate::likelihood::{Gaussian, Likelihood};
 use crate::linalg::rows_of;
 use crate::Scalar;
+
+mod collapsed;
+pub use collapsed::CollapsedElbo;
 
 /// A loss to minimise and its gradient.
 ///

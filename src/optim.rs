@@ -19,6 +19,13 @@
 use crate::error::{check_len, Error, Result};
 use crate::Scalar;
 
+mod natural;
+pub use natural::{NaturalConfig, NaturalGradient};
+
+/// The objective as [`Optimizer::step_with`] sees it: `(at, grad) -> loss`, writing the loss
+/// gradient at `at` over `grad`.
+pub type Reevaluate<'a, S> = dyn FnMut(&[S], &mut [S]) -> Result<S> + 'a;
+
 /// An update rule for a flat parameter buffer, driven by [`crate::train::fit`].
 ///
 /// The contract that keeps training safe: on `Ok` every parameter the step wrote is finite; on
@@ -54,6 +61,20 @@ pub trait Optimizer<S> {
     /// One update of `params` from the loss gradient `grad`; returns the global norm of the
     /// gradient entries it used, before any clipping (the norm the fit loop reports).
     fn step(&mut self, params: &mut [S], grad: &mut [S]) -> Result<S>;
+    /// One update with access to the objective, for an optimiser that evaluates it again
+    /// within a step ([`NaturalGradient`]: the natural step on the guide, then Adam with the
+    /// gradient at the new guide). `reevaluate(at, grad)` writes the loss gradient at `at`
+    /// over `grad` and returns the loss. The same contract as [`Optimizer::step`]; the
+    /// default is `step`, which is what [`crate::train::fit`] calls through it.
+    fn step_with(
+        &mut self,
+        params: &mut [S],
+        grad: &mut [S],
+        reevaluate: &mut Reevaluate<'_, S>,
+    ) -> Result<S> {
+        let _ = reevaluate;
+        self.step(params, grad)
+    }
 }
 
 /// Adam's settings. [`AdamConfig::new`] gives optax's defaults (β1 0.9, β2 0.999, ε 1e-8)

@@ -37,6 +37,10 @@ pub struct Args {
     pub plots: bool,
     /// `--quiet`: no progress display.
     pub quiet: bool,
+    /// `--curve FILE`: append every step's loss to FILE (`kernel inference seed step loss`).
+    pub curve: Option<PathBuf>,
+    /// `--inference MODE` and `--lr X`: how the models are trained.
+    pub recipe: experiment::Recipe,
     /// `--threads N`: threads per training (the data's fixed chunks decide the numbers; this
     /// only the speed). Default: the machine's cores, at most the chunk count.
     pub threads: usize,
@@ -58,6 +62,11 @@ usage: cargo run --release --example deep_rff -- [flags]
   --quiet          no progress display
   --threads N      threads per training (default: cores, at most 2); the data are always
                    evaluated in the same 2 chunks, so the numbers do not depend on N
+  --inference M    collapsed (default: Adam on the Titsias bound, the guide at its optimum),
+                   adam (the notebook's reference recipe), natgrad (natural gradients, γ = 1,
+                   on the guide; Adam on the rest), natgrad:G (γ = G)
+  --lr X           Adam's learning rate (default 1e-2)
+  --curve FILE     append every step's loss to FILE (lines: kernel inference seed step loss)
   -h, --help       this text";
 
 impl Args {
@@ -75,6 +84,8 @@ impl Args {
             plots: true,
             quiet: false,
             threads: std::thread::available_parallelism().map_or(1, |n| n.get()).min(experiment::CHUNKS),
+            recipe: experiment::Recipe::DEFAULT,
+            curve: None,
         };
         let mut it = it.into_iter();
         while let Some(flag) = it.next() {
@@ -101,6 +112,15 @@ impl Args {
                             v >= 0.0
                         })?
                 }
+                "--inference" => a.recipe.mode = experiment::Mode::parse(&value("--inference")?)?,
+                "--lr" => {
+                    let v = value("--lr")?;
+                    a.recipe.lr = v.parse().map_err(|_| format!("--lr: not a number: {v:?}"))?;
+                    if !(a.recipe.lr.is_finite() && a.recipe.lr > 0.0) {
+                        return Err(format!("--lr must be finite and > 0, got {v}"));
+                    }
+                }
+                "--curve" => a.curve = Some(PathBuf::from(value("--curve")?)),
                 "--out" => a.out = PathBuf::from(value("--out")?),
                 "--json" => a.json = true,
                 "--f32" => a.f32 = true,

@@ -116,17 +116,44 @@ fn train<S: svgp::Scalar + Send + Sync>(
     let label = format!("{}/{dtype}", kind.name());
     let mut bar = progress::Progress::new(&label, args.steps, !args.quiet);
     let jitter = if experiment::dtype::<S>() == "f64" { experiment::JITTER_F64 } else { args.f32_jitter };
-    experiment::run::<S>(kind, data, args.seed, args.steps, jitter, args.threads, &mut |step, loss| {
-        bar.update(step, loss)
-    })
+    experiment::run_with::<S>(
+        kind,
+        data,
+        args.seed,
+        args.steps,
+        jitter,
+        args.threads,
+        &args.recipe,
+        &mut |step, loss| bar.update(step, loss),
+    )
 }
 
 fn report(o: &Outcome, args: &Args) {
+    if let Some(path) = &args.curve {
+        use std::io::Write;
+        let text: String = o
+            .losses
+            .iter()
+            .enumerate()
+            .map(|(i, l)| {
+                format!("{} {} {} {} {l}\n", o.kind.name(), args.recipe.mode.name(), args.seed, i + 1)
+            })
+            .collect();
+        let written = std::fs::OpenOptions::new()
+            .create(true)
+            .append(true)
+            .open(path)
+            .and_then(|mut f| f.write_all(text.as_bytes()));
+        if let Err(e) = written {
+            eprintln!("warning: --curve {}: {e}", path.display());
+        }
+    }
     if args.json {
         let line = serde_json::json!({
             "kernel": o.kind.name(),
             "dtype": o.dtype,
             "neg_elbo": o.neg_elbo,
+            "final_neg_elbo": o.final_neg_elbo,
             "variance": o.variance,
             "lengthscale": o.lengthscale,
             "noise_std": o.noise_std,
@@ -138,6 +165,8 @@ fn report(o: &Outcome, args: &Args) {
             "seed": args.seed,
             "n": args.n,
             "threads": args.threads,
+            "inference": args.recipe.mode.name(),
+            "lr": args.recipe.lr,
         });
         println!("{line}");
         return;
@@ -146,7 +175,13 @@ fn report(o: &Outcome, args: &Args) {
         Kind::Rbf => "lengthscale",
         Kind::Deep => "feat scale",
     };
-    println!("\n{} ({}) final -ELBO = {:.3}", o.kind.title(), o.dtype, o.neg_elbo);
+    println!(
+        "\n{} ({}) final -ELBO = {:.3} (last step's loss {:.3})",
+        o.kind.title(),
+        o.dtype,
+        o.final_neg_elbo,
+        o.neg_elbo
+    );
     println!("    variance    = {:.3}", o.variance);
     println!("    {ls_name:<11} = {:.3}", o.lengthscale);
     println!("    noise std   = {:.3} (truth {})", o.noise_std, experiment::NOISE_STD);

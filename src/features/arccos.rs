@@ -87,6 +87,9 @@ impl FeatureMap for ArcCosineFeatures {
     fn view<S: Scalar, C: SliceRef<S>>(&self, raw: C) -> Result<ProjectionParams<C>> {
         self.lens.carve_exact(raw)
     }
+    fn param_role(&self, i: usize) -> crate::kernel::ParamRole {
+        self.lens.role(i)
+    }
     fn check_params<S: Scalar>(&self, params: &[S]) -> Result<()> {
         check_finite("arc-cosine parameters", params)?;
         self.view(params)?.check()

@@ -288,6 +288,23 @@ impl FeatureMap for DeepRff {
     fn view<S: Scalar, C: SliceRef<S>>(&self, raw: C) -> Result<DeepRffParams<C>> {
         self.lens.carve_exact(raw)
     }
+    fn param_role(&self, i: usize) -> crate::kernel::ParamRole {
+        use crate::kernel::ParamRole;
+        let DeepRffParams { mlp, w, b, .. } = self.lens;
+        if i < mlp {
+            if self.mlp().is_weight(i) {
+                ParamRole::Weight
+            } else {
+                ParamRole::Other
+            }
+        } else if i < mlp + w {
+            ParamRole::Frequency
+        } else if i < mlp + w + b {
+            ParamRole::Other
+        } else {
+            ParamRole::LnLengthscale
+        }
+    }
     fn check_params<S: Scalar>(&self, params: &[S]) -> Result<()> {
         check_finite("deep RFF parameters", params)?;
         self.view(params)?.check()

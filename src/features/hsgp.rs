@@ -204,6 +204,13 @@ impl FeatureMap for Hsgp {
     fn view<S: Scalar, C: SliceRef<S>>(&self, raw: C) -> Result<HsgpParams<C>> {
         HsgpParams { ln_lengthscale: 1, half_widths: self.dim }.carve_exact(raw)
     }
+    fn param_role(&self, i: usize) -> crate::kernel::ParamRole {
+        if i == 0 {
+            crate::kernel::ParamRole::LnLengthscale
+        } else {
+            crate::kernel::ParamRole::Other
+        }
+    }
     fn check_params<S: Scalar>(&self, params: &[S]) -> Result<()> {
         check_finite("HSGP parameters", params)?;
         self.view(params)?.check()

@@ -26,6 +26,12 @@ pub trait FeatureMap: Copy + core::fmt::Debug {
         check_len("feature map parameters", self.n_params(), params.len())?;
         check_finite("feature map parameters", params)
     }
+    /// What parameter `i` is, for priors on hyperparameters ([`crate::hyperprior`]); the
+    /// default is [`ParamRole::Other`](crate::kernel::ParamRole::Other) (no prior applies).
+    fn param_role(&self, i: usize) -> crate::kernel::ParamRole {
+        let _ = i;
+        crate::kernel::ParamRole::Other
+    }
     /// Input dimension D.
     fn input_dim(&self) -> usize;
     /// Number of features J.

@@ -36,6 +36,20 @@ crate::parts! {
     }
 }
 
+impl ProjectionParams<usize> {
+    /// The role of parameter `i`: ln ℓ, then the projection W (frequencies), then the phases.
+    pub(crate) fn role(&self, i: usize) -> crate::kernel::ParamRole {
+        use crate::kernel::ParamRole;
+        if i < self.ln_lengthscale {
+            ParamRole::LnLengthscale
+        } else if i < self.ln_lengthscale + self.w {
+            ParamRole::Frequency
+        } else {
+            ParamRole::Other
+        }
+    }
+}
+
 crate::parts! {
     /// A projection map's workspace for n inputs: the local derivatives (or values) of the
     /// forward pass, n × J, kept for the adjoint, and one J-row of scratch.

@@ -72,8 +72,10 @@
 //! # Ok::<(), svgp::Error>(())
 //! ```
 
+mod collapsed;
 mod elbo;
 mod model;
+mod natural;
 mod predict;
 mod prior;
 
@@ -84,5 +86,6 @@ pub use model::{
     ParamsMut, ParamsRef, Prior, PriorAdjoint, PriorBlocks, PriorGrad, PriorInputs, Svgp, SvgpParams,
     SvgpParts,
 };
+pub use natural::{NaturalGuide, MAX_GAMMA_HALVINGS};
 pub use predict::PREDICT_CHUNK;
 pub use prior::{Closed, FeaturePriorParams, FeaturePriorParts, Features};

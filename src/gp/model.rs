@@ -66,6 +66,11 @@ pub trait Prior: Copy + core::fmt::Debug {
     /// Refuses parameters the prior cannot use: non-finite, or whose transformed values are
     /// degenerate (a variance or lengthscale of 0 or ∞).
     fn check_params<S: Scalar>(&self, params: &[S]) -> Result<()>;
+    /// What prior parameter `i` is, for priors on hyperparameters ([`crate::hyperprior`]).
+    fn param_role(&self, i: usize) -> crate::kernel::ParamRole {
+        let _ = i;
+        crate::kernel::ParamRole::Other
+    }
     /// Input dimension D.
     fn input_dim(&self) -> usize;
     /// Refuses a prior this build cannot run, when the model is built ([`Svgp::new`]): for a

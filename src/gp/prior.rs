@@ -152,6 +152,9 @@ impl<K: Kernel> Prior for Closed<K> {
     fn check_params<S: Scalar>(&self, params: &[S]) -> Result<()> {
         self.0.check_params(params)
     }
+    fn param_role(&self, i: usize) -> crate::kernel::ParamRole {
+        self.0.param_role(i)
+    }
     fn input_dim(&self) -> usize {
         self.0.input_dim()
     }
@@ -253,6 +256,12 @@ impl<F: FeatureMap> Prior for Features<F> {
         check_finite("feature kernel ln variance", ln_variance)?;
         check_log_param("feature kernel ln variance", ln_variance[0], 1.0)?;
         self.0.check_params(map)
+    }
+    fn param_role(&self, i: usize) -> crate::kernel::ParamRole {
+        match i {
+            0 => crate::kernel::ParamRole::LnVariance,
+            _ => self.0.param_role(i - 1),
+        }
     }
     fn input_dim(&self) -> usize {
         self.0.input_dim()

@@ -12,7 +12,7 @@
 //! Each part's block workspace sits beside the kept blocks, so a part that keeps something
 //! for its own reverse rule (a product inside a sum) finds it there.
 
-use super::{BlockGrad, Kernel, PairParams, ScaleParams, VarianceParams};
+use super::{BlockGrad, Kernel, PairParams, ParamRole, ScaleParams, VarianceParams};
 use crate::error::{check_finite, check_len, Error, Result};
 use crate::layout::{Size, SliceRef};
 use crate::Scalar;
@@ -116,6 +116,13 @@ impl<A: Kernel, B: Kernel> Pair<'_, A, B> {
     }
     fn n_params(&self) -> usize {
         self.a.n_params().saturating_add(self.b.n_params())
+    }
+    /// The role of parameter `i`: the first part's, then the second's.
+    fn param_role(&self, i: usize) -> ParamRole {
+        match i.checked_sub(self.a.n_params()) {
+            None => self.a.param_role(i),
+            Some(j) => self.b.param_role(j),
+        }
     }
     fn check_params<S: Scalar>(&self, params: &[S]) -> Result<()> {
         let PairParts { a, b } = self.parts().carve_exact(params)?;
@@ -272,6 +279,9 @@ macro_rules! pair_kernel {
             fn check_params<S: Scalar>(&self, params: &[S]) -> Result<()> {
                 self.pair().check_params(params)
             }
+            fn param_role(&self, i: usize) -> ParamRole {
+                self.pair().param_role(i)
+            }
             fn check_shape(&self) -> Result<()> {
                 self.pair().check_shape()
             }
@@ -359,6 +369,13 @@ impl<K: Kernel> Kernel for Scale<K> {
     }
     fn n_params(&self) -> usize {
         self.0.n_params().saturating_add(1)
+    }
+    /// `[ln σ²_scale | the kernel's]`: the scale is a variance.
+    fn param_role(&self, i: usize) -> ParamRole {
+        match i {
+            0 => ParamRole::LnVariance,
+            _ => self.0.param_role(i - 1),
+        }
     }
     fn check_params<S: Scalar>(&self, params: &[S]) -> Result<()> {
         let ScaleParts { scale, kernel } = self.parts().carve_exact(params)?;

@@ -94,6 +94,9 @@ impl Kernel for ArcCosine {
     fn view<S: Scalar, C: SliceRef<S>>(&self, raw: C) -> crate::Result<IsoParams<C>> {
         IsoParams::new(raw)
     }
+    fn param_role(&self, i: usize) -> super::ParamRole {
+        super::variance_then_lengthscales(i)
+    }
     fn check_params<S: Scalar>(&self, params: &[S]) -> crate::Result<()> {
         self.view(params)?.check()
     }

@@ -76,6 +76,10 @@ impl Kernel for Linear {
     fn n_params(&self) -> usize {
         self.dim
     }
+    /// `[ln σ²_1..D]`: every parameter is a variance.
+    fn param_role(&self, _: usize) -> super::ParamRole {
+        super::ParamRole::LnVariance
+    }
     #[inline]
     fn eval<S: Scalar>(&self, params: &[S], x: &[S], y: &[S]) -> S {
         let mut k = S::zero();
@@ -214,6 +218,9 @@ impl Kernel for Constant {
     }
     fn n_params(&self) -> usize {
         1
+    }
+    fn param_role(&self, _: usize) -> super::ParamRole {
+        super::ParamRole::LnVariance
     }
     #[inline]
     fn eval<S: Scalar>(&self, params: &[S], _x: &[S], _y: &[S]) -> S {

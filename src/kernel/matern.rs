@@ -185,6 +185,9 @@ impl Kernel for Matern {
     fn view<S: Scalar, C: SliceRef<S>>(&self, raw: C) -> Result<ArdParams<C>> {
         ArdParams::new(raw, self.dim)
     }
+    fn param_role(&self, i: usize) -> super::ParamRole {
+        super::variance_then_lengthscales(i)
+    }
     fn check_params<S: Scalar>(&self, params: &[S]) -> Result<()> {
         self.view(params)?.check()
     }

@@ -28,9 +28,9 @@ pub use grad::{
 };
 pub use linear::{Constant, Linear};
 pub use matern::{Matern, Nu};
-pub(crate) use params::{check_log_param, log_of_positive};
+pub(crate) use params::{check_log_param, log_of_positive, variance_then_lengthscales};
 pub use params::{
-    ArdParams, IsoParams, LinearParams, PairParams, PeriodicParams, RqParams, ScaleParams, VarianceParams,
+    ArdParams, IsoParams, LinearParams, ParamRole, PairParams, PeriodicParams, RqParams, ScaleParams, VarianceParams,
 };
 pub use periodic::Periodic;
 pub use rbf::Rbf;
@@ -126,6 +126,13 @@ pub trait Kernel: Copy + core::fmt::Debug {
     /// rule overrides this too.
     fn check_shape(&self) -> Result<()> {
         grad::check_capacity(self, DUAL_CAPACITY)
+    }
+    /// What parameter `i` is, for priors on hyperparameters ([`crate::hyperprior`]). The
+    /// built-in kernels say `[ln σ², ln ℓ…]`; the default is [`ParamRole::Other`] (no prior
+    /// applies to a user kernel's parameters unless it says so).
+    fn param_role(&self, i: usize) -> ParamRole {
+        let _ = i;
+        ParamRole::Other
     }
     /// k(x, y) for one pair of D-vectors.
     fn eval<S: Scalar>(&self, params: &[S], x: &[S], y: &[S]) -> S;

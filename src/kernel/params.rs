@@ -473,6 +473,38 @@ pub(crate) fn fill_log<S: Scalar>(what: &'static str, out: &mut [S], v: &[f64]) 
     Ok(())
 }
 
+/// What one parameter of a prior is, so that priors on hyperparameters (MAP terms, see
+/// [`crate::hyperprior`]) find the values they apply to by role, not by offset.
+///
+/// ```
+/// use svgp::kernel::{Kernel, ParamRole, Rbf};
+/// assert_eq!(Rbf::new(2).param_role(0), ParamRole::LnVariance);
+/// assert_eq!(Rbf::new(2).param_role(1), ParamRole::LnLengthscale);
+/// ```
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+#[non_exhaustive]
+pub enum ParamRole {
+    /// ln σ², a kernel variance's log.
+    LnVariance,
+    /// ln ℓ, a lengthscale's log.
+    LnLengthscale,
+    /// A weight of a neural network layer (not a bias).
+    Weight,
+    /// A random-feature frequency (an entry of W).
+    Frequency,
+    /// Anything else (biases, phases, box widths, a user kernel's parameters): no prior applies.
+    Other,
+}
+
+/// The role of parameter `i` in the built-in kernels' layout `[ln σ², ln ℓ…]`.
+pub(crate) fn variance_then_lengthscales(i: usize) -> ParamRole {
+    if i == 0 {
+        ParamRole::LnVariance
+    } else {
+        ParamRole::LnLengthscale
+    }
+}
+
 /// ln v for a finite v > 0, else [`Error::InvalidParameter`] naming `what`.
 pub(crate) fn log_of_positive(what: &'static str, v: f64) -> Result<f64> {
     if v.is_finite() && v > 0.0 {

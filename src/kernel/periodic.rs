@@ -207,6 +207,14 @@ impl Kernel for Periodic {
     fn n_params(&self) -> usize {
         self.dim.saturating_mul(2).saturating_add(1)
     }
+    /// `[ln σ², ln p_1..D, ln ℓ_1..D]`: no prior applies to the periods by default.
+    fn param_role(&self, i: usize) -> super::ParamRole {
+        match i {
+            0 => super::ParamRole::LnVariance,
+            i if i <= self.dim => super::ParamRole::Other,
+            _ => super::ParamRole::LnLengthscale,
+        }
+    }
     #[inline]
     fn eval<S: Scalar>(&self, params: &[S], x: &[S], y: &[S]) -> S {
         let d = self.dim;

@@ -116,6 +116,14 @@ impl Kernel for RationalQuadratic {
     fn n_params(&self) -> usize {
         self.dim.saturating_add(2)
     }
+    /// `[ln σ², ln ℓ_1..D, ln α]`: α has no prior by default.
+    fn param_role(&self, i: usize) -> super::ParamRole {
+        if i <= self.dim {
+            super::variance_then_lengthscales(i)
+        } else {
+            super::ParamRole::Other
+        }
+    }
     #[inline]
     fn eval<S: Scalar>(&self, params: &[S], x: &[S], y: &[S]) -> S {
         let d = self.dim;

@@ -116,6 +116,27 @@ impl Mlp {
         (0..self.n_layers).map(|l| self.layer_len(l)).sum()
     }
 
+    /// Whether flat parameter `i` is a weight (not a bias); `false` past the end.
+    ///
+    /// ```
+    /// use svgp::nn::{Activation, Mlp};
+    /// let mlp = Mlp::new(&[2, 3, 1], Activation::Tanh)?; // 2·3 + 3, then 3·1 + 1
+    /// let weights: Vec<bool> = (0..mlp.n_params()).map(|i| mlp.is_weight(i)).collect();
+    /// assert_eq!(weights, [true, true, true, true, true, true, false, false, false, true, true, true, false]);
+    /// # Ok::<(), svgp::Error>(())
+    /// ```
+    pub fn is_weight(&self, i: usize) -> bool {
+        let mut start = 0;
+        for l in 0..self.n_layers {
+            let w = self.widths[l] * self.widths[l + 1];
+            if i < start + w {
+                return i >= start;
+            }
+            start += self.layer_len(l);
+        }
+        false
+    }
+
     #[inline]
     fn layer_len(&self, l: usize) -> usize {
         (self.widths[l] + 1) * self.widths[l + 1]

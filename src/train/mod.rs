@@ -20,7 +20,7 @@
 mod trainer;
 
 #[cfg(feature = "alloc")]
-pub use trainer::Trainer;
+pub use trainer::{Inference, Trainer};
 
 use crate::error::{check_len, Error, Result};
 use crate::layout::Size;
@@ -288,7 +288,7 @@ where
         } else {
             since += 1;
         }
-        let grad_norm = optimizer.step(params, grad)?.re();
+        let grad_norm = optimizer.step_with(params, grad, &mut |p, g| objective.loss_and_grad(p, g))?.re();
         summary.steps = step;
         summary.last_loss = loss;
         if callback(&StepReport { step, loss, grad_norm, params }).is_break() {

@@ -189,3 +189,22 @@ pub fn reverse_grad<P: Prior, L: Likelihood>(
     let e = model.elbo_and_grad(params, x, y, opts, &mut g, &mut ws).unwrap();
     (e, g)
 }
+
+/// The prior's blocks at `params`: A = L_z⁻¹K_zx (M × N, row-major) and diag K_xx (N), by
+/// [`Prior::forward`] with the model's jitter.
+pub fn prior_blocks<P: Prior>(model: &Svgp<P>, params: &[f64], x: &[f64]) -> (Vec<f64>, Vec<f64>) {
+    let (m, n) = (model.n_inducing(), x.len() / model.input_dim());
+    let parts = model.parts(params).unwrap();
+    let (mut lz, mut a, mut kxx) = (vec![0.0; m * m], vec![0.0; m * n], vec![0.0; n]);
+    let mut ws = vec![0.0; model.prior().workspace_len(n, m).unwrap()];
+    model
+        .prior()
+        .forward(
+            svgp::gp::PriorInputs { params: parts.prior, z: parts.z, x },
+            svgp::linalg::Jitter::Fixed(model.jitter()),
+            svgp::gp::PriorBlocks { lz: &mut lz[..], a: &mut a[..], kxx: &mut kxx[..] },
+            &mut ws,
+        )
+        .unwrap();
+    (a, kxx)
+}

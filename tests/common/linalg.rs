@@ -107,3 +107,35 @@ pub fn log_det_elimination(a: &[f64], n: usize) -> f64 {
     }
     ld
 }
+
+/// A⁻¹ by Gauss–Jordan elimination with partial pivoting (n × n, row-major), written
+/// independently of the crate's factorisations.
+pub fn naive_inverse(a: &[f64], n: usize) -> Vec<f64> {
+    let mut w = a.to_vec();
+    let mut inv = vec![0.0; n * n];
+    for i in 0..n {
+        inv[i * n + i] = 1.0;
+    }
+    for col in 0..n {
+        let piv = (col..n).max_by(|&p, &q| w[p * n + col].abs().total_cmp(&w[q * n + col].abs())).unwrap();
+        for k in 0..n {
+            w.swap(col * n + k, piv * n + k);
+            inv.swap(col * n + k, piv * n + k);
+        }
+        let d = w[col * n + col];
+        for k in 0..n {
+            w[col * n + k] /= d;
+            inv[col * n + k] /= d;
+        }
+        for r in 0..n {
+            if r != col {
+                let f = w[r * n + col];
+                for k in 0..n {
+                    w[r * n + k] -= f * w[col * n + k];
+                    inv[r * n + k] -= f * inv[col * n + k];
+                }
+            }
+        }
+    }
+    inv
+}
