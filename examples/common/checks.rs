@@ -37,14 +37,15 @@ pub fn writable_dir(dir: &Path) -> Result<(), String> {
 /// Checks that `path` can be created as a file: its directory exists (or can be created) and
 /// is writable. The file itself is not created.
 pub fn writable_file(path: &Path) -> Result<(), String> {
-    let dir = match path.parent() {
-        Some(d) if !d.as_os_str().is_empty() => d,
-        _ => Path::new("."),
-    };
+    // The file's own directory (the path without its last component; "." for a bare name).
+    let mut dir = path.to_path_buf();
+    if !dir.pop() || dir.as_os_str().is_empty() {
+        dir = ".".into();
+    }
     if path.is_dir() {
         return Err(format!("{} is a directory, not a file", path.display()));
     }
-    writable_dir(dir)
+    writable_dir(&dir)
 }
 
 /// Checks that `path` is a readable file.
