@@ -283,7 +283,134 @@ fn report(_: &mut Criterion) {
         100.0 * t_prod / t_step,
         p.flops() / t_step / 1e9
     );
-    println!("RBF training step: {:.3} ms (thread CPU time)\n", 1e3 * t_rbf);
+    println!("RBF training step: {:.3} ms (thread CPU time)", 1e3 * t_rbf);
+    breakdown(t_step, t_prod);
+}
+
+/// Where the deep step's time goes: its stages timed one by one with the step's shapes (thread
+/// CPU time, same timing loop as the step), and the remainder (elementwise work, checks,
+/// copies) as the difference.
+fn breakdown(t_step: f64, t_prod: f64) {
+    use svgp::features::FeatureMap;
+    use svgp::linalg::{
+        cholesky_adjoint, cholesky_in_place, solve_triangular, solve_triangular_adjoint, syrk, Jitter, Side,
+    };
+    let (n, m) = (experiment::N_TRAIN, experiment::M_INDUCING);
+    let (model, params) = experiment::deep_model::<f64>(0, experiment::JITTER_F64).unwrap();
+    let map = model.prior.0;
+    let j = map.n_features();
+    let fp = params[model.prior_range()][1..].to_vec();
+    let data = experiment::make_data(n, 0);
+    let z = params[model.z_range()].to_vec();
+    let t = |f: &mut dyn FnMut()| time_per_call(f, Duration::from_millis(150), 9);
+    let mut stages: Vec<(String, f64)> = Vec::new();
+
+    // The feature map on X and on Z, forward and reverse.
+    for (what, x, rows) in [("X", &data.x, n), ("Z", &z, m)] {
+        let mut psi = vec![0.0; rows * j];
+        let mut ws = vec![0.0; map.workspace_len(rows)];
+        let mut gp = vec![0.0; fp.len()];
+        let mut gx = vec![0.0; x.len()];
+        let psi_bar = vec![1e-3; rows * j];
+        let fwd = t(&mut || map.features(&fp, x, &mut psi, &mut ws).unwrap());
+        let rev = t(&mut || map.features_adjoint(&fp, x, &psi_bar, &mut gp, Some(&mut gx), &mut ws).unwrap());
+        stages.push((format!("features forward on {what} ({rows} points: MLP, Φ·W, sin/cos)"), fwd));
+        stages.push((format!("features reverse on {what} (MLP reverse, W̄, Φ̄)"), rev));
+    }
+    stages.push(("the three N·M·J products (A, B̄, Ψ̄)".into(), t_prod));
+
+    // K_zz: Ψ_zΨ_zᵀ, its Cholesky and B = L_z⁻¹Ψ_z; the reverse: the solve's and the Cholesky's
+    // adjoints and GΨ_z.
+    let psi_z: Vec<f64> = svgp_bench::matrix(m, j, 5).iter().map(|v| v * 0.088).collect();
+    let mut lz = vec![0.0; m * m];
+    let mut b = vec![0.0; m * j];
+    fn r(rows: usize, cols: usize, d: &[f64]) -> MatRef<'_, f64> {
+        MatRef::new(rows, cols, d).unwrap()
+    }
+    let kzz = t(&mut || {
+        gemm(
+            1.0,
+            r(m, j, &psi_z),
+            Trans::No,
+            r(m, j, &psi_z),
+            Trans::Yes,
+            0.0,
+            MatMut::new(m, m, &mut lz).unwrap(),
+        )
+        .unwrap();
+        for i in 0..m {
+            lz[i * m + i] += 1e-4;
+        }
+        cholesky_in_place(MatMut::new(m, m, &mut lz).unwrap(), Jitter::Fixed(0.0)).unwrap();
+        b.copy_from_slice(&psi_z);
+        solve_triangular(r(m, m, &lz), Side::Lower, MatMut::new(m, j, &mut b).unwrap()).unwrap();
+    });
+    let (mut b_bar, mut g, mut gpz) = (vec![1e-3; m * j], vec![0.0; m * m], vec![0.0; m * j]);
+    let kzz_rev = t(&mut || {
+        b_bar.iter_mut().for_each(|v| *v = 1e-3);
+        g.iter_mut().for_each(|v| *v = 0.0);
+        solve_triangular_adjoint(
+            r(m, m, &lz),
+            Side::Lower,
+            r(m, j, &b),
+            MatMut::new(m, j, &mut b_bar).unwrap(),
+            MatMut::new(m, m, &mut g).unwrap(),
+        )
+        .unwrap();
+        cholesky_adjoint(r(m, m, &lz), MatMut::new(m, m, &mut g).unwrap()).unwrap();
+        gemm(
+            1.0,
+            r(m, m, &g),
+            Trans::No,
+            r(m, j, &psi_z),
+            Trans::No,
+            0.0,
+            MatMut::new(m, j, &mut gpz).unwrap(),
+        )
+        .unwrap();
+    });
+    stages.push(("K_zz forward: Ψ_zΨ_zᵀ, Cholesky, L_z⁻¹Ψ_z".into(), kzz));
+    stages.push(("K_zz reverse: solve and Cholesky adjoints, GΨ_z".into(), kzz_rev));
+
+    // The guide's products: S − I = LLᵀ − I, Q = (S − I)·A, G = −QQᵀ, G·L.
+    let a: Vec<f64> = svgp_bench::matrix(m, n, 6);
+    let (mut s, mut q, mut gl) = (vec![0.0; m * m], vec![0.0; m * n], vec![0.0; m * m]);
+    let guide = t(&mut || {
+        syrk(1.0, r(m, m, &lz), Trans::No, 0.0, MatMut::new(m, m, &mut s).unwrap()).unwrap();
+        gemm(1.0, r(m, m, &s), Trans::No, r(m, n, &a), Trans::No, 0.0, MatMut::new(m, n, &mut q).unwrap())
+            .unwrap();
+        syrk(-1.0, r(m, n, &q), Trans::No, 0.0, MatMut::new(m, m, &mut g).unwrap()).unwrap();
+        gemm(1.0, r(m, m, &g), Trans::No, r(m, m, &lz), Trans::No, 0.0, MatMut::new(m, m, &mut gl).unwrap())
+            .unwrap();
+    });
+    stages.push(("guide: LLᵀ, Q = (S − I)·A, −QQᵀ, G·L".into(), guide));
+
+    // Clipping and the Adam update.
+    let np = params.len();
+    let (mut mu, mut nu) = moments(np);
+    let mut opt = adam(&mut mu, &mut nu);
+    let mut p = params.clone();
+    let mut grad = vec![1e-3; np];
+    let adam_t = t(&mut || {
+        grad.iter_mut().for_each(|v| *v = 1e-3);
+        opt.step(&mut p, &mut grad).unwrap();
+    });
+    stages.push((format!("clip + Adam ({np} parameters)"), adam_t));
+
+    let sum: f64 = stages.iter().map(|s| s.1).sum();
+    println!(
+        "where the deep step's {:.3} ms go (each stage timed alone, level {}):",
+        1e3 * t_step,
+        svgp::arch::level()
+    );
+    for (what, secs) in &stages {
+        println!("  {:>7.3} ms {:>4.0}%  {what}", 1e3 * secs, 100.0 * secs / t_step);
+    }
+    println!(
+        "  {:>7.3} ms {:>4.0}%  the rest (elementwise ELBO terms, kxx, gemv, checks, copies)\n",
+        1e3 * (t_step - sum),
+        100.0 * (t_step - sum) / t_step
+    );
 }
 
 criterion_group!(benches, report, bench_products, bench_steps, bench_split_steps, bench_elbo_grad_n);
