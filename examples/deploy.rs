@@ -27,8 +27,9 @@ use svgp::deploy::{
     FeaturePosterior, KernelModel, KernelPosterior, ModelKind, Prediction, StoredScalar,
 };
 use svgp::features::{DeepRff, FeatureMap};
-use svgp::gp::{Features, Svgp};
+use svgp::gp::{Closed, Features, Prior, Svgp};
 use svgp::kernel::Rbf;
+use svgp::linalg::MatRef;
 use svgp::nn::{Activation, Mlp};
 use svgp::optim::AdamConfig;
 use svgp::train::{FitOptions, Trainer};
@@ -82,8 +83,23 @@ fn floats(v: &serde_json::Value) -> Vec<f64> {
     }
 }
 
-fn pack_lower(full: &[f64], m: usize) -> Vec<f64> {
-    (0..m).flat_map(|i| (0..=i).map(move |k| full[i * m + k])).collect()
+/// Copies a fixture array into a named part of a parameter buffer, checking its length.
+fn fill(dst: &mut [f64], src: &[f64], what: &str) -> Res<()> {
+    if dst.len() != src.len() {
+        return Err(format!("fixture {what}: {} values, the model has {}", src.len(), dst.len()).into());
+    }
+    dst.copy_from_slice(src);
+    Ok(())
+}
+
+/// Z, m, L (its lower triangle, packed) and ln σ_n² of a fixture parameter set, by name.
+fn fill_guide<P: Prior>(svgp: &Svgp<P>, p: &serde_json::Value, flat: &mut [f64]) -> Res<()> {
+    let m = svgp.n_inducing();
+    let mut v = svgp.params_mut(flat)?;
+    fill(v.z, &floats(&p["Z"]), "Z")?;
+    fill(v.mean, &floats(&p["guide"]["m"]), "guide.m")?;
+    v.scale_tril.pack_from(MatRef::new(m, m, &floats(&p["guide"]["L"]))?)?;
+    fill(v.likelihood.as_mut_slice(), &floats(&p["log_noise_var"]), "log_noise_var")
 }
 
 /// The 80 × 80 evaluation grid (x1 fastest) and the true function on it.
@@ -104,14 +120,14 @@ fn grid(fx: &serde_json::Value) -> Grid {
 /// A posterior the example can evaluate, whatever its storage type.
 trait Predict<S> {
     fn at(&self, x: &[S], ws: &mut [S]) -> svgp::Result<Prediction<S>>;
-    fn ws_len(&self) -> usize;
+    fn ws_len(&self) -> svgp::Result<usize>;
 }
 
 impl<S: Scalar, K: svgp::kernel::Kernel> Predict<S> for KernelPosterior<'_, S, K> {
     fn at(&self, x: &[S], ws: &mut [S]) -> svgp::Result<Prediction<S>> {
         self.predict(x, ws)
     }
-    fn ws_len(&self) -> usize {
+    fn ws_len(&self) -> svgp::Result<usize> {
         self.workspace_len()
     }
 }
@@ -120,13 +136,13 @@ impl<S: Scalar, F: FeatureMap> Predict<S> for FeaturePosterior<'_, S, F> {
     fn at(&self, x: &[S], ws: &mut [S]) -> svgp::Result<Prediction<S>> {
         self.predict(x, ws)
     }
-    fn ws_len(&self) -> usize {
+    fn ws_len(&self) -> svgp::Result<usize> {
         self.workspace_len()
     }
 }
 
 fn on_grid<S: Scalar>(post: &dyn Predict<S>, points: &[[f64; 2]]) -> Res<Vec<(f64, f64)>> {
-    let mut ws = vec![S::zero(); post.ws_len()];
+    let mut ws = vec![S::zero(); post.ws_len()?];
     points
         .iter()
         .map(|p| {
@@ -143,52 +159,59 @@ fn max_diff(a: &[(f64, f64)], b: &[(f64, f64)]) -> (f64, f64) {
         .fold((0.0, 0.0), |(dm, dv), (p, q)| (dm.max((p.0 - q.0).abs()), dv.max((p.1 - q.1).abs())))
 }
 
-/// The RBF SVGP as JAX trained it (fixture `final.params`).
-fn rbf_model_params(fx: &serde_json::Value) -> (Vec<f64>, usize, f64) {
+/// The RBF SVGP as JAX trained it (fixture `final.params`), written by name into its buffer.
+fn rbf_model_params(fx: &serde_json::Value) -> Res<(Svgp<Closed<Rbf>>, Vec<f64>)> {
     let p = &fx["final"]["params"];
     let m = floats(&p["guide"]["m"]).len();
-    let mut flat = floats(&p["kernel"]["log_variance"]);
-    flat.extend(floats(&p["kernel"]["log_lengthscale"]));
-    flat.extend(floats(&p["Z"]));
-    flat.extend(floats(&p["guide"]["m"]));
-    flat.extend(pack_lower(&floats(&p["guide"]["L"]), m));
-    flat.extend(floats(&p["log_noise_var"]));
-    (flat, m, fx["meta"]["jitter"].as_f64().unwrap_or(1e-4))
+    let svgp = Svgp::new(Closed(Rbf::new(2)), m, fx["meta"]["jitter"].as_f64().unwrap_or(1e-4))?;
+    let mut flat = vec![0.0; svgp.n_params()];
+    let mut prior = svgp.params_mut(&mut flat)?.prior;
+    fill(
+        std::slice::from_mut(prior.ln_variance_mut()),
+        &floats(&p["kernel"]["log_variance"]),
+        "log_variance",
+    )?;
+    let ln_l = floats(&p["kernel"]["log_lengthscale"]);
+    fill(std::slice::from_mut(prior.ln_lengthscale_mut()), &ln_l, "log_lengthscale")?;
+    fill_guide(&svgp, p, &mut flat)?;
+    Ok((svgp, flat))
 }
 
-/// The deep-kernel SVGP of the fixture (`init`, or `final.params` as JAX trained it) as the
-/// flat buffer `[ln σ² | MLP | W | b | ln ℓ | Z | m | L packed | ln σ_n²]`.
-fn deep_model_params(fx: &serde_json::Value, trained: bool) -> Res<(DeepRff, Vec<f64>, usize, f64)> {
+/// The deep-kernel SVGP of the fixture (`init`, or `final.params` as JAX trained it), written by
+/// name into its buffer (the fixture's MLP layers, weight then bias, are the MLP's layout).
+fn deep_model_params(fx: &serde_json::Value, trained: bool) -> Res<(Svgp<Features<DeepRff>>, Vec<f64>)> {
     let p = if trained { &fx["final"]["params"] } else { &fx["init"] };
     let k = &p["kernel"];
     let m = floats(&p["guide"]["m"]).len();
     let map = DeepRff::new(Mlp::equinox(2, 32, 2, 8, Activation::Tanh)?, floats(&k["b"]).len())?;
-    let mut flat = floats(&k["log_variance"]);
+    let svgp = Svgp::new(Features(map), m, fx["meta"]["jitter"].as_f64().unwrap_or(1e-4))?;
+    let mut flat = vec![0.0; svgp.n_params()];
+    let prior = svgp.params_mut(&mut flat)?.prior;
+    fill(prior.ln_variance, &floats(&k["log_variance"]), "log_variance")?;
+    let mut mlp = Vec::new();
     for layer in k["mlp"].as_array().ok_or("fixture: kernel.mlp")? {
-        flat.extend(floats(&layer["weight"]));
-        flat.extend(floats(&layer["bias"]));
+        mlp.extend(floats(&layer["weight"]));
+        mlp.extend(floats(&layer["bias"]));
     }
-    for key in ["W", "b", "log_feature_lengthscale"] {
-        flat.extend(floats(&k[key]));
-    }
-    flat.extend(floats(&p["Z"]));
-    flat.extend(floats(&p["guide"]["m"]));
-    flat.extend(pack_lower(&floats(&p["guide"]["L"]), m));
-    flat.extend(floats(&p["log_noise_var"]));
-    Ok((map, flat, m, fx["meta"]["jitter"].as_f64().unwrap_or(1e-4)))
+    fill(prior.map.mlp, &mlp, "mlp")?;
+    fill(prior.map.w, &floats(&k["W"]), "W")?;
+    fill(prior.map.b, &floats(&k["b"]), "b")?;
+    fill(prior.map.ln_lengthscale, &floats(&k["log_feature_lengthscale"]), "log_feature_lengthscale")?;
+    fill_guide(&svgp, p, &mut flat)?;
+    Ok((svgp, flat))
 }
 
 fn build_feature<S: StoredScalar>(model: &FeatureModel<'_, DeepRff>) -> Res<Vec<S>> {
     let mut storage =
-        vec![S::zero(); FeaturePosterior::<S, DeepRff>::storage_len(&model.map, model.n_inducing())?];
-    FeaturePosterior::build(model, &mut storage, &mut vec![0.0; model.build_workspace_len()])?;
+        vec![S::zero(); FeaturePosterior::<S, DeepRff>::storage_len(model.map(), model.n_inducing())?];
+    FeaturePosterior::build(model, &mut storage, &mut vec![0.0; model.build_workspace_len()?])?;
     Ok(storage)
 }
 
 fn export_deep(o: &Opts) -> Res<()> {
     let fx = load_fixture("flagship_deep_seed0_tril.json")?;
-    let (map, mut flat, m, jitter) = deep_model_params(&fx, o.jax_final)?;
-    let svgp = Svgp::new(Features(map), m, jitter)?;
+    let (svgp, mut flat) = deep_model_params(&fx, o.jax_final)?;
+    let (map, m) = (svgp.prior().0, svgp.n_inducing());
     if !o.jax_final {
         train(&fx, &svgp, &mut flat, o.steps)?;
     }
@@ -204,7 +227,7 @@ fn export_deep(o: &Opts) -> Res<()> {
     let xs: Vec<f64> = g.points.iter().flatten().copied().collect();
     let n = g.points.len();
     let (mut mean, mut var) = (vec![0.0; n], vec![0.0; n]);
-    svgp.predict(&flat, &xs, &mut mean, &mut var, &mut vec![0.0; svgp.predict_workspace_len(n)])?;
+    svgp.predict(&flat, &xs, &mut mean, &mut var, &mut vec![0.0; svgp.predict_workspace_len(n)?])?;
     let full: Vec<(f64, f64)> = mean.into_iter().zip(var).collect();
     let (dm, dv) = max_diff(&full, &on_grid(&p64, &g.points)?);
     println!("compact f64 posterior vs Svgp::predict: max |Δ mean| = {dm:.3e}, max |Δ variance| = {dv:.3e}");
@@ -244,16 +267,16 @@ fn load_fixture(name: &str) -> Res<serde_json::Value> {
 
 fn build_kernel<S: StoredScalar>(model: &KernelModel<'_, Rbf>) -> Res<Vec<S>> {
     let mut storage =
-        vec![S::zero(); KernelPosterior::<S, Rbf>::storage_len(&model.kernel, model.n_inducing())?];
-    KernelPosterior::build(model, &mut storage, &mut vec![0.0; model.build_workspace_len()])?;
+        vec![S::zero(); KernelPosterior::<S, Rbf>::storage_len(model.kernel(), model.n_inducing())?];
+    KernelPosterior::build(model, &mut storage, &mut vec![0.0; model.build_workspace_len()?])?;
     Ok(storage)
 }
 
 fn export_rbf(o: &Opts) -> Res<()> {
     let fx = load_fixture("flagship_rbf_seed0_tril.json")?;
-    let (flat, m, jitter) = rbf_model_params(&fx);
-    let k = Rbf::new(2);
-    let model = KernelModel::from_flat(k, m, jitter, &flat)?;
+    let (svgp, flat) = rbf_model_params(&fx)?;
+    let (k, m) = (svgp.prior().0, svgp.n_inducing());
+    let model = KernelModel::from_svgp(&svgp, &flat)?;
     let (s64, s32) = (build_kernel::<f64>(&model)?, build_kernel::<f32>(&model)?);
     let p64 = KernelPosterior::from_storage(k, m, &s64)?;
     let p32 = KernelPosterior::from_storage(k, m, &s32)?;
@@ -331,7 +354,7 @@ fn check(o: &Opts, log: &Path) -> Res<()> {
             Box::new(read_feature::<f64, DeepRff>(&b64, &mut s64)?),
         ),
     };
-    let (mut w32, mut w64) = (vec![0.0f32; p32.ws_len()], vec![0.0f64; p64.ws_len()]);
+    let (mut w32, mut w64) = (vec![0.0f32; p32.ws_len()?], vec![0.0f64; p64.ws_len()?]);
     let (mut host32, mut host64) = ((0.0f64, 0.0f64), (0.0f64, 0.0f64));
     for &(_, x, m, v) in &lines {
         let a = p32.at(&x, &mut w32)?;

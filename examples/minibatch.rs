@@ -40,7 +40,7 @@ use core::ops::ControlFlow;
 use std::time::Instant;
 use svgp::batch::{with_split_minibatch, FnSource, Minibatch, MinibatchElbo, ShuffledEpochs, SliceSource};
 use svgp::gp::{Features, Svgp};
-use svgp::inducing::{kmeans_pp, lloyd};
+use svgp::inducing::{kmeans_pp, kmeans_pp_workspace_len, lloyd, lloyd_workspace_len};
 use svgp::optim::{Adam, AdamConfig};
 use svgp::parallel::Split;
 use svgp::rng::{standard_normal, uniform, Xoshiro256};
@@ -118,7 +118,7 @@ fn flagship(o: &Opts) -> Res<()> {
     let (model, init) = experiment::deep_model::<f64>(o.seed, experiment::JITTER_F64)?;
     println!(
         "flagship: N = {n}, deep kernel (M = {}, J = {}), {} data passes",
-        model.m,
+        model.n_inducing(),
         experiment::FEATURES,
         o.passes
     );
@@ -247,8 +247,8 @@ fn million(o: &Opts) -> Res<()> {
     let mut idx = vec![0; ns];
     pick.next_batch(&mut idx);
     let sample: Vec<f64> = idx.iter().flat_map(|&i| point(data_seed, i as u64).0).collect();
-    let z = &mut params[model.z_range()];
-    let mut ws = vec![0.0; ns];
+    let z = model.params_mut(&mut params)?.z;
+    let mut ws = vec![0.0; kmeans_pp_workspace_len(ns)?.max(lloyd_workspace_len(model.n_inducing(), 2)?)];
     kmeans_pp(&sample, 2, &mut Xoshiro256::from_u64(6 + o.seed), z, &mut ws)?;
     lloyd(&sample, 2, z, 10, &mut ws)?;
     println!("  k-means++ inducing inputs on {ns} samples: {:.2} s", t0.elapsed().as_secs_f64());
@@ -308,7 +308,7 @@ fn predict_chunked(
     xs: &[f64],
     chunk: usize,
 ) -> Res<Vec<f64>> {
-    let mut ws = vec![0.0; model.predict_workspace_len(chunk)];
+    let mut ws = vec![0.0; model.predict_workspace_len(chunk)?];
     let (mut mean, mut var) = (vec![0.0; chunk], vec![0.0; chunk]);
     let mut out = Vec::with_capacity(xs.len() / 2);
     for xc in xs.chunks(2 * chunk) {

@@ -20,9 +20,12 @@ fn buffers(blob: &[u8]) -> Result<(usize, usize, &'static str), String> {
     let (ws, cfg) = match (h.kind, h.family) {
         (ModelKind::Feature, DeepRff::FAMILY) => {
             let map = DeepRff::decode_shape(words).map_err(|e| e.to_string())?;
-            (FeaturePosterior::<f32, DeepRff>::workspace_len_for(&map, m), "model_deep")
+            let ws = FeaturePosterior::<f32, DeepRff>::workspace_len_for(&map, m).map_err(|e| e.to_string())?;
+            (ws, "model_deep")
         }
-        (ModelKind::Kernel, Rbf::FAMILY) => (KernelPosterior::<f32, Rbf>::workspace_len_for(m), "model_rbf"),
+        (ModelKind::Kernel, Rbf::FAMILY) => {
+            (KernelPosterior::<f32, Rbf>::workspace_len_for(m).map_err(|e| e.to_string())?, "model_rbf")
+        }
         _ => return Err(format!("family {:#x} has no firmware support", h.family)),
     };
     Ok((h.count, ws, cfg))

@@ -53,12 +53,13 @@ pub enum Error {
     /// A serialized model blob could not be read.
     InvalidModel {
         /// What was wrong with it.
-        what: &'static str,
-        /// Byte offset (or other position) where it was detected.
+        kind: BlobError,
+        /// Byte offset where it was detected (see [`crate::deploy::offset`] for the header's).
         at: usize,
     },
-    /// A buffer length computed from the sizes asked for does not fit in `usize` (absurd N, M,
-    /// batch or chunk counts). Raised before anything is allocated.
+    /// A buffer length computed from the sizes asked for (workspace, parameter buffer, storage)
+    /// does not fit in `usize`: absurd N, M, J, batch or chunk counts. Raised before anything
+    /// is allocated.
     SizeOverflow {
         /// Which buffer or product.
         what: &'static str,
@@ -71,6 +72,51 @@ pub enum Error {
         /// Index of the chunk whose evaluation panicked.
         chunk: usize,
     },
+}
+
+/// What is wrong with a model blob ([`Error::InvalidModel`]).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+#[non_exhaustive]
+pub enum BlobError {
+    /// The blob is shorter than its header says (or than a header).
+    Truncated,
+    /// The first four bytes are not `b"SVGP"`.
+    WrongMagic,
+    /// A format version this reader does not know.
+    UnsupportedVersion,
+    /// The CRC-32 does not match the contents.
+    ChecksumMismatch,
+    /// Bytes after the CRC-32.
+    TrailingBytes,
+    /// A scalar-type byte other than 4 or 8, or not the type asked for.
+    WrongScalar,
+    /// A kind byte other than 1 or 2, or not the kind asked for.
+    WrongKind,
+    /// The family is not the feature map / kernel type asked for.
+    WrongFamily,
+    /// Header sizes no posterior can have (zero, too large, or inconsistent with each other).
+    ImpossibleShape,
+    /// A family-specific shape word the reader cannot evaluate (what the word describes).
+    BadShapeWord(&'static str),
+}
+
+impl fmt::Display for BlobError {
+    #[cold]
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        let s = match *self {
+            BlobError::Truncated => "truncated blob",
+            BlobError::WrongMagic => "wrong magic",
+            BlobError::UnsupportedVersion => "unsupported version",
+            BlobError::ChecksumMismatch => "checksum mismatch",
+            BlobError::TrailingBytes => "trailing bytes after checksum",
+            BlobError::WrongScalar => "wrong scalar type",
+            BlobError::WrongKind => "wrong model kind",
+            BlobError::WrongFamily => "wrong model family",
+            BlobError::ImpossibleShape => "impossible shape",
+            BlobError::BadShapeWord(what) => return write!(f, "bad shape word: {what}"),
+        };
+        f.write_str(s)
+    }
 }
 
 /// `core::result::Result` specialised to the crate's [`Error`].
@@ -95,7 +141,7 @@ impl fmt::Display for Error {
             Error::InvalidParameter { what, value } => {
                 write!(f, "invalid parameter {what} = {value}")
             }
-            Error::InvalidModel { what, at } => write!(f, "invalid model blob: {what} (at {at})"),
+            Error::InvalidModel { kind, at } => write!(f, "invalid model blob: {kind} (at {at})"),
             Error::SizeOverflow { what } => write!(f, "size of {what} overflows usize"),
             Error::WorkerPanicked { chunk } => {
                 write!(f, "a worker panicked while evaluating chunk {chunk}")
@@ -126,6 +172,31 @@ pub(crate) fn check_buf(what: &'static str, needed: usize, found: usize) -> Resu
     }
 }
 
+/// [`Error::NonFinite`] naming the first NaN or infinity in `v` (by index and value), if any:
+/// the crate's one finiteness check.
+#[inline]
+pub(crate) fn check_finite<S: crate::Scalar>(what: &'static str, v: &[S]) -> Result<()> {
+    match v.iter().position(|x| !x.is_finite()) {
+        None => Ok(()),
+        Some(index) => Err(non_finite(what, index, v[index].re())),
+    }
+}
+
+/// [`Error::NonFinite`] for one value `v` at `index` of `what`, if it is not finite.
+#[inline]
+pub(crate) fn check_finite_value<S: crate::Scalar>(what: &'static str, index: usize, v: S) -> Result<()> {
+    if v.is_finite() {
+        Ok(())
+    } else {
+        Err(non_finite(what, index, v.re()))
+    }
+}
+
+#[cold]
+fn non_finite(what: &'static str, index: usize, value: f64) -> Error {
+    Error::NonFinite { what, index, value }
+}
+
 #[cold]
 fn dim_mismatch(what: &'static str, expected: usize, found: usize) -> Error {
     Error::DimensionMismatch { what, expected, found }
@@ -136,14 +207,12 @@ fn buf_too_small(what: &'static str, needed: usize, found: usize) -> Error {
     Error::BufferTooSmall { what, needed, found }
 }
 
-/// `a · b` for buffer sizes, or [`Error::SizeOverflow`] naming `what`.
+/// Refuses an empty data set: an ELBO, its gradient or a prediction over no points has nothing
+/// to work on. The one empty-data check of the model and every training path.
 #[inline]
-pub(crate) fn size_mul(what: &'static str, a: usize, b: usize) -> Result<usize> {
-    a.checked_mul(b).ok_or(Error::SizeOverflow { what })
-}
-
-/// `a + b` for buffer sizes, or [`Error::SizeOverflow`] naming `what`.
-#[inline]
-pub(crate) fn size_add(what: &'static str, a: usize, b: usize) -> Result<usize> {
-    a.checked_add(b).ok_or(Error::SizeOverflow { what })
+pub(crate) fn check_not_empty(n: usize) -> Result<()> {
+    if n == 0 {
+        return Err(Error::InvalidParameter { what: "number of data points N (must be ≥ 1)", value: 0.0 });
+    }
+    Ok(())
 }

@@ -10,31 +10,20 @@
 //! Z block of an SVGP parameter buffer. Distances are computed on the real parts in `f64`.
 
 use crate::batch::BatchSource;
-use crate::error::{check_buf, Error, Result};
+use crate::error::{check_finite, Error, Result};
+use crate::layout::Size;
+use crate::linalg::rows_of;
 use crate::rng::{below, uniform01};
 use crate::Scalar;
 use rand_core::Rng;
 
 /// Validates (x, d, z) and returns (n, m).
 fn shapes<S: Scalar>(x: &[S], d: usize, z: &[S]) -> Result<(usize, usize)> {
-    if d == 0 {
-        return Err(Error::InvalidParameter { what: "input dimension", value: 0.0 });
+    let n = rows_of(x, d, "inputs x (n × D)")?;
+    if z.is_empty() {
+        return Err(Error::DimensionMismatch { what: "inducing inputs z (M × D)", expected: d, found: 0 });
     }
-    if !x.len().is_multiple_of(d) {
-        return Err(Error::DimensionMismatch {
-            what: "inputs x (n × D)",
-            expected: x.len() / d * d,
-            found: x.len(),
-        });
-    }
-    if z.is_empty() || !z.len().is_multiple_of(d) {
-        return Err(Error::DimensionMismatch {
-            what: "inducing inputs z (M × D)",
-            expected: (z.len() / d).max(1) * d,
-            found: z.len(),
-        });
-    }
-    let (n, m) = (x.len() / d, z.len() / d);
+    let m = rows_of(z, d, "inducing inputs z (M × D)")?;
     if n < m {
         return Err(Error::DimensionMismatch { what: "data points (at least M)", expected: m, found: n });
     }
@@ -158,8 +147,17 @@ pub fn reservoir<S: Scalar, Src: BatchSource<S>, R: Rng + ?Sized>(
 }
 
 /// Workspace length (in `f64`) for [`kmeans_pp`] on `n` points.
-pub fn kmeans_pp_workspace_len(n: usize) -> usize {
-    n
+pub fn kmeans_pp_workspace_len(n: usize) -> Result<usize> {
+    Ok(kmeans_ws(n)?.total())
+}
+
+crate::parts! {
+    /// [`kmeans_pp`]'s workspace: each point's squared distance to its nearest centre.
+    "k-means++ workspace": struct KmeansWs { dist }
+}
+
+fn kmeans_ws(n: usize) -> Result<KmeansWs<usize>> {
+    KmeansWs { dist: Size::of(n) }.resolve()
 }
 
 /// k-means++ seeding (Arthur & Vassilvitskii 2007): the first centre is a uniform row, each
@@ -187,8 +185,7 @@ pub fn kmeans_pp<S: Scalar, R: Rng + ?Sized>(
     ws: &mut [f64],
 ) -> Result<()> {
     let (n, m) = shapes(x, d, z)?;
-    check_buf("k-means++ workspace", kmeans_pp_workspace_len(n), ws.len())?;
-    let dist = &mut ws[..n];
+    let KmeansWs { dist } = kmeans_ws(n)?.carve(ws)?;
     let first = below(rng, n as u64) as usize;
     z[..d].copy_from_slice(&x[first * d..(first + 1) * d]);
     for (di, row) in dist.iter_mut().zip(x.chunks_exact(d)) {
@@ -229,16 +226,29 @@ pub fn kmeans_pp<S: Scalar, R: Rng + ?Sized>(
     Ok(())
 }
 
+crate::parts! {
+    /// [`lloyd`]'s workspace: the coordinate sums (M × D) and the point counts (M) of the clusters.
+    "Lloyd workspace": struct LloydWs { sums, counts }
+}
+
+fn lloyd_ws(m: usize, d: usize) -> Result<LloydWs<usize>> {
+    LloydWs { sums: Size::of(m) * d, counts: Size::of(m) }.resolve()
+}
+
 /// Workspace length (in `f64`) for [`lloyd`] with `m` centres in `d` dimensions.
-pub fn lloyd_workspace_len(m: usize, d: usize) -> usize {
-    m * (d + 1)
+pub fn lloyd_workspace_len(m: usize, d: usize) -> Result<usize> {
+    Ok(lloyd_ws(m, d)?.total())
 }
 
 /// Up to `iters` Lloyd iterations from the centres in `z` (e.g. [`kmeans_pp`]'s): assign each
 /// row to its nearest centre, move each centre to its cluster's mean (a centre left without
 /// points stays where it is). Stops early when no centre moves. Returns the within-cluster sum
 /// of squares of the final assignment (before the last move), which never increases from one
-/// iteration to the next.
+/// iteration to the next; with `iters` = 0, that of the given centres.
+///
+/// The centres stay finite: the starting centres must be finite (a NaN centre attracts no
+/// point and would be returned as it came), and a cluster whose coordinate sum overflows
+/// (data near the float range's edge) takes its mean from the scaled points instead.
 ///
 /// ```
 /// use svgp::inducing::lloyd;
@@ -250,25 +260,30 @@ pub fn lloyd_workspace_len(m: usize, d: usize) -> usize {
 /// ```
 pub fn lloyd<S: Scalar>(x: &[S], d: usize, z: &mut [S], iters: usize, ws: &mut [f64]) -> Result<f64> {
     let (_, m) = shapes(x, d, z)?;
-    check_buf("Lloyd workspace", lloyd_workspace_len(m, d), ws.len())?;
-    let (sums, counts) = ws[..m * (d + 1)].split_at_mut(m * d);
+    check_finite("initial centres z", z)?;
+    let LloydWs { sums, counts } = lloyd_ws(m, d)?.carve(ws)?;
+    if iters == 0 {
+        return Ok(x.chunks_exact(d).map(|row| nearest(row, z, d).1).sum());
+    }
     let mut wcss = f64::NAN;
     for _ in 0..iters {
         sums.iter_mut().for_each(|v| *v = 0.0);
         counts.iter_mut().for_each(|v| *v = 0.0);
         wcss = 0.0;
         for row in x.chunks_exact(d) {
-            let (mut best, mut best_d) = (0, f64::INFINITY);
-            for (c, centre) in z.chunks_exact(d).enumerate() {
-                let e = dist2(row, centre);
-                if e < best_d {
-                    (best, best_d) = (c, e);
-                }
-            }
+            let (best, best_d) = nearest(row, z, d);
             wcss += best_d;
             counts[best] += 1.0;
             for (s, v) in sums[best * d..(best + 1) * d].iter_mut().zip(row) {
                 *s += v.re();
+            }
+        }
+        // A cluster whose coordinate sums overflowed gets its mean from the scaled points
+        // (before any centre moves, so the assignment is this pass's); its count becomes 1.
+        for c in 0..m {
+            if counts[c] > 0.0 && sums[c * d..(c + 1) * d].iter().any(|s| !s.is_finite()) {
+                scaled_mean(x, z, d, c, counts[c], &mut sums[c * d..(c + 1) * d]);
+                counts[c] = 1.0;
             }
         }
         let mut moved = false;
@@ -288,4 +303,30 @@ pub fn lloyd<S: Scalar>(x: &[S], d: usize, z: &mut [S], iters: usize, ws: &mut [
         }
     }
     Ok(wcss)
+}
+
+/// The nearest centre of `row` among the rows of `z` and its squared distance (the first
+/// centre on ties; ∞ only if every distance overflows).
+fn nearest<S: Scalar>(row: &[S], z: &[S], d: usize) -> (usize, f64) {
+    let (mut best, mut best_d) = (0, f64::INFINITY);
+    for (c, centre) in z.chunks_exact(d).enumerate() {
+        let e = dist2(row, centre);
+        if e < best_d {
+            (best, best_d) = (c, e);
+        }
+    }
+    (best, best_d)
+}
+
+/// Cluster `c`'s mean as Σ(x/count) over its points (those whose nearest centre is `c`), into
+/// `mean`: for a cluster whose plain coordinate sums overflowed. Each term is at most
+/// max|x|/count, so every partial sum stays finite.
+#[cold]
+fn scaled_mean<S: Scalar>(x: &[S], z: &[S], d: usize, c: usize, count: f64, mean: &mut [f64]) {
+    mean.iter_mut().for_each(|s| *s = 0.0);
+    for row in x.chunks_exact(d).filter(|row| nearest(row, z, d).0 == c) {
+        for (s, v) in mean.iter_mut().zip(row.iter()) {
+            *s += v.re() / count;
+        }
+    }
 }

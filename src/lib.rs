@@ -36,6 +36,7 @@ pub mod features;
 pub mod gp;
 pub mod inducing;
 pub mod kernel;
+pub mod layout;
 pub mod linalg;
 pub mod nn;
 pub mod objective;

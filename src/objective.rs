@@ -7,8 +7,9 @@
 //! `|params: &[S], grad: &mut [S]| -> Result<S>` is an objective too, for users minimising
 //! their own function.
 
-use crate::error::{check_buf, check_len, size_add, size_mul, Error, Result};
+use crate::error::{check_buf, check_len, check_not_empty, Result};
 use crate::gp::{ElboOptions, Prior, Svgp};
+use crate::linalg::rows_of;
 use crate::Scalar;
 
 /// A loss to minimise and its gradient.
@@ -54,36 +55,6 @@ pub(crate) fn loss_from_elbo<S: Scalar>(elbo: Result<S>, grad: &mut [S]) -> Resu
     Ok(-elbo)
 }
 
-/// Workspace length of [`FullBatchElbo`] (the model's ELBO workspace) for `n` points, or
-/// [`Error::SizeOverflow`] for sizes whose products overflow.
-///
-/// ```
-/// use svgp::gp::{Closed, Svgp};
-/// use svgp::kernel::Rbf;
-/// use svgp::objective::elbo_workspace_len;
-/// let model = Svgp::new(Closed(Rbf::new(1)), 3, 1e-6)?;
-/// assert_eq!(elbo_workspace_len(&model, 20)?, model.workspace_len(20));
-/// assert!(elbo_workspace_len(&model, usize::MAX / 4).is_err());
-/// # Ok::<(), svgp::Error>(())
-/// ```
-pub fn elbo_workspace_len<P: Prior>(model: &Svgp<P>, n: usize) -> Result<usize> {
-    // Until `Svgp::workspace_len` checks its own products, guard its dominant ones,
-    // (3M + 4)·n + 4M², so an absurd n is an error rather than a wrapped length.
-    const WHAT: &str = "ELBO workspace";
-    let per_point = size_add(WHAT, size_mul(WHAT, 3, model.m)?, 4)?;
-    let square = size_mul(WHAT, size_mul(WHAT, 4, model.m)?, model.m)?;
-    size_add(WHAT, size_mul(WHAT, per_point, n)?, square)?;
-    Ok(model.workspace_len(n))
-}
-
-/// Refuses an empty data set: an ELBO over no points has nothing to fit.
-pub(crate) fn check_not_empty(n: usize) -> Result<()> {
-    if n == 0 {
-        return Err(Error::InvalidParameter { what: "number of data points N (must be ≥ 1)", value: 0.0 });
-    }
-    Ok(())
-}
-
 /// The full-batch SVGP objective: −ELBO of `model` on all of `x` (n × D) and `y` (n), in a
 /// workspace it borrows (`&mut [S]`) or owns (`Vec<S>`; `FullBatchElbo::alloc` with `alloc`).
 ///
@@ -91,7 +62,7 @@ pub(crate) fn check_not_empty(n: usize) -> Result<()> {
 /// use core::ops::ControlFlow;
 /// use svgp::gp::{Closed, Svgp};
 /// use svgp::kernel::Rbf;
-/// use svgp::objective::{elbo_workspace_len, FullBatchElbo, Objective};
+/// use svgp::objective::{FullBatchElbo, Objective};
 /// use svgp::optim::{Adam, AdamConfig};
 /// use svgp::train::fit;
 /// let model = Svgp::new(Closed(Rbf::new(1)), 3, 1e-6)?;
@@ -100,7 +71,7 @@ pub(crate) fn check_not_empty(n: usize) -> Result<()> {
 /// let x: Vec<f64> = (0..20).map(|i| -1.0 + 0.1 * i as f64).collect();
 /// let y: Vec<f64> = x.iter().map(|v| v.sin()).collect();
 /// // Caller-owned memory throughout (no allocation inside).
-/// let mut ws = vec![0.0; elbo_workspace_len(&model, x.len())?];
+/// let mut ws = vec![0.0; model.workspace_len(x.len())?];
 /// let mut elbo = FullBatchElbo::new(&model, &x, &y, &mut ws[..])?;
 /// let (mut g, mut mu, mut nu) = (vec![0.0; p.len()], vec![0.0; p.len()], vec![0.0; p.len()]);
 /// let first = elbo.loss_and_grad(&p, &mut g)?;
@@ -119,11 +90,11 @@ pub struct FullBatchElbo<'a, P, S, W = &'a mut [S]> {
 
 impl<'a, P: Prior, S: Scalar, W: AsMut<[S]>> FullBatchElbo<'a, P, S, W> {
     /// The objective of `model` on `x` (n × D, row-major) and `y` (n ≥ 1 points), in `ws` of at
-    /// least [`elbo_workspace_len`] elements.
+    /// least [`Svgp::workspace_len`] elements.
     pub fn new(model: &'a Svgp<P>, x: &'a [S], y: &'a [S], mut ws: W) -> Result<Self> {
         check_not_empty(y.len())?;
-        check_len("inputs x (n × D)", size_mul("inputs x (n × D)", y.len(), model.input_dim())?, x.len())?;
-        check_buf("full-batch ELBO workspace", elbo_workspace_len(model, y.len())?, ws.as_mut().len())?;
+        check_len("inputs x (n × D): rows", y.len(), rows_of(x, model.input_dim(), "inputs x (n × D)")?)?;
+        check_buf("full-batch ELBO workspace", model.workspace_len(y.len())?, ws.as_mut().len())?;
         Ok(Self { model, x, y, ws })
     }
     /// The ELBO (to maximise) at `params`, its gradient written over `grad`.
@@ -146,13 +117,13 @@ impl<'a, P: Prior, S: Scalar> FullBatchElbo<'a, P, S, alloc::vec::Vec<S>> {
     /// let (x, y) = ([-1.0, 0.0, 1.0], [0.5, 0.0, -0.5]);
     /// let mut g = vec![0.0; p.len()];
     /// let loss = FullBatchElbo::alloc(&model, &x, &y)?.loss_and_grad(&p, &mut g)?;
-    /// let mut ws = vec![0.0; model.workspace_len(3)];
+    /// let mut ws = vec![0.0; model.workspace_len(3)?];
     /// assert_eq!(loss, -model.elbo(&p, &x, &y, ElboOptions::default(), &mut ws)?); // the loss is −ELBO
     /// assert!(FullBatchElbo::alloc(&model, &x[..0], &y[..0]).is_err()); // no data: a typed error
     /// # Ok::<(), svgp::Error>(())
     /// ```
     pub fn alloc(model: &'a Svgp<P>, x: &'a [S], y: &'a [S]) -> Result<Self> {
-        let ws = alloc::vec![S::zero(); elbo_workspace_len(model, y.len())?];
+        let ws = alloc::vec![S::zero(); model.workspace_len(y.len())?];
         Self::new(model, x, y, ws)
     }
 }

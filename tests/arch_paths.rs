@@ -390,7 +390,7 @@ fn deep_feature_map_agrees() {
         let n = 300;
         let x: Vec<f64> = (0..2 * n).map(|_| uniform(&mut rng, -2.0, 2.0)).collect();
         let (psi0, psi1) = both(level, || {
-            let (mut psi, mut ws) = (vec![0.0; n * 64], vec![0.0; map.workspace_len(n)]);
+            let (mut psi, mut ws) = (vec![0.0; n * 64], vec![0.0; map.workspace_len(n).unwrap()]);
             map.features(&p, &x, &mut psi, &mut ws).unwrap();
             psi
         });

@@ -20,7 +20,7 @@ fn check(map: DeepRff, n: usize, lengthscale: f64, seed: u64) {
     let psi_bar = random(&mut rng, n * j, -1.0, 1.0);
 
     let mut psi = vec![0.0; n * j];
-    let mut ws = vec![f64::NAN; map.workspace_len(n)];
+    let mut ws = vec![f64::NAN; map.workspace_len(n).unwrap()];
     map.features(&params, &x, &mut psi, &mut ws).unwrap();
     let mut gp = vec![0.5; params.len()];
     let mut gx = vec![0.25; x.len()];
@@ -29,7 +29,7 @@ fn check(map: DeepRff, n: usize, lengthscale: f64, seed: u64) {
     gx.iter_mut().for_each(|g| *g -= 0.25);
     let got: Vec<f64> = gp.iter().chain(&gx).copied().collect();
 
-    let mut dws = vec![D8::default(); map.workspace_len(n)];
+    let mut dws = vec![D8::default(); map.workspace_len(n).unwrap()];
     let mut dpsi = vec![D8::default(); n * j];
     let vars: Vec<f64> = params.iter().chain(&x).copied().collect();
     let (_, want) = dual_gradient(
@@ -44,24 +44,24 @@ fn check(map: DeepRff, n: usize, lengthscale: f64, seed: u64) {
         },
         &vars,
     );
+    // Which named part index i of (params, x) falls in.
+    let lens = map.view(&params[..]).unwrap();
+    let ends: Vec<usize> = [lens.mlp.len(), lens.w.len(), lens.b.len(), 1]
+        .into_iter()
+        .scan(0, |e, l| {
+            *e += l;
+            Some(*e)
+        })
+        .collect();
     let names = |i: usize| -> &'static str {
-        if i < map.w_offset() {
-            "mlp"
-        } else if i < map.b_offset() {
-            "W"
-        } else if i < map.log_lengthscale_offset() {
-            "b"
-        } else if i == map.log_lengthscale_offset() {
-            "ln ℓ"
-        } else {
-            "x"
-        }
+        let k = ends.iter().position(|&e| i < e).unwrap_or(4);
+        ["mlp", "W", "b", "ln ℓ", "x"][k]
     };
     for (i, (&g, &w)) in got.iter().zip(&want).enumerate() {
         assert!((g - w).abs() <= 1e-10 * (1.0 + w.abs()), "{} [{i}]: reverse {g} vs dual {w}", names(i));
     }
     // The ln ℓ gradient is the one computed by an identity, make sure it is exercised.
-    assert!(want[map.log_lengthscale_offset()].abs() > 1e-3);
+    assert!(map.view(&want[..map.n_params()]).unwrap().ln_lengthscale[0].abs() > 1e-3);
 }
 
 #[test]
@@ -95,7 +95,7 @@ fn adjoint_can_be_repeated_after_one_forward() {
     let x = random(&mut rng, n * 2, -1.0, 1.0);
     let pb = random(&mut rng, n * 9, -1.0, 1.0);
     let mut psi = vec![0.0; n * 9];
-    let mut ws = vec![0.0; map.workspace_len(n)];
+    let mut ws = vec![0.0; map.workspace_len(n).unwrap()];
     map.features(&params, &x, &mut psi, &mut ws).unwrap();
     let mut g1 = vec![0.0; params.len()];
     map.features_adjoint(&params, &x, &pb, &mut g1, None, &mut ws).unwrap();
@@ -116,14 +116,13 @@ fn identical_seeds_give_identical_draws() {
     assert_eq!(a, b);
     assert_ne!(a, c);
     // b ~ U(0, 2π), W ~ N(0, 1) (loose moment checks on 2048 draws), ln ℓ as given.
-    let w = &a[map.w_offset()..map.b_offset()];
+    let named = map.view(&a[..]).unwrap();
+    let w = named.w;
     let mean = w.iter().sum::<f64>() / w.len() as f64;
     let var = w.iter().map(|v| (v - mean) * (v - mean)).sum::<f64>() / w.len() as f64;
     assert!(mean.abs() < 0.1 && (var - 1.0).abs() < 0.15, "W mean {mean}, var {var}");
-    assert!(a[map.b_offset()..map.log_lengthscale_offset()]
-        .iter()
-        .all(|&v| (0.0..std::f64::consts::TAU).contains(&v)));
-    assert_eq!(a[map.log_lengthscale_offset()], 0.5_f64.ln());
+    assert!(named.b.iter().all(|&v| (0.0..std::f64::consts::TAU).contains(&v)));
+    assert_eq!(named.ln_lengthscale[0], 0.5_f64.ln());
     // f32 draws are the f64 draws rounded.
     let mut p32 = vec![0.0_f32; map.n_params()];
     map.init(&mut Xoshiro256::from_u64(11), 0.5, &mut p32).unwrap();
@@ -140,13 +139,13 @@ fn rejects_bad_shapes_and_buffers() {
     assert!(map.init(&mut Xoshiro256::from_u64(0), -1.0, &mut p).is_err());
     assert!(map.init(&mut Xoshiro256::from_u64(0), 1.0, &mut p).is_ok());
     let mut psi = vec![0.0; 8];
-    let mut ws = vec![0.0; map.workspace_len(2)];
+    let mut ws = vec![0.0; map.workspace_len(2).unwrap()];
     assert!(matches!(map.features(&p, &[0.0; 3], &mut psi, &mut ws), Err(Error::DimensionMismatch { .. })));
     assert!(matches!(
         map.features(&p, &[0.0; 4], &mut psi[..7], &mut ws),
         Err(Error::DimensionMismatch { .. })
     ));
-    let short = map.workspace_len(2) - 1;
+    let short = map.workspace_len(2).unwrap() - 1;
     assert!(matches!(
         map.features(&p, &[0.0; 4], &mut psi, &mut ws[..short]),
         Err(Error::BufferTooSmall { .. })
@@ -162,7 +161,7 @@ fn rejects_bad_shapes_and_buffers() {
     assert!(g.iter().all(|&v| v == 0.0));
     // An empty batch is fine and contributes nothing.
     let mut g = vec![0.0; map.n_params()];
-    let mut ws0 = vec![0.0; map.workspace_len(0)];
+    let mut ws0 = vec![0.0; map.workspace_len(0).unwrap()];
     map.features(&p, &[], &mut [], &mut ws0).unwrap();
     map.features_adjoint(&p, &[], &[], &mut g, Some(&mut []), &mut ws0).unwrap();
     assert!(g.iter().all(|&v| v == 0.0));
@@ -187,10 +186,10 @@ fn f32_map_tracks_the_f64_map() {
     let (p64, x64): (Vec<f64>, Vec<f64>) =
         (p32.iter().map(|&v| v as f64).collect(), x32.iter().map(|&v| v as f64).collect());
     let mut psi64 = vec![0.0; n * 256];
-    let mut ws64 = vec![0.0; map.workspace_len(n)];
+    let mut ws64 = vec![0.0; map.workspace_len(n).unwrap()];
     map.features(&p64, &x64, &mut psi64, &mut ws64).unwrap();
     let mut psi32 = vec![0.0_f32; n * 256];
-    let mut ws32 = vec![0.0_f32; map.workspace_len(n)];
+    let mut ws32 = vec![0.0_f32; map.workspace_len(n).unwrap()];
     map.features(&p32, &x32, &mut psi32, &mut ws32).unwrap();
     let err = psi32.iter().zip(&psi64).fold(0.0_f64, |m, (&a, &b)| m.max((a as f64 - b).abs()));
     // ψ entries are at most √(2/J) ≈ 0.088; the arguments |z| ≲ 10 carry f32 rounding ~1e-6.
@@ -214,10 +213,10 @@ fn inference_path_matches_the_training_forward() {
     map.init(&mut rng, 0.5, &mut p).unwrap();
     let x = random(&mut rng, 2 * n, -1.0, 1.0);
     let mut psi = vec![0.0; n * 256];
-    let mut ws = vec![0.0; map.workspace_len(n)];
+    let mut ws = vec![0.0; map.workspace_len(n).unwrap()];
     map.features(&p, &x, &mut psi, &mut ws).unwrap();
     let mut psi_i = vec![0.0; n * 256];
-    let mut ws_i = vec![0.0; map.inference_workspace_len(n)];
+    let mut ws_i = vec![0.0; map.inference_workspace_len(n).unwrap()];
     assert!(ws_i.len() < ws.len() / 4);
     map.features_inference(&p, &x, &mut psi_i, &mut ws_i).unwrap();
     let err = psi.iter().zip(&psi_i).fold(0.0_f64, |m, (a, b)| m.max((a - b).abs()));
@@ -226,10 +225,10 @@ fn inference_path_matches_the_training_forward() {
     let (p32, x32): (Vec<f32>, Vec<f32>) =
         (p.iter().map(|&v| v as f32).collect(), x.iter().map(|&v| v as f32).collect());
     let mut psi32 = vec![0.0_f32; n * 256];
-    let mut ws32 = vec![0.0_f32; map.workspace_len(n)];
+    let mut ws32 = vec![0.0_f32; map.workspace_len(n).unwrap()];
     map.features(&p32, &x32, &mut psi32, &mut ws32).unwrap();
     let mut psi32_i = vec![0.0_f32; n * 256];
-    let mut ws32_i = vec![0.0_f32; map.inference_workspace_len(n)];
+    let mut ws32_i = vec![0.0_f32; map.inference_workspace_len(n).unwrap()];
     map.features_inference(&p32, &x32, &mut psi32_i, &mut ws32_i).unwrap();
     assert!(psi32.iter().zip(&psi32_i).all(|(a, b)| a.to_bits() == b.to_bits()));
     // Duals: the generic path (Scalar::cos), same values.
@@ -237,10 +236,10 @@ fn inference_path_matches_the_training_forward() {
     let xd: Vec<D1> = x[..6].iter().map(|&v| D1::variable(v, 0)).collect();
     let pd: Vec<D1> = p.iter().map(|&v| D1::constant(v)).collect();
     let mut psid = vec![D1::default(); 3 * 256];
-    let mut wsd = vec![D1::default(); map.inference_workspace_len(3)];
+    let mut wsd = vec![D1::default(); map.inference_workspace_len(3).unwrap()];
     map.features_inference(&pd, &xd, &mut psid, &mut wsd).unwrap();
     let mut psid_t = vec![D1::default(); 3 * 256];
-    let mut wsd_t = vec![D1::default(); map.workspace_len(3)];
+    let mut wsd_t = vec![D1::default(); map.workspace_len(3).unwrap()];
     map.features(&pd, &xd, &mut psid_t, &mut wsd_t).unwrap();
     for (a, b) in psid.iter().zip(&psid_t) {
         assert_eq!(a.re, b.re);
@@ -252,11 +251,13 @@ fn inference_path_matches_the_training_forward() {
     small.init(&mut rng, 0.7, &mut ps).unwrap();
     let xs = random(&mut rng, 2 * 5, -1.0, 1.0);
     let (mut a, mut b) = (vec![0.0; 5 * 300], vec![0.0; 5 * 300]);
-    small.features(&ps, &xs, &mut a, &mut vec![0.0; small.workspace_len(5)]).unwrap();
-    small.features_inference(&ps, &xs, &mut b, &mut vec![0.0; small.inference_workspace_len(5)]).unwrap();
+    small.features(&ps, &xs, &mut a, &mut vec![0.0; small.workspace_len(5).unwrap()]).unwrap();
+    small
+        .features_inference(&ps, &xs, &mut b, &mut vec![0.0; small.inference_workspace_len(5).unwrap()])
+        .unwrap();
     assert!(a.iter().zip(&b).all(|(a, b)| (a - b).abs() <= 1e-16));
     // The workspace it asks for is enough, and one less is an error.
-    let short = map.inference_workspace_len(n) - 1;
+    let short = map.inference_workspace_len(n).unwrap() - 1;
     let r = map.features_inference(&p, &x, &mut psi_i, &mut ws_i[..short]);
     assert!(matches!(r, Err(svgp::Error::BufferTooSmall { .. })));
 }

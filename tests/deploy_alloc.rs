@@ -49,10 +49,11 @@ fn reading_and_predicting_allocate_nothing() {
     let n = FeaturePosterior::<f32, DeepRff>::storage_len(&map, m).unwrap();
     let mut storage = vec![0.0f32; n];
     let post =
-        FeaturePosterior::build(&model, &mut storage, &mut vec![0.0; model.build_workspace_len()]).unwrap();
+        FeaturePosterior::build(&model, &mut storage, &mut vec![0.0; model.build_workspace_len().unwrap()])
+            .unwrap();
     let blob = feature_to_bytes(&post).unwrap();
     let mut store = vec![0.0f32; n];
-    let mut ws = vec![0.0f32; post.workspace_len()];
+    let mut ws = vec![0.0f32; post.workspace_len().unwrap()];
 
     let before = allocations();
     let post = read_feature::<f32, DeepRff>(&blob, &mut store).unwrap();

@@ -31,8 +31,8 @@ fn committed_blobs_read_and_agree() {
                 read_feature::<f64, DeepRff>(&b64, &mut s64).unwrap(),
             );
             let (w32, w64) = (
-                std::cell::RefCell::new(vec![0.0f32; p32.workspace_len()]),
-                std::cell::RefCell::new(vec![0.0f64; p64.workspace_len()]),
+                std::cell::RefCell::new(vec![0.0f32; p32.workspace_len().unwrap()]),
+                std::cell::RefCell::new(vec![0.0f64; p64.workspace_len().unwrap()]),
             );
             compare(
                 &|x| p32.predict(x, &mut w32.borrow_mut()).map(|p| (p.mean, p.variance)).unwrap(),
@@ -45,8 +45,8 @@ fn committed_blobs_read_and_agree() {
                 read_kernel::<f64, Rbf>(&b64, &mut s64).unwrap(),
             );
             let (w32, w64) = (
-                std::cell::RefCell::new(vec![0.0f32; p32.workspace_len()]),
-                std::cell::RefCell::new(vec![0.0f64; p64.workspace_len()]),
+                std::cell::RefCell::new(vec![0.0f32; p32.workspace_len().unwrap()]),
+                std::cell::RefCell::new(vec![0.0f64; p64.workspace_len().unwrap()]),
             );
             compare(
                 &|x| p32.predict(x, &mut w32.borrow_mut()).map(|p| (p.mean, p.variance)).unwrap(),

@@ -47,17 +47,19 @@ fn check_kernel<K: Kernel + ModelShape + PartialEq>(k: K, kernel_params: &[f64],
     let svgp = Svgp::new(Closed(k), M, 1e-6).unwrap();
     let x = inputs(d, &mut rng);
     let (mut mean, mut var) = (vec![0.0; N], vec![0.0; N]);
-    svgp.predict(&params, &x, &mut mean, &mut var, &mut vec![0.0; svgp.predict_workspace_len(N)]).unwrap();
+    svgp.predict(&params, &x, &mut mean, &mut var, &mut vec![0.0; svgp.predict_workspace_len(N).unwrap()])
+        .unwrap();
 
     let model = KernelModel::from_svgp(&svgp, &params).unwrap();
     let mut storage = vec![0.0; KernelPosterior::<f64, K>::storage_len(&k, M).unwrap()];
     let built =
-        KernelPosterior::build(&model, &mut storage, &mut vec![0.0; model.build_workspace_len()]).unwrap();
+        KernelPosterior::build(&model, &mut storage, &mut vec![0.0; model.build_workspace_len().unwrap()])
+            .unwrap();
     let blob = kernel_to_bytes(&built).unwrap();
     let mut back = vec![0.0; read_header(&blob).unwrap().count];
     let post = read_kernel::<f64, K>(&blob, &mut back).unwrap();
     assert!(post.kernel() == &k, "{k:?}: shape changed in the round trip");
-    let mut ws = vec![0.0; post.workspace_len()];
+    let mut ws = vec![0.0; post.workspace_len().unwrap()];
     let got: Vec<_> = x
         .chunks_exact(d)
         .map(|xi| post.predict(xi, &mut ws).map(|p| (p.mean, p.variance)).unwrap())
@@ -73,16 +75,18 @@ fn check_map<F: FeatureMap + ModelShape>(map: F, map_params: &[f64], seed: u64) 
     let svgp = Svgp::new(Features(map), M, 1e-6).unwrap();
     let x = inputs(d, &mut rng);
     let (mut mean, mut var) = (vec![0.0; N], vec![0.0; N]);
-    svgp.predict(&params, &x, &mut mean, &mut var, &mut vec![0.0; svgp.predict_workspace_len(N)]).unwrap();
+    svgp.predict(&params, &x, &mut mean, &mut var, &mut vec![0.0; svgp.predict_workspace_len(N).unwrap()])
+        .unwrap();
 
     let model = FeatureModel::from_svgp(&svgp, &params).unwrap();
     let mut storage = vec![0.0; FeaturePosterior::<f64, F>::storage_len(&map, M).unwrap()];
     let built =
-        FeaturePosterior::build(&model, &mut storage, &mut vec![0.0; model.build_workspace_len()]).unwrap();
+        FeaturePosterior::build(&model, &mut storage, &mut vec![0.0; model.build_workspace_len().unwrap()])
+            .unwrap();
     let blob = feature_to_bytes(&built).unwrap();
     let mut back = vec![0.0; read_header(&blob).unwrap().count];
     let post = read_feature::<f64, F>(&blob, &mut back).unwrap();
-    let mut ws = vec![0.0; post.workspace_len()];
+    let mut ws = vec![0.0; post.workspace_len().unwrap()];
     let got: Vec<_> = x
         .chunks_exact(d)
         .map(|xi| post.predict(xi, &mut ws).map(|p| (p.mean, p.variance)).unwrap())
@@ -131,38 +135,47 @@ fn bad_shape_words_are_rejected() {
     let mut w = [0u32; SHAPE_WORDS];
     w[0] = 2;
     w[1] = 2; // 2ν = 2 is not a Matérn we have
-    assert_eq!(Matern::decode_shape(&w), Err(Error::InvalidModel { what: "Matern smoothness", at: 20 }));
+    assert_eq!(
+        Matern::decode_shape(&w),
+        Err(Error::InvalidModel { kind: BlobError::BadShapeWord("Matern smoothness"), at: 20 })
+    );
     w[1] = 4;
-    assert_eq!(ArcCosine::decode_shape(&w), Err(Error::InvalidModel { what: "arc-cosine order", at: 20 }));
+    assert_eq!(
+        ArcCosine::decode_shape(&w),
+        Err(Error::InvalidModel { kind: BlobError::BadShapeWord("arc-cosine order"), at: 20 })
+    );
     w[1] = 1;
     w[2] = 5;
     assert_eq!(
         RbfArd::decode_shape(&w),
-        Err(Error::InvalidModel { what: "non-zero unused shape word", at: 20 })
+        Err(Error::InvalidModel { kind: BlobError::BadShapeWord("non-zero unused shape word"), at: 20 })
     );
     let mut r = [0u32; SHAPE_WORDS];
     r[..4].copy_from_slice(&[2, 32, 3, 1]);
     assert_eq!(
         RandomFourier::decode_shape(&r),
-        Err(Error::InvalidModel { what: "random Fourier form", at: 24 })
+        Err(Error::InvalidModel { kind: BlobError::BadShapeWord("random Fourier form"), at: 24 })
     );
     r[2] = 1;
     r[3] = 3;
     assert_eq!(
         RandomFourier::decode_shape(&r),
-        Err(Error::InvalidModel { what: "random Fourier spectrum", at: 28 })
+        Err(Error::InvalidModel { kind: BlobError::BadShapeWord("random Fourier spectrum"), at: 28 })
     );
     r[3] = 1;
     r[1] = 33;
     r[2] = 2; // cos-sin needs an even J
     assert_eq!(
         RandomFourier::decode_shape(&r),
-        Err(Error::InvalidModel { what: "random Fourier features", at: 20 })
+        Err(Error::InvalidModel { kind: BlobError::BadShapeWord("random Fourier features"), at: 20 })
     );
     r[0] = MAX_DIM;
     r[1] = MAX_DIM;
     assert_eq!(
         RandomFourier::decode_shape(&r),
-        Err(Error::InvalidModel { what: "random Fourier too many parameters", at: 20 })
+        Err(Error::InvalidModel {
+            kind: BlobError::BadShapeWord("random Fourier too many parameters"),
+            at: 20
+        })
     );
 }

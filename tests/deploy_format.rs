@@ -16,7 +16,8 @@ fn feature_blob_f32(seed: u64) -> (Vec<u8>, Vec<f32>) {
     let model = FeatureModel::from_flat(r.map, 5, 1e-6, &r.flat).unwrap();
     let mut storage = vec![0.0f32; FeaturePosterior::<f32, PlainRff>::storage_len(&r.map, 5).unwrap()];
     let post =
-        FeaturePosterior::build(&model, &mut storage, &mut vec![0.0; model.build_workspace_len()]).unwrap();
+        FeaturePosterior::build(&model, &mut storage, &mut vec![0.0; model.build_workspace_len().unwrap()])
+            .unwrap();
     (feature_to_bytes(&post).unwrap(), storage.clone())
 }
 
@@ -32,14 +33,14 @@ fn read(blob: &[u8]) -> Result<Vec<f32>, Error> {
     read_feature::<f32, PlainRff>(blob, &mut storage).map(|p| p.storage().to_vec())
 }
 
-fn model_err(what: &'static str, at: usize) -> Result<Vec<f32>, Error> {
-    Err(Error::InvalidModel { what, at })
+fn model_err(kind: BlobError, at: usize) -> Result<Vec<f32>, Error> {
+    Err(Error::InvalidModel { kind, at })
 }
 
 #[test]
 fn feature_round_trip_is_bit_exact_and_predicts_the_same() {
     let (blob, storage) = feature_blob_f32(1);
-    assert_eq!(blob.len(), encoded_len::<f32>(storage.len()));
+    assert_eq!(blob.len(), encoded_len::<f32>(storage.len()).unwrap());
     assert_eq!(&blob[..4], b"SVGP");
     let h = read_header(&blob).unwrap();
     assert_eq!((h.kind, h.scalar_size, h.count), (ModelKind::Feature, 4, storage.len()));
@@ -48,7 +49,8 @@ fn feature_round_trip_is_bit_exact_and_predicts_the_same() {
     assert_eq!(post.map(), &PlainRff { d: 2, j: 24 });
     assert_eq!(post.storage(), &storage[..]);
     let orig = FeaturePosterior::from_storage(PlainRff { d: 2, j: 24 }, 5, &storage).unwrap();
-    let (mut w1, mut w2) = (vec![0.0; orig.workspace_len()], vec![0.0; orig.workspace_len()]);
+    let (mut w1, mut w2) =
+        (vec![0.0; orig.workspace_len().unwrap()], vec![0.0; orig.workspace_len().unwrap()]);
     let x = [0.3f32, -0.2];
     assert_eq!(orig.predict(&x, &mut w1).unwrap(), post.predict(&x, &mut w2).unwrap());
 }
@@ -59,17 +61,18 @@ fn f64_feature_and_kernel_round_trips() {
     let model = FeatureModel::from_flat(r.map, 4, 1e-6, &r.flat).unwrap();
     let mut storage = vec![0.0f64; FeaturePosterior::<f64, PlainRff>::storage_len(&r.map, 4).unwrap()];
     let post =
-        FeaturePosterior::build(&model, &mut storage, &mut vec![0.0; model.build_workspace_len()]).unwrap();
+        FeaturePosterior::build(&model, &mut storage, &mut vec![0.0; model.build_workspace_len().unwrap()])
+            .unwrap();
     let blob = feature_to_bytes(&post).unwrap();
     let mut back = vec![0.0f64; storage.len()];
     assert_eq!(read_feature::<f64, PlainRff>(&blob, &mut back).unwrap().storage(), &storage[..]);
     // Reading it as f32 is a typed error, not a reinterpretation.
-    assert_eq!(read(&blob), model_err(BAD_SCALAR, 6));
+    assert_eq!(read(&blob), model_err(BlobError::WrongScalar, offset::SCALAR));
 
     let params = [0.1, -0.5, 0.0, 0.5, 1.0, -1.0, 0.5, 0.1, 0.3, -3.0];
     let km = KernelModel::from_flat(Rbf::new(1), 2, 1e-6, &params).unwrap();
     let mut ks = vec![0.0f64; KernelPosterior::<f64, Rbf>::storage_len(&Rbf::new(1), 2).unwrap()];
-    let kp = KernelPosterior::build(&km, &mut ks, &mut vec![0.0; km.build_workspace_len()]).unwrap();
+    let kp = KernelPosterior::build(&km, &mut ks, &mut vec![0.0; km.build_workspace_len().unwrap()]).unwrap();
     let kblob = kernel_to_bytes(&kp).unwrap();
     let mut kback = vec![0.0f64; ks.len()];
     let kread = read_kernel::<f64, Rbf>(&kblob, &mut kback).unwrap();
@@ -79,7 +82,7 @@ fn f64_feature_and_kernel_round_trips() {
     let mut fstore = vec![0.0f64; 4096];
     assert_eq!(
         read_feature::<f64, PlainRff>(&kblob, &mut fstore).map(|_| ()),
-        Err(Error::InvalidModel { what: BAD_KIND, at: 7 })
+        Err(Error::InvalidModel { kind: BlobError::WrongKind, at: offset::KIND })
     );
 }
 
@@ -87,7 +90,7 @@ fn f64_feature_and_kernel_round_trips() {
 fn every_truncation_is_reported_as_truncated() {
     let (blob, _) = feature_blob_f32(3);
     for n in 0..blob.len() {
-        assert_eq!(read(&blob[..n]), model_err(TRUNCATED, n), "prefix {n}");
+        assert_eq!(read(&blob[..n]), model_err(BlobError::Truncated, n), "prefix {n}");
     }
 }
 
@@ -102,30 +105,39 @@ fn header_damage_gets_its_own_error() {
         }
         read(&b)
     };
-    assert_eq!(edit(0, b"SVGQ", true), model_err(BAD_MAGIC, 0));
-    assert_eq!(edit(4, &2u16.to_le_bytes(), true), model_err(BAD_VERSION, 4));
-    assert_eq!(edit(6, &[2], true), model_err(BAD_SCALAR, 6));
-    assert_eq!(edit(7, &[9], true), model_err(BAD_KIND, 7));
-    assert_eq!(edit(8, &7u32.to_le_bytes(), true), model_err(BAD_FAMILY, 8));
+    assert_eq!(edit(0, b"SVGQ", true), model_err(BlobError::WrongMagic, offset::MAGIC));
+    assert_eq!(edit(4, &2u16.to_le_bytes(), true), model_err(BlobError::UnsupportedVersion, offset::VERSION));
+    assert_eq!(edit(6, &[2], true), model_err(BlobError::WrongScalar, offset::SCALAR));
+    assert_eq!(edit(7, &[9], true), model_err(BlobError::WrongKind, offset::KIND));
+    assert_eq!(edit(8, &7u32.to_le_bytes(), true), model_err(BlobError::WrongFamily, offset::FAMILY));
     // Impossible shapes: M = 0, a count that disagrees with the sizes, a shape word the
     // family rejects, a shape that disagrees with the counts, sizes whose product overflows.
-    assert_eq!(edit(80, &0u32.to_le_bytes(), true), model_err(BAD_SHAPE, 80));
-    assert_eq!(edit(92, &7u32.to_le_bytes(), true), model_err(BAD_SHAPE, 92));
-    assert_eq!(edit(16 + 4 * 5, &1u32.to_le_bytes(), true), model_err("non-zero unused shape word", 36));
-    assert_eq!(edit(16, &0u32.to_le_bytes(), true), model_err("test map input dimension", 16));
-    assert_eq!(edit(16, &3u32.to_le_bytes(), true), model_err(BAD_SHAPE, 12));
-    assert_eq!(edit(80, &MAX_DIM.to_le_bytes(), true), model_err(BAD_SHAPE, 92));
+    assert_eq!(
+        edit(80, &0u32.to_le_bytes(), true),
+        model_err(BlobError::ImpossibleShape, offset::N_INDUCING)
+    );
+    assert_eq!(edit(92, &7u32.to_le_bytes(), true), model_err(BlobError::ImpossibleShape, offset::COUNT));
+    assert_eq!(
+        edit(16 + 4 * 5, &1u32.to_le_bytes(), true),
+        model_err(BlobError::BadShapeWord("non-zero unused shape word"), 36)
+    );
+    assert_eq!(
+        edit(16, &0u32.to_le_bytes(), true),
+        model_err(BlobError::BadShapeWord("test map input dimension"), 16)
+    );
+    assert_eq!(edit(16, &3u32.to_le_bytes(), true), model_err(BlobError::ImpossibleShape, offset::INPUT_DIM));
+    assert_eq!(edit(80, &MAX_DIM.to_le_bytes(), true), model_err(BlobError::ImpossibleShape, offset::COUNT));
     // Checksum: one payload bit, and the stored CRC itself.
     let mut b = blob.clone();
     b[200] ^= 0x10;
-    assert_eq!(read(&b), model_err(BAD_CHECKSUM, blob.len() - 4));
+    assert_eq!(read(&b), model_err(BlobError::ChecksumMismatch, blob.len() - 4));
     let mut b = blob.clone();
     *b.last_mut().unwrap() ^= 1;
-    assert_eq!(read(&b), model_err(BAD_CHECKSUM, blob.len() - 4));
+    assert_eq!(read(&b), model_err(BlobError::ChecksumMismatch, blob.len() - 4));
     // Extra bytes after the CRC.
     let mut b = blob.clone();
     b.push(0);
-    assert_eq!(read(&b), model_err(TRAILING_BYTES, blob.len()));
+    assert_eq!(read(&b), model_err(BlobError::TrailingBytes, blob.len()));
 }
 
 #[test]
@@ -201,7 +213,8 @@ fn deep_rff_blob_round_trips_and_rejects_bad_shapes() {
     let model = FeatureModel::from_flat(map, m, jitter, &flat).unwrap();
     let mut storage = vec![0.0f32; FeaturePosterior::<f32, DeepRff>::storage_len(&map, m).unwrap()];
     let post =
-        FeaturePosterior::build(&model, &mut storage, &mut vec![0.0; model.build_workspace_len()]).unwrap();
+        FeaturePosterior::build(&model, &mut storage, &mut vec![0.0; model.build_workspace_len().unwrap()])
+            .unwrap();
     let blob = feature_to_bytes(&post).unwrap();
     let mut back = vec![0.0f32; storage.len()];
     let read = read_feature::<f32, DeepRff>(&blob, &mut back).unwrap();
@@ -218,17 +231,41 @@ fn deep_rff_blob_round_trips_and_rejects_bad_shapes() {
         read_feature::<f32, DeepRff>(&b, &mut store).map(|_| ()).unwrap_err()
     };
     let at = |w: usize| 16 + 4 * w;
-    assert_eq!(edit(0, 0), Error::InvalidModel { what: "deep RFF layer count", at: at(0) });
-    assert_eq!(edit(0, 99), Error::InvalidModel { what: "deep RFF layer count", at: at(0) });
-    assert_eq!(edit(1, 6), Error::InvalidModel { what: "deep RFF activation", at: at(1) });
-    assert_eq!(edit(3, 0), Error::InvalidModel { what: "deep RFF layer width", at: at(3) });
-    assert_eq!(edit(6, 0), Error::InvalidModel { what: "deep RFF features", at: at(6) });
-    assert_eq!(edit(7, 5), Error::InvalidModel { what: "non-zero unused shape word", at: at(7) });
-    assert_eq!(edit(6, MAX_DIM), Error::InvalidModel { what: BAD_SHAPE, at: 84 });
-    assert_eq!(edit(5, 65536), Error::InvalidModel { what: "deep RFF too many parameters", at: at(6) });
+    assert_eq!(
+        edit(0, 0),
+        Error::InvalidModel { kind: BlobError::BadShapeWord("deep RFF layer count"), at: at(0) }
+    );
+    assert_eq!(
+        edit(0, 99),
+        Error::InvalidModel { kind: BlobError::BadShapeWord("deep RFF layer count"), at: at(0) }
+    );
+    assert_eq!(
+        edit(1, 6),
+        Error::InvalidModel { kind: BlobError::BadShapeWord("deep RFF activation"), at: at(1) }
+    );
+    assert_eq!(
+        edit(3, 0),
+        Error::InvalidModel { kind: BlobError::BadShapeWord("deep RFF layer width"), at: at(3) }
+    );
+    assert_eq!(
+        edit(6, 0),
+        Error::InvalidModel { kind: BlobError::BadShapeWord("deep RFF features"), at: at(6) }
+    );
+    assert_eq!(
+        edit(7, 5),
+        Error::InvalidModel { kind: BlobError::BadShapeWord("non-zero unused shape word"), at: at(7) }
+    );
+    assert_eq!(
+        edit(6, MAX_DIM),
+        Error::InvalidModel { kind: BlobError::ImpossibleShape, at: offset::N_FEATURES }
+    );
+    assert_eq!(
+        edit(5, 65536),
+        Error::InvalidModel { kind: BlobError::BadShapeWord("deep RFF too many parameters"), at: at(6) }
+    );
     // A valid but different shape (another activation) disagrees with nothing in the counts,
     // so it reads; a different width changes the parameter count and is caught.
-    assert_eq!(edit(4, 31), Error::InvalidModel { what: BAD_SHAPE, at: 88 });
+    assert_eq!(edit(4, 31), Error::InvalidModel { kind: BlobError::ImpossibleShape, at: offset::N_PARAMS });
 }
 
 /// The committed firmware blob, checked and decoded entirely at compile time.
@@ -269,24 +306,24 @@ fn in_place_reading_checks_what_the_const_decoder_does_not() {
     // The const decoder's own errors.
     assert_eq!(
         payload_f32::<{ N - 1 }>(&blob).map(|_| ()),
-        Err(Error::InvalidModel { what: BAD_SHAPE, at: 92 })
+        Err(Error::InvalidModel { kind: BlobError::ImpossibleShape, at: offset::COUNT })
     );
     let mut b = blob.clone();
     b[300] ^= 4;
     assert_eq!(
         payload_f32::<N>(&b).map(|_| ()),
-        Err(Error::InvalidModel { what: BAD_CHECKSUM, at: blob.len() - 4 })
+        Err(Error::InvalidModel { kind: BlobError::ChecksumMismatch, at: blob.len() - 4 })
     );
     assert_eq!(
         payload_f32::<N>(&blob[..50]).map(|_| ()),
-        Err(Error::InvalidModel { what: TRUNCATED, at: 50 })
+        Err(Error::InvalidModel { kind: BlobError::Truncated, at: 50 })
     );
     // What the in-place view checks: kind, family, shape, payload length, finiteness.
     let mut h = blob[..HEADER_LEN].to_vec();
     h[8] = 9;
     assert!(matches!(
         read_feature_in_place::<f32, PlainRff>(&h, &payload),
-        Err(Error::InvalidModel { what: BAD_FAMILY, at: 8 })
+        Err(Error::InvalidModel { kind: BlobError::WrongFamily, at: offset::FAMILY })
     ));
     assert!(matches!(
         read_feature_in_place::<f32, PlainRff>(&blob, &payload[1..]),
@@ -300,6 +337,6 @@ fn in_place_reading_checks_what_the_const_decoder_does_not() {
     ));
     assert!(matches!(
         read_feature_in_place::<f32, PlainRff>(&blob[..20], &payload),
-        Err(Error::InvalidModel { what: TRUNCATED, at: 20 })
+        Err(Error::InvalidModel { kind: BlobError::Truncated, at: 20 })
     ));
 }

@@ -27,7 +27,7 @@ fn points(n: usize, d: usize, seed: u64, half: f64) -> Vec<f64> {
 fn feature_gram<F: FeatureMap>(map: &F, params: &[f64], x: &[f64]) -> Vec<f64> {
     let (n, j) = (x.len() / map.input_dim(), map.n_features());
     let mut psi = vec![0.0; n * j];
-    let mut ws = vec![0.0; map.workspace_len(n)];
+    let mut ws = vec![0.0; map.workspace_len(n).unwrap()];
     map.features(params, x, &mut psi, &mut ws).unwrap();
     let mut k = vec![0.0; n * n];
     for a in 0..n {
@@ -222,7 +222,7 @@ fn hsgp_features_are_dirichlet_eigenfunctions() {
     let h = 2.0 * half / cells as f64;
     let x: Vec<f64> = (0..cells).map(|i| -half + (i as f64 + 0.5) * h).collect();
     let mut psi = vec![0.0; cells * m];
-    map.features(&p, &x, &mut psi, &mut vec![0.0; map.workspace_len(cells)]).unwrap();
+    map.features(&p, &x, &mut psi, &mut vec![0.0; map.workspace_len(cells).unwrap()]).unwrap();
     for a in 0..m {
         for b in 0..m {
             let integral: f64 = (0..cells).map(|i| psi[i * m + a] * psi[i * m + b]).sum::<f64>() * h;
@@ -237,6 +237,6 @@ fn hsgp_features_are_dirichlet_eigenfunctions() {
         }
     }
     let mut edge = vec![0.0; 2 * m];
-    map.features(&p, &[-half, half], &mut edge, &mut vec![0.0; map.workspace_len(2)]).unwrap();
+    map.features(&p, &[-half, half], &mut edge, &mut vec![0.0; map.workspace_len(2).unwrap()]).unwrap();
     assert!(edge.iter().all(|v| v.abs() < 1e-12));
 }

@@ -25,7 +25,7 @@ fn fixture_init_matches_jax_loss_and_kernel_gradient() {
     let map = flagship_deep_map();
     let params = kernel_params(&fx["init"]);
     assert_eq!(params.len(), map.n_params(), "layout is a flat copy of the fixture's kernel dict");
-    assert_eq!(params[map.log_lengthscale_offset()], 0.5_f64.ln());
+    assert_eq!(map.view(&params[..]).unwrap().ln_lengthscale[0], 0.5_f64.ln());
 
     let x = floats(&fx["data"]["X"]);
     let y = floats(&fx["data"]["y"]);
@@ -36,7 +36,7 @@ fn fixture_init_matches_jax_loss_and_kernel_gradient() {
     let (s2, noise) = (log_var.exp(), log_noise.exp());
 
     let mut psi = vec![0.0; n * j];
-    let mut ws = vec![0.0; map.workspace_len(n)];
+    let mut ws = vec![0.0; map.workspace_len(n).unwrap()];
     map.features(&params, &x, &mut psi, &mut ws).unwrap();
     let var: Vec<f64> = psi.chunks(j).map(|r| s2 * r.iter().map(|v| v * v).sum::<f64>()).collect();
     let yy: f64 = y.iter().map(|v| v * v).sum();

@@ -6,11 +6,11 @@ use std::alloc::{GlobalAlloc, Layout, System};
 use std::sync::atomic::{AtomicUsize, Ordering};
 
 use core::ops::ControlFlow;
-use svgp::features::{DeepRff, FeatureMap};
+use svgp::features::DeepRff;
 use svgp::gp::{Closed, Features, Prior, Svgp};
 use svgp::kernel::Rbf;
 use svgp::nn::{Activation, Mlp};
-use svgp::objective::{elbo_workspace_len, FullBatchElbo, Objective};
+use svgp::objective::{FullBatchElbo, Objective};
 use svgp::optim::{Adam, AdamConfig};
 use svgp::rng::{uniform, Xoshiro256};
 use svgp::train::{fit_with, FitOptions};
@@ -40,11 +40,11 @@ fn steps_allocate<P: Prior>(model: &Svgp<P>, prior: &[f64]) -> usize {
     let n = 50;
     let x: Vec<f64> = (0..2 * n).map(|_| uniform(&mut rng, -1.0, 1.0)).collect();
     let y: Vec<f64> = x.chunks(2).map(|r| r[0].sin() + r[1]).collect();
-    let z: Vec<f64> = (0..2 * model.m).map(|_| uniform(&mut rng, -1.0, 1.0)).collect();
+    let z: Vec<f64> = (0..2 * model.n_inducing()).map(|_| uniform(&mut rng, -1.0, 1.0)).collect();
     let np = model.n_params();
     let mut p = vec![0.0; np];
     model.init_params(prior, &z, 0.1, &mut p).unwrap();
-    let mut ws = vec![0.0; elbo_workspace_len(model, n).unwrap()];
+    let mut ws = vec![0.0; model.workspace_len(n).unwrap()];
     let mut objective = FullBatchElbo::new(model, &x, &y, &mut ws[..]).unwrap();
     // The whole fit loop, with the best iterate kept and patience armed.
     let opts = FitOptions::new(5).keep_best().patience(100);
@@ -70,7 +70,7 @@ fn training_steps_do_not_allocate() {
     assert_eq!(steps_allocate(&rbf, &Rbf::params(1.0, 0.3)), 0, "RBF step allocated");
     let map = DeepRff::new(Mlp::equinox(2, 8, 2, 4, Activation::Tanh).unwrap(), 16).unwrap();
     let deep = Svgp::new(Features(map), 6, 1e-4).unwrap();
-    let mut prior = vec![0.0; 1 + map.n_params()];
-    map.init(&mut Xoshiro256::from_u64(7), 0.5, &mut prior[1..]).unwrap();
+    let mut prior = vec![0.0; deep.prior().n_params()];
+    map.init(&mut Xoshiro256::from_u64(7), 0.5, deep.prior().parts(&mut prior[..]).unwrap().map).unwrap();
     assert_eq!(steps_allocate(&deep, &prior), 0, "deep step allocated");
 }

@@ -16,7 +16,7 @@ fn f32_elbo_and_gradient_track_f64() {
     let (e64, g64) = reverse_grad(&model, &p, &x, &y, ElboOptions::default());
     let f = |v: &[f64]| v.iter().map(|&a| a as f32).collect::<Vec<f32>>();
     let (p32, x32, y32) = (f(&p), f(&x), f(&y));
-    let mut ws = vec![0.0_f32; model.workspace_len(40)];
+    let mut ws = vec![0.0_f32; model.workspace_len(40).unwrap()];
     let mut g32 = vec![0.0_f32; p.len()];
     let e32 = model.elbo_and_grad(&p32, &x32, &y32, ElboOptions::default(), &mut g32, &mut ws).unwrap();
     let rel_e = (e32 as f64 - e64).abs() / e64.abs();

@@ -13,7 +13,7 @@ fn check<P: Prior>(model: &Svgp<P>, prior: &[f64], seed: u64, opts: ElboOptions,
     let p = random_params(model, prior, &mut rng);
     let (e, g) = reverse_grad(model, &p, &x, &y, opts);
     let gd = dual_grad(model, &p, &x, &y, opts);
-    let mut ws = vec![svgp::Dual::<f64, 8>::default(); model.workspace_len(7)];
+    let mut ws = vec![svgp::Dual::<f64, 8>::default(); model.workspace_len(7).unwrap()];
     let pd: Vec<_> = p.iter().map(|&v| svgp::Dual::<f64, 8>::constant(v)).collect();
     let xd: Vec<_> = x.iter().map(|&v| svgp::Dual::<f64, 8>::constant(v)).collect();
     let yd: Vec<_> = y.iter().map(|&v| svgp::Dual::<f64, 8>::constant(v)).collect();
@@ -23,13 +23,9 @@ fn check<P: Prior>(model: &Svgp<P>, prior: &[f64], seed: u64, opts: ElboOptions,
     println!("{label}: max |Δ|/‖g‖∞ = {max_rel:.2e}, ‖Δ‖/‖g‖ = {norm_rel:.2e}");
     assert!(max_rel <= 1e-8 && norm_rel <= 1e-8, "{label}: reverse vs Dual: {max_rel:e}, {norm_rel:e}");
     // Every block of the layout has a non-zero gradient (the check covers them all).
-    for (what, r) in [
-        ("prior", model.prior_range()),
-        ("Z", model.z_range()),
-        ("m", model.mean_range()),
-        ("L", model.scale_range()),
-    ] {
-        assert!(gd[r].iter().any(|v| v.abs() > 1e-6), "{label}: {what} gradient is all zero");
+    let parts = model.parts(&gd).unwrap();
+    for (what, r) in [("prior", parts.prior), ("Z", parts.z), ("m", parts.mean), ("L", parts.scale_tril)] {
+        assert!(r.iter().any(|v| v.abs() > 1e-6), "{label}: {what} gradient is all zero");
     }
 }
 
@@ -103,14 +99,15 @@ fn rbf_closed_form_adjoint_matches_dual_default() {
 
 #[test]
 fn deep_kernel_reverse_sweep_matches_dual() {
-    use svgp::features::{DeepRff, FeatureMap};
+    use svgp::features::DeepRff;
     use svgp::nn::{Activation, Mlp};
     let map = DeepRff::new(Mlp::equinox(2, 3, 2, 2, Activation::Tanh).unwrap(), 6).unwrap();
     let model = Svgp::new(Features(map), 4, 1e-4).unwrap();
     let mut rng = Xoshiro256::from_u64(2024);
-    let mut prior = vec![0.0_f64; 1 + map.n_params()];
-    prior[0] = 0.3;
-    map.init(&mut rng, 0.5, &mut prior[1..]).unwrap();
+    let mut prior = vec![0.0_f64; model.prior().n_params()];
+    let parts = model.prior().parts(&mut prior[..]).unwrap();
+    parts.ln_variance[0] = 0.3;
+    map.init(&mut rng, 0.5, parts.map).unwrap();
     for seed in 0..3 {
         check(&model, &prior, 40 + seed, ElboOptions::default(), "deep kernel");
     }
@@ -127,7 +124,7 @@ fn check_hvp<P: Prior>(model: &Svgp<P>, prior: &[f64], seed: u64, label: &str) {
     let pd: Vec<Dual<f64, 1>> = p.iter().zip(&v).map(|(&a, &b)| Dual::new(a, [b])).collect();
     let xd: Vec<Dual<f64, 1>> = x.iter().map(|&a| Dual::constant(a)).collect();
     let yd: Vec<Dual<f64, 1>> = y.iter().map(|&a| Dual::constant(a)).collect();
-    let mut ws = vec![Dual::<f64, 1>::default(); model.workspace_len(7)];
+    let mut ws = vec![Dual::<f64, 1>::default(); model.workspace_len(7).unwrap()];
     let mut gd = vec![Dual::<f64, 1>::default(); p.len()];
     model.elbo_and_grad(&pd, &xd, &yd, ElboOptions::default(), &mut gd, &mut ws).unwrap();
     let hv: Vec<f64> = gd.iter().map(|g| g.eps[0]).collect();

@@ -3,8 +3,9 @@
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)] // tests: a failed unwrap is a failed test
 
 use svgp::batch::IterSource;
-use svgp::inducing::{kmeans_pp, lloyd, random_subset, reservoir};
+use svgp::inducing::{kmeans_pp, lloyd, lloyd_workspace_len, random_subset, reservoir};
 use svgp::rng::{standard_normal, Xoshiro256};
+use svgp::Error;
 
 #[test]
 fn random_subset_is_uniform_over_subsets() {
@@ -168,4 +169,24 @@ fn reservoir_is_uniform_over_subsets_of_a_stream() {
     assert!(z.iter().all(|&v| v < 10.0));
     let mut short = IterSource::new(1, (0..1).map(|i| ([i as f64], 0.0)));
     assert!(reservoir(&mut short, 1, 10, &mut r, &mut z, &mut xb, &mut yb).is_err());
+}
+
+#[test]
+fn lloyd_centres_stay_finite() {
+    let mut ws = vec![0.0; lloyd_workspace_len(2, 1).unwrap()];
+    // A non-finite starting centre attracts no point: it used to come back as it went in (NaN).
+    let x = [0.0, 1.0, 10.0, 11.0];
+    let mut z = [0.0, f64::NAN];
+    let r = lloyd(&x, 1, &mut z, 10, &mut ws);
+    assert!(matches!(r, Err(Error::NonFinite { what: "initial centres z", index: 1, .. })), "{r:?}");
+    // A cluster whose coordinate sum overflows (three points near f64::MAX): its centre is still
+    // its mean, not ∞ (the WCSS itself, ~1e614, honestly overflows).
+    let x = [1.5e308, 1.7e308, 1.6e308, -1.0, 1.0];
+    let mut z = [1.6e308_f64, 0.0];
+    let wcss = lloyd(&x, 1, &mut z, 5, &mut ws).unwrap();
+    assert!(z.iter().all(|v| v.is_finite()) && !wcss.is_nan(), "{z:?} {wcss}");
+    assert!((z[0] / 1.6e308 - 1.0).abs() < 1e-15 && z[1] == 0.0, "{z:?}");
+    // No iterations: the within-cluster sum of squares of the given centres (it used to be NaN).
+    let mut z = [0.5, 10.5];
+    assert_eq!(lloyd(&[0.0, 1.0, 10.0, 11.0], 1, &mut z, 0, &mut ws).unwrap(), 1.0);
 }

@@ -27,24 +27,24 @@ fn data(n: usize, seed: u64) -> (Vec<f64>, Vec<f64>) {
 /// Parameters away from the initial point: m and L random, so every ELBO term is exercised.
 fn perturb<P: Prior>(model: &Svgp<P>, p: &mut [f64], seed: u64) {
     let mut r = Xoshiro256::from_u64(seed);
-    for v in &mut p[model.mean_range()] {
-        *v = 0.5 * standard_normal(&mut r);
-    }
-    for i in 0..model.m {
+    let mut v = model.params_mut(p).unwrap();
+    v.mean.iter_mut().for_each(|m| *m = 0.5 * standard_normal(&mut r));
+    for i in 0..model.n_inducing() {
         for j in 0..=i {
-            let k = model.scale_range().start + Svgp::<P>::scale_index(i, j);
-            p[k] = if i == j { 0.3 + 0.5 * uniform(&mut r, 0.0, 1.0) } else { 0.1 * standard_normal(&mut r) };
+            let l =
+                if i == j { 0.3 + 0.5 * uniform(&mut r, 0.0, 1.0) } else { 0.1 * standard_normal(&mut r) };
+            v.scale_tril.set(i, j, l);
         }
     }
-    p[model.noise_index()] = (0.05f64).ln();
+    *v.likelihood.ln_noise_variance_mut() = (0.05f64).ln();
 }
 
 fn deep_model(m: usize, j: usize) -> (Svgp<Features<DeepRff>>, Vec<f64>) {
     let mlp = Mlp::new(&[2, 16, 16, 4], Activation::Tanh).unwrap();
     let map = DeepRff::new(mlp, j).unwrap();
     let model = Svgp::new(Features(map), m, 1e-4).unwrap();
-    let mut pp = vec![0.0; model.prior.n_params()];
-    map.init(&mut Xoshiro256::from_u64(11), 0.5, &mut pp[1..]).unwrap();
+    let mut pp = vec![0.0; model.prior().n_params()];
+    map.init(&mut Xoshiro256::from_u64(11), 0.5, model.prior().parts(&mut pp[..]).unwrap().map).unwrap();
     let mut zr = Xoshiro256::from_u64(12);
     let z: Vec<f64> = (0..2 * m).map(|_| uniform(&mut zr, -0.8, 0.8)).collect();
     let mut p = vec![0.0; model.n_params()];
@@ -65,7 +65,7 @@ fn rbf_model(m: usize) -> (Svgp<Closed<Rbf>>, Vec<f64>) {
 
 fn full<P: Prior>(model: &Svgp<P>, p: &[f64], x: &[f64], y: &[f64]) -> (f64, Vec<f64>) {
     let mut g = vec![0.0; p.len()];
-    let mut ws = vec![0.0; model.workspace_len(y.len())];
+    let mut ws = vec![0.0; model.workspace_len(y.len()).unwrap()];
     let e = model.elbo_and_grad(p, x, y, ElboOptions::default(), &mut g, &mut ws).unwrap();
     (e, g)
 }
@@ -134,7 +134,7 @@ fn deep_plain_average_over_equal_batches() {
     let (ef, _) = full(&model, &p, &x, &y);
     let mb = Minibatch::new(60, 15).unwrap();
     let mut sum = 0.0;
-    let mut ws = vec![0.0; model.workspace_len(15)];
+    let mut ws = vec![0.0; model.workspace_len(15).unwrap()];
     for k in 0..4 {
         let (xb, yb) = (&x[30 * k..30 * (k + 1)], &y[15 * k..15 * (k + 1)]);
         sum += model.elbo(&p, xb, yb, mb.options(15).unwrap(), &mut ws).unwrap();

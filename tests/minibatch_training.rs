@@ -7,7 +7,7 @@ use svgp::batch::{Minibatch, MinibatchElbo, SliceSource};
 use svgp::gp::{Closed, ElboOptions, Svgp};
 use svgp::inducing::random_subset;
 use svgp::kernel::Rbf;
-use svgp::objective::{elbo_workspace_len, FullBatchElbo, Objective};
+use svgp::objective::{FullBatchElbo, Objective};
 use svgp::optim::{Adam, AdamConfig};
 use svgp::rng::{standard_normal, uniform, Xoshiro256};
 use svgp::train::fit;
@@ -26,7 +26,7 @@ fn setup() -> (Svgp<Closed<Rbf>>, Vec<f64>, Vec<f64>, Vec<f64>) {
 }
 
 fn full_elbo(model: &Svgp<Closed<Rbf>>, p: &[f64], x: &[f64], y: &[f64]) -> f64 {
-    let mut ws = vec![0.0; model.workspace_len(y.len())];
+    let mut ws = vec![0.0; model.workspace_len(y.len()).unwrap()];
     model.elbo(p, x, y, ElboOptions::default(), &mut ws).unwrap()
 }
 
@@ -35,7 +35,7 @@ fn full_batch<'a>(
     x: &'a [f64],
     y: &'a [f64],
 ) -> svgp::Result<FullBatchElbo<'a, Closed<Rbf>, f64, Vec<f64>>> {
-    FullBatchElbo::new(model, x, y, vec![0.0; elbo_workspace_len(model, y.len())?])
+    FullBatchElbo::new(model, x, y, vec![0.0; model.workspace_len(y.len())?])
 }
 
 fn adam_fit(p: &mut [f64], steps: usize, lr: f64, obj: &mut impl Objective<f64>) {
@@ -77,5 +77,5 @@ fn minibatch_memory_does_not_depend_on_n() {
     let huge = Minibatch::new(1_000_000_000, 100).unwrap().workspace_len(&model).unwrap();
     assert_eq!(small, huge);
     // …and is the batch's: B inputs and targets plus the model's workspace for B points.
-    assert_eq!(small, 100 + 100 + model.workspace_len(100)); // D = 1
+    assert_eq!(small, 100 + 100 + model.workspace_len(100).unwrap()); // D = 1
 }

@@ -45,7 +45,7 @@ fn check_mlp(mlp: Mlp, n: usize, seed: u64) {
     let out_bar = random(&mut rng, n * mlp.output_dim(), -1.0, 1.0);
 
     let mut out = vec![0.0; n * mlp.output_dim()];
-    let mut ws = vec![f64::NAN; mlp.workspace_len(n)];
+    let mut ws = vec![f64::NAN; mlp.workspace_len(n).unwrap()];
     mlp.forward(&params, &x, &mut out, &mut ws).unwrap();
     // Gradients are *added*: start from a known offset.
     let mut gp = vec![1.0; params.len()];
@@ -55,7 +55,7 @@ fn check_mlp(mlp: Mlp, n: usize, seed: u64) {
     gx.iter_mut().for_each(|g| *g += 2.0);
 
     // Forward mode over params then inputs.
-    let mut dws = vec![D::default(); mlp.workspace_len(n)];
+    let mut dws = vec![D::default(); mlp.workspace_len(n).unwrap()];
     let mut dout = vec![D::default(); out.len()];
     let vars: Vec<f64> = params.iter().chain(&x).copied().collect();
     let (_, want) = dual_gradient(
@@ -99,7 +99,7 @@ fn backward_does_not_clobber_the_forward_state() {
     let x = random(&mut rng, n * 2, -1.0, 1.0);
     let ob = random(&mut rng, n * 3, -1.0, 1.0);
     let mut out = vec![0.0; n * 3];
-    let mut ws = vec![0.0; mlp.workspace_len(n)];
+    let mut ws = vec![0.0; mlp.workspace_len(n).unwrap()];
     mlp.forward(&params, &x, &mut out, &mut ws).unwrap();
     let mut g1 = vec![0.0; params.len()];
     mlp.backward(&params, &x, &ob, &mut g1, None, &mut ws).unwrap();
@@ -141,7 +141,7 @@ fn shape_and_buffer_errors() {
     let mlp = Mlp::new(&[2, 3, 1], Activation::Tanh).unwrap();
     let p = vec![0.0; mlp.n_params()];
     let mut out = [0.0; 2];
-    let mut ws = vec![0.0; mlp.workspace_len(2)];
+    let mut ws = vec![0.0; mlp.workspace_len(2).unwrap()];
     assert!(matches!(mlp.forward(&p, &[0.0; 3], &mut out, &mut ws), Err(Error::DimensionMismatch { .. })));
     assert!(matches!(mlp.forward(&p, &[0.0; 4], &mut out, &mut ws[..1]), Err(Error::BufferTooSmall { .. })));
     assert!(matches!(

@@ -22,16 +22,17 @@ fn data(n: usize, seed: u64) -> (Vec<f64>, Vec<f64>) {
 /// m and L away from their initial values so every term of the gradient is non-trivial.
 fn perturb<P: Prior>(model: &Svgp<P>, p: &mut [f64], seed: u64) {
     let mut r = Xoshiro256::from_u64(seed);
-    for k in model.mean_range().chain(model.scale_range()) {
-        p[k] += 0.1 * standard_normal(&mut r);
+    let mut v = model.params_mut(p).unwrap();
+    for x in v.mean.iter_mut().chain(v.scale_tril.as_mut_slice()) {
+        *x += 0.1 * standard_normal(&mut r);
     }
 }
 
 fn deep() -> (Svgp<Features<DeepRff>>, Vec<f64>) {
     let map = DeepRff::new(Mlp::new(&[2, 8, 8, 4], Activation::Tanh).unwrap(), 32).unwrap();
     let model = Svgp::new(Features(map), 6, 1e-4).unwrap();
-    let mut pp = vec![0.0; model.prior.n_params()];
-    map.init(&mut Xoshiro256::from_u64(3), 0.5, &mut pp[1..]).unwrap();
+    let mut pp = vec![0.0; model.prior().n_params()];
+    map.init(&mut Xoshiro256::from_u64(3), 0.5, model.prior().parts(&mut pp[..]).unwrap().map).unwrap();
     let z: Vec<f64> = (0..12).map(|i| -0.8 + 0.13 * i as f64).collect();
     let mut p = vec![0.0; model.n_params()];
     model.init_params(&pp, &z, 0.01, &mut p).unwrap();
@@ -62,7 +63,9 @@ fn split_eval<P: Prior + Sync>(
         let mut q = p.to_vec();
         let mut e = 0.0;
         for c in 0..calls {
-            q[model.noise_index()] = p[model.noise_index()] + 1e-3 * (calls - 1 - c) as f64;
+            let noise = model.params(p).unwrap().likelihood.ln_noise_variance();
+            *model.params_mut(&mut q).unwrap().likelihood.ln_noise_variance_mut() =
+                noise + 1e-3 * (calls - 1 - c) as f64;
             e = team.elbo_and_grad(&q, &mut g).unwrap();
         }
         (e, g)
@@ -72,7 +75,7 @@ fn split_eval<P: Prior + Sync>(
 
 fn check_model<P: Prior + Sync>(model: &Svgp<P>, p: &[f64], n: usize) {
     let (x, y) = data(n, 9);
-    let mut ws = vec![0.0; model.workspace_len(n)];
+    let mut ws = vec![0.0; model.workspace_len(n).unwrap()];
     let mut g_whole = vec![0.0; p.len()];
     let whole = model.elbo_and_grad(p, &x, &y, ElboOptions::default(), &mut g_whole, &mut ws).unwrap();
     let g_norm = g_whole.iter().map(|v| v * v).sum::<f64>().sqrt();

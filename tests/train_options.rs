@@ -145,8 +145,8 @@ fn the_callback_sees_the_parameters_after_each_update() {
 fn deep_problem() -> (Svgp<Features<DeepRff>>, Vec<f64>, Vec<f64>, Vec<f64>) {
     let map = DeepRff::new(Mlp::new(&[2, 8, 8, 4], Activation::Tanh).unwrap(), 32).unwrap();
     let model = Svgp::new(Features(map), 6, 1e-4).unwrap();
-    let mut pp = vec![0.0; Features(map).n_params()]; // [ln σ² | the map's parameters]
-    map.init(&mut Xoshiro256::from_u64(3), 0.5, &mut pp[1..]).unwrap();
+    let mut pp = vec![0.0; model.prior().n_params()]; // [ln σ² | the map's parameters]
+    map.init(&mut Xoshiro256::from_u64(3), 0.5, model.prior().parts(&mut pp[..]).unwrap().map).unwrap();
     let z: Vec<f64> = (0..12).map(|i| -0.8 + 0.13 * i as f64).collect();
     let mut p = vec![0.0; model.n_params()];
     model.init_params(&pp, &z, 0.01, &mut p).unwrap();

@@ -83,7 +83,7 @@ where
     let (x, y, mut params) = (cast(&f.x), cast(&f.y), cast(&f.init));
     let (lr, clip) = (f.lr, f.clip);
     let np = model.n_params();
-    let mut ws = vec![S::zero(); model.workspace_len(y.len())];
+    let mut ws = vec![S::zero(); model.workspace_len(y.len()).unwrap()];
     let (mut grad, mut mu, mut nu) = (vec![S::zero(); np], vec![S::zero(); np], vec![S::zero(); np]);
     let step = move || {
         let elbo = model.elbo_and_grad(&params, &x, &y, ElboOptions::default(), &mut grad, &mut ws).unwrap();

@@ -25,7 +25,7 @@ fn fourier(c: &mut Criterion) {
     }
     let x = inputs(n, d);
     let mut psi = vec![0.0; n * j];
-    let mut ws = vec![0.0; map.workspace_len(n)];
+    let mut ws = vec![0.0; map.workspace_len(n).unwrap()];
     c.bench_function("rff_cos_phase_forward_256x8x256", |b| {
         b.iter(|| map.features(black_box(&params), black_box(&x), &mut psi, &mut ws))
     });
@@ -45,7 +45,7 @@ fn kernel_adjoint(c: &mut Criterion) {
     let k_bar = vec![0.01; m * m];
     let mut gp = [0.0; 3];
     let mut gz = vec![0.0; m * d];
-    let mut ws = vec![KernelDual::<f64>::default(); gradient_workspace_len(&k)];
+    let mut ws = vec![KernelDual::<f64>::default(); gradient_workspace_len(&k).unwrap()];
     c.bench_function("matern52_gram_adjoint_dual_32x2", |b| {
         b.iter(|| gram_adjoint(&k, black_box(&params), &z, &k_bar, &mut gp, Some(&mut gz), &mut ws))
     });

@@ -60,7 +60,7 @@ impl<P: Prior> Stepper<P> {
         let data = experiment::make_data(n, 0);
         let np = model.n_params();
         Stepper {
-            ws: vec![0.0; model.workspace_len(n)],
+            ws: vec![0.0; model.workspace_len(n).unwrap()],
             model,
             params,
             grad: vec![0.0; np],

@@ -64,7 +64,7 @@ fn scaling() {
     let np = model.n_params();
     println!(
         "scaling: time per step, deep kernel M = {}, J = {}, minibatch B = {BATCH}",
-        model.m,
+        model.n_inducing(),
         experiment::FEATURES
     );
     println!("{:>9} {:>14} {:>14} {:>16}", "N", "full ms/step", "batch ms/step", "full / batch");
@@ -133,7 +133,7 @@ fn threads(c: &mut Criterion) {
         // On a loaded machine the 2-thread timing above is meaningless; this one is not, and
         // 1-thread time / this = the speed-up two idle cores would give (minus spawn cost).
         let h = b / 2;
-        let mut ws = vec![0.0; model.workspace_len(h)];
+        let mut ws = vec![0.0; model.workspace_len(h).unwrap()];
         g.bench_function(BenchmarkId::new(format!("elbo_grad_B{b}"), "half_batch_serial"), |bch| {
             bch.iter(|| {
                 let (xh, yh) = (&data.x[..2 * h], &data.y[..h]);

@@ -15,7 +15,7 @@
 
 use core::ops::ControlFlow;
 use std::time::Instant;
-use svgp::features::{DeepRff, FeatureMap};
+use svgp::features::DeepRff;
 use svgp::gp::{Closed, Features, Prior, Svgp};
 use svgp::kernel::Rbf;
 use svgp::nn::{Activation, Mlp};
@@ -198,9 +198,9 @@ pub fn deep_model<S: Scalar>(
 ) -> Result<(Svgp<Features<DeepRff>>, Vec<S>), svgp::Error> {
     let map = deep_map()?;
     let model = Svgp::new(Features(map), M_INDUCING, jitter)?;
-    let mut prior = vec![S::zero(); 1 + map.n_params()];
-    prior[0] = S::from_f64(1.0f64.ln()); // ln σ²
-    map.init(&mut Xoshiro256::from_u64(seeds(seed).1), 0.5, &mut prior[1..])?;
+    let mut prior = vec![S::zero(); model.prior().n_params()]; // [ln σ² | map parameters]
+    map.init(&mut Xoshiro256::from_u64(seeds(seed).1), 0.5, model.prior().parts(&mut prior[..])?.map)?;
+    model.prior().view(&mut prior[..])?.set_variance(1.0)?;
     let params = init_params(&model, &prior)?;
     Ok((model, params))
 }
@@ -236,31 +236,30 @@ pub fn run<S: Scalar + Send + Sync>(
         Kind::Rbf => {
             let (model, params) = rbf_model::<S>(jitter)?;
             let t = train(&model, params, data, steps, threads, on_step)?;
-            let p = &t.params;
-            let (variance, lengthscale) = (p[0].re().exp(), p[1].re().exp());
+            let p = model.params(&t.params)?.prior;
+            let (variance, lengthscale) = (p.ln_variance().re().exp(), p.ln_lengthscale().re().exp());
             finish(kind, &model, t, variance, lengthscale, None)
         }
         Kind::Deep => {
             let (model, params) = deep_model::<S>(seed, jitter)?;
             let t = train(&model, params, data, steps, threads, on_step)?;
-            let map = model.prior.0;
-            let p = &t.params;
-            let (variance, lengthscale) = (p[0].re().exp(), p[1 + map.log_lengthscale_offset()].re().exp());
-            let warp = warp_on_grid(&map, &p[1..1 + map.n_params()])?;
+            let p = model.params(&t.params)?.prior;
+            let (variance, lengthscale) = (p.ln_variance[0].re().exp(), p.map.ln_lengthscale[0].re().exp());
+            let warp = warp_on_grid(&model.prior().0, p.map.mlp)?;
             finish(kind, &model, t, variance, lengthscale, Some(warp))
         }
     }
 }
 
-/// The learned warp MLP(x) on the evaluation grid (6400 × H).
-pub fn warp_on_grid<S: Scalar>(map: &DeepRff, map_params: &[S]) -> Result<Vec<f64>, svgp::Error> {
+/// The learned warp MLP(x) on the evaluation grid (6400 × H), from the warp's parameters.
+pub fn warp_on_grid<S: Scalar>(map: &DeepRff, mlp_params: &[S]) -> Result<Vec<f64>, svgp::Error> {
     let mlp = map.mlp();
     let (grid, _) = eval_grid();
     let g: Vec<S> = grid.into_iter().map(S::from_f64).collect();
     let n = g.len() / 2;
     let mut out = vec![S::zero(); n * mlp.output_dim()];
-    let mut ws = vec![S::zero(); mlp.workspace_len(n)];
-    mlp.forward(&map_params[..mlp.n_params()], &g, &mut out, &mut ws)?;
+    let mut ws = vec![S::zero(); mlp.workspace_len(n)?];
+    mlp.forward(mlp_params, &g, &mut out, &mut ws)?;
     Ok(out.iter().map(|v| v.re()).collect())
 }
 
@@ -317,11 +316,11 @@ fn finish<P: Prior, S: Scalar>(
     Ok(Outcome {
         kind,
         dtype: dtype::<S>(),
-        jitter: model.jitter,
+        jitter: model.jitter(),
         neg_elbo: t.losses.last().copied().unwrap_or(f64::NAN),
         variance,
         lengthscale,
-        noise_std: (0.5 * t.params[model.noise_index()].re()).exp(),
+        noise_std: (0.5 * model.params(&t.params)?.likelihood.ln_noise_variance().re()).exp(),
         grid_rmse: rmse(&grid_mean, &truth),
         train_s: t.train_s,
         step_ms: t.step_ms,
@@ -337,7 +336,7 @@ pub fn predict_grid<P: Prior, S: Scalar>(model: &Svgp<P>, params: &[S]) -> Resul
     let g: Vec<S> = grid.into_iter().map(S::from_f64).collect();
     let n = g.len() / 2;
     let (mut mean, mut var) = (vec![S::zero(); n], vec![S::zero(); n]);
-    let mut ws = vec![S::zero(); model.predict_workspace_len(n)];
+    let mut ws = vec![S::zero(); model.predict_workspace_len(n)?];
     model.predict(params, &g, &mut mean, &mut var, &mut ws)?;
     Ok(mean.iter().map(|v| v.re()).collect())
 }

@@ -81,7 +81,7 @@ fn point(i: usize) -> [f32; 2] {
 fn fail(what: &str, e: svgp::Error) -> ! {
     use svgp::Error as E;
     match e {
-        E::InvalidModel { what: w, at } => hprintln!("ERROR {}: invalid model: {} at byte {}", what, w, at),
+        E::InvalidModel { kind, at } => hprintln!("ERROR {}: invalid model: {} at byte {}", what, kind, at),
         E::NonFinite { what: w, index, .. } => hprintln!("ERROR {}: non-finite {} at {}", what, w, index),
         E::DimensionMismatch { what: w, expected, found } => {
             hprintln!("ERROR {}: {} expected {} found {}", what, w, expected, found)
@@ -127,7 +127,7 @@ fn run<F: FnMut(&[f32; 2]) -> Result<(f32, f32), svgp::Error>>(
 #[entry]
 fn main() -> ! {
     let Some(mut cp) = cortex_m::Peripherals::take() else {
-        fail("peripherals", svgp::Error::InvalidModel { what: "taken", at: 0 })
+        fail("peripherals", svgp::Error::InvalidParameter { what: "already taken", value: 0.0 })
     };
     cp.SYST.set_clock_source(SystClkSource::Core);
     cp.SYST.set_reload(0x00FF_FFFF);
@@ -160,10 +160,10 @@ fn main() -> ! {
     // Static, so the linker's .bss size is the RAM the posterior needs (no stack estimate).
     #[cfg(not(feature = "flash-storage"))]
     let Some(storage) = cortex_m::singleton!(: [f32; STORAGE] = [0.0; STORAGE]) else {
-        fail("storage", svgp::Error::InvalidModel { what: "taken", at: 0 })
+        fail("storage", svgp::Error::InvalidParameter { what: "already taken", value: 0.0 })
     };
     let Some(ws) = cortex_m::singleton!(: [f32; WORKSPACE] = [0.0; WORKSPACE]) else {
-        fail("workspace", svgp::Error::InvalidModel { what: "taken", at: 0 })
+        fail("workspace", svgp::Error::InvalidParameter { what: "already taken", value: 0.0 })
     };
 
     match (header.kind, header.family) {
@@ -205,7 +205,10 @@ fn main() -> ! {
             hprintln!("ICOUNT mean {}", mean);
             hprintln!("ICOUNT meanvar {}", both);
         }
-        _ => fail("model", svgp::Error::InvalidModel { what: "no firmware support for this family", at: 8 }),
+        _ => fail(
+            "model (no firmware support for this family)",
+            svgp::Error::InvalidModel { kind: svgp::deploy::BlobError::WrongFamily, at: svgp::deploy::offset::FAMILY },
+        ),
     }
     hprintln!("DONE");
     debug::exit(debug::EXIT_SUCCESS);
@@ -225,7 +228,9 @@ fn breakdown(syst: &SYST, post: &svgp::deploy::FeaturePosterior<'_, f32, DeepRff
     });
     // Its two main stages: the MLP, and sin/cos of the 256 feature arguments.
     let mlp = map.mlp();
-    let mlp_ws = mlp.workspace_len(1);
+    let Ok(mlp_ws) = mlp.workspace_len(1) else {
+        fail("breakdown", svgp::Error::SizeOverflow { what: "MLP workspace" })
+    };
     let mlp_cost = run(syst, false, |x| {
         let (phi, rest) = ws.split_at_mut(mlp.output_dim());
         mlp.forward(&post.map_params()[..mlp.n_params()], x, phi, &mut rest[..mlp_ws]).map(|()| (phi[0], 0.0))

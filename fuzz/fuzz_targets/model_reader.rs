@@ -30,6 +30,7 @@ use svgp::deploy::{
 };
 use svgp::deploy::ModelShape;
 use svgp::features::{DeepRff, FeatureMap, RandomFourier};
+use svgp::gp::{Features, Svgp};
 use svgp::kernel::{ArcCosine, Kernel, Matern, Rbf, RbfArd};
 use svgp::nn::{Activation, Mlp};
 use svgp::rng::{standard_normal, Xoshiro256};
@@ -41,14 +42,13 @@ fn seeds() -> &'static [Vec<u8>; 4] {
         let mut rng = Xoshiro256::from_u64(1);
         let map = DeepRff::new(Mlp::equinox(2, 4, 1, 2, Activation::Tanh).unwrap(), 8).unwrap();
         let m = 3;
-        let n = 1 + map.n_params() + 2 * m + m + m * (m + 1) / 2 + 1;
-        let mut flat: Vec<f64> = (0..n).map(|_| 0.5 * standard_normal(&mut rng)).collect();
-        for i in 0..m {
-            flat[n - 1 - m * (m + 1) / 2 + i * (i + 1) / 2 + i] = 1.0; // L's diagonal
-        }
-        let fm = FeatureModel::from_flat(map, m, 1e-4, &flat).unwrap();
+        let svgp = Svgp::new(Features(map), m, 1e-4).unwrap();
+        let mut flat: Vec<f64> = (0..svgp.n_params()).map(|_| 0.5 * standard_normal(&mut rng)).collect();
+        let mut tril = svgp.params_mut(&mut flat).unwrap().scale_tril;
+        (0..m).for_each(|i| tril.set(i, i, 1.0)); // L's diagonal
+        let fm = FeatureModel::from_svgp(&svgp, &flat).unwrap();
         let deep = |bytes: &mut Vec<u8>, f64s: bool| {
-            let mut ws = vec![0.0; fm.build_workspace_len()];
+            let mut ws = vec![0.0; fm.build_workspace_len().unwrap()];
             let len = FeaturePosterior::<f64, DeepRff>::storage_len(&map, m).unwrap();
             *bytes = if f64s {
                 let mut s = vec![0.0f64; len];
@@ -80,7 +80,7 @@ fn check(p: svgp::Result<Prediction<impl StoredScalar>>) {
 /// Reads as feature map `F`; predicts when the reader accepts (inputs up to D = 64).
 fn feature<S: StoredScalar, F: FeatureMap + ModelShape>(bytes: &[u8], storage: &mut [S]) {
     if let Ok(post) = read_feature::<S, F>(bytes, storage) {
-        let mut ws = vec![S::zero(); post.workspace_len()];
+        let mut ws = vec![S::zero(); post.workspace_len().unwrap()];
         let x: Vec<S> = (0..post.map().input_dim().min(64)).map(|i| S::from_f64(0.1 * i as f64 - 0.3)).collect();
         check(post.predict(&x, &mut ws));
         check(post.predict_mean(&x, &mut ws).map(|m| Prediction { mean: m, variance: m - m }));
@@ -90,7 +90,7 @@ fn feature<S: StoredScalar, F: FeatureMap + ModelShape>(bytes: &[u8], storage: &
 /// Reads as kernel `K`; predicts when the reader accepts.
 fn kernel<S: StoredScalar, K: Kernel + ModelShape>(bytes: &[u8], storage: &mut [S]) {
     if let Ok(post) = read_kernel::<S, K>(bytes, storage) {
-        let mut ws = vec![S::zero(); post.workspace_len()];
+        let mut ws = vec![S::zero(); post.workspace_len().unwrap()];
         let x: Vec<S> = (0..post.kernel().input_dim().min(64)).map(|i| S::from_f64(0.2 - 0.1 * i as f64)).collect();
         check(post.predict(&x, &mut ws));
     }

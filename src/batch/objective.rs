@@ -2,10 +2,18 @@
 //! exact chunked full-data ELBO with bounded memory.
 
 use super::source::BatchSource;
-use crate::error::{check_buf, check_len, size_add, size_mul, Error, Result};
+use crate::error::{check_len, check_not_empty, Error, Result};
 use crate::gp::{ElboOptions, Prior, Svgp};
-use crate::objective::{check_not_empty, elbo_workspace_len, loss_from_elbo, Objective};
+use crate::layout::Size;
+use crate::linalg::rows_of;
+use crate::objective::{loss_from_elbo, Objective};
 use crate::Scalar;
+
+crate::parts! {
+    /// A minibatch objective's buffer: the batch's inputs (B × D) and targets (B), then the
+    /// model's ELBO workspace for B points.
+    "minibatch workspace": struct MinibatchWs { x, y, elbo }
+}
 
 /// Minibatch settings: the data set's total size N and the batch size B (1 ≤ B ≤ N).
 ///
@@ -48,10 +56,13 @@ impl Minibatch {
     /// Buffer length [`MinibatchElbo::new`] needs for `model`: B inputs and targets plus the
     /// model's workspace for B points ([`Error::SizeOverflow`] for absurd sizes).
     pub fn workspace_len<P: Prior>(&self, model: &Svgp<P>) -> Result<usize> {
-        const WHAT: &str = "minibatch workspace";
+        Ok(self.ws(model)?.total())
+    }
+    /// The buffer's parts: the batch's inputs and targets, the model's ELBO workspace.
+    fn ws<P: Prior>(&self, model: &Svgp<P>) -> Result<MinibatchWs<usize>> {
         let b = self.batch;
-        let batch = size_add(WHAT, size_mul(WHAT, b, model.input_dim())?, b)?;
-        size_add(WHAT, batch, elbo_workspace_len(model, b)?)
+        let elbo = Size::from_result(model.workspace_len(b));
+        MinibatchWs { x: Size::of(b) * model.input_dim(), y: Size::of(b), elbo }.resolve()
     }
     /// ELBO options for a batch of `b` points (1 ≤ b ≤ B): scale N/b, KL included.
     pub fn options(&self, b: usize) -> Result<ElboOptions> {
@@ -110,10 +121,7 @@ impl<'w, P: Prior + Sync, Src: BatchSource<S>, S: Scalar + Send + Sync> Minibatc
     /// The objective of `model` on batches from `source`, in the caller's buffer `ws`.
     pub fn new(model: Svgp<P>, cfg: Minibatch, source: Src, ws: &'w mut [S]) -> Result<Self> {
         check_len("batch source input dimension", model.input_dim(), source.input_dim())?;
-        check_buf("minibatch workspace", cfg.workspace_len(&model)?, ws.len())?;
-        let b = cfg.batch;
-        let (xb, rest) = ws.split_at_mut(b * model.input_dim());
-        let (yb, ws) = rest.split_at_mut(b);
+        let MinibatchWs { x: xb, y: yb, elbo: ws } = cfg.ws(&model)?.carve(ws)?;
         #[cfg(feature = "std")]
         return Ok(Self { model, cfg, source, xb, yb, ws, team: None, last: 0 });
         #[cfg(not(feature = "std"))]
@@ -229,7 +237,17 @@ where
 /// Workspace length for [`accumulate_elbo_and_grad`] with chunks of `chunk` points
 /// ([`Error::SizeOverflow`] for absurd sizes).
 pub fn accumulate_workspace_len<P: Prior>(model: &Svgp<P>, chunk: usize) -> Result<usize> {
-    size_add("accumulate workspace", elbo_workspace_len(model, chunk)?, model.n_params())
+    Ok(accumulate_ws(model, chunk)?.total())
+}
+
+crate::parts! {
+    /// [`accumulate_elbo_and_grad`]'s workspace: one chunk's gradient, the model's ELBO workspace.
+    "accumulate workspace": struct AccumulateWs { grad, elbo }
+}
+
+fn accumulate_ws<P: Prior>(model: &Svgp<P>, chunk: usize) -> Result<AccumulateWs<usize>> {
+    AccumulateWs { grad: Size::of(model.n_params()), elbo: Size::from_result(model.workspace_len(chunk)) }
+        .resolve()
 }
 
 /// The full-data ELBO and its gradient, computed chunk by chunk (≤ `chunk` points each) so the
@@ -249,7 +267,7 @@ pub fn accumulate_workspace_len<P: Prior>(model: &Svgp<P>, chunk: usize) -> Resu
 /// let mut g = vec![0.0; model.n_params()];
 /// let mut ws = vec![0.0; accumulate_workspace_len(&model, 7)?];
 /// let chunked = accumulate_elbo_and_grad(&model, &p, &x, &y, 7, &mut g, &mut ws)?;
-/// let mut ws_full = vec![0.0; model.workspace_len(30)];
+/// let mut ws_full = vec![0.0; model.workspace_len(30)?];
 /// let full = model.elbo(&p, &x, &y, ElboOptions::default(), &mut ws_full)?;
 /// assert!((chunked - full).abs() < 1e-10 * full.abs());
 /// # Ok::<(), svgp::Error>(())
@@ -265,13 +283,12 @@ pub fn accumulate_elbo_and_grad<P: Prior, S: Scalar>(
 ) -> Result<S> {
     let (d, np) = (model.input_dim(), model.n_params());
     check_not_empty(y.len())?;
-    check_len("inputs x (n × D)", size_mul("inputs x (n × D)", y.len(), d)?, x.len())?;
+    check_len("inputs x (n × D): rows", y.len(), rows_of(x, d, "inputs x (n × D)")?)?;
     check_len("gradient buffer", np, grad.len())?;
     if chunk == 0 {
         return Err(Error::InvalidParameter { what: "chunk size (must be ≥ 1)", value: 0.0 });
     }
-    check_buf("accumulate workspace", accumulate_workspace_len(model, chunk)?, ws.len())?;
-    let (g_chunk, ws) = ws.split_at_mut(np);
+    let AccumulateWs { grad: g_chunk, elbo: ws } = accumulate_ws(model, chunk)?.carve(ws)?;
     grad.iter_mut().for_each(|g| *g = S::zero());
     let mut elbo = S::zero();
     for (k, (xc, yc)) in x.chunks(chunk * d).zip(y.chunks(chunk)).enumerate() {

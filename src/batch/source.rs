@@ -5,7 +5,8 @@
 //! memory is the batch's, however large (or however far away) the data set is.
 
 use super::sampler::ShuffledEpochs;
-use crate::error::{check_len, size_mul, Error, Result};
+use crate::error::{check_len, Error, Result};
+use crate::linalg::rows_of;
 use crate::Scalar;
 use rand_core::Rng;
 
@@ -29,7 +30,7 @@ impl<S, T: BatchSource<S> + ?Sized> BatchSource<S> for &mut T {
 
 /// Checks the batch buffers agree with D before a source fills them.
 fn check_batch_buffers<S>(d: usize, x: &[S], y: &[S]) -> Result<()> {
-    check_len("batch inputs x (b × D)", size_mul("batch inputs x (b × D)", y.len(), d)?, x.len())
+    check_len("batch inputs x (b × D): rows", y.len(), rows_of(x, d, "batch inputs x (b × D)")?)
 }
 
 /// Data held in slices, served in shuffled epochs (never ends: each epoch reshuffles).
@@ -60,7 +61,7 @@ impl<'a, S: Scalar, R: Rng> SliceSource<'a, S, R> {
         if d == 0 {
             return Err(Error::InvalidParameter { what: "input dimension", value: 0.0 });
         }
-        check_len("inputs x (n × D)", size_mul("inputs x (n × D)", y.len(), d)?, x.len())?;
+        check_len("inputs x (n × D): rows", y.len(), rows_of(x, d, "inputs x (n × D)")?)?;
         let sampler = ShuffledEpochs::new(y.len(), rng)?;
         Ok(Self { x, y, d, sampler })
     }

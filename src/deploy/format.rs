@@ -24,19 +24,65 @@
 //! with `from_le_bytes` into caller storage, so the blob may sit anywhere (an
 //! `include_bytes!` in flash included), with any alignment, on any endianness.
 //!
-//! Every failure is an [`Error`] naming the byte offset where it was detected; the
-//! [`InvalidModel`](Error::InvalidModel) `what` strings of the header checks are the public
-//! constants below, so callers can tell them apart. Non-finite payload values give
-//! [`Error::NonFinite`]; a shape the reader cannot evaluate gives `InvalidModel` at the
-//! offending header word.
+//! Every failure is an [`Error`] naming the byte offset where it was detected (the header's
+//! offsets are the constants of [`offset`]); [`InvalidModel`](Error::InvalidModel) carries a
+//! typed [`BlobError`] kind, so callers can tell the failures apart by matching. Non-finite
+//! payload values give [`Error::NonFinite`]; a shape the reader cannot evaluate gives
+//! `InvalidModel` at the offending header word.
 
-use super::closed::KernelPosterior;
+use super::closed::{kernel_storage, KernelPosterior};
 use super::crc32::crc32;
-use super::feature::FeaturePosterior;
-use super::shape::{ModelShape, StoredScalar, MAX_DIM, SHAPE_OFFSET, SHAPE_WORDS};
-use crate::error::{check_buf, check_len, Error, Result};
+use super::feature::{feature_storage, FeaturePosterior};
+use super::shape::{ModelShape, StoredScalar, MAX_DIM, SHAPE_WORDS};
+use crate::error::{check_buf, check_len, BlobError, Error, Result};
 use crate::features::FeatureMap;
 use crate::kernel::Kernel;
+
+/// Byte offsets of the header's fields. The header, little-endian, 104 bytes:
+///
+/// ```text
+/// offset  size      field
+///      0     4      magic b"SVGP"
+///      4     2      version (u16) = 1
+///      6     1      scalar type: 4 = f32, 8 = f64
+///      7     1      kind: 1 = feature kernel, 2 = closed-form kernel
+///      8     4      family (u32): which feature map / kernel type (ModelShape::FAMILY)
+///     12     4      input dimension D
+///     16    64      16 shape words (u32), family-specific, unused ones 0
+///     80     4      M, inducing points
+///     84     4      J, features (0 for a closed-form kernel)
+///     88     4      P, feature-map / kernel parameters
+///     92     4      count: scalars in the payload (the posterior's storage length)
+///     96     8      reserved, 0
+///    104  count·s   payload: the posterior's storage, little-endian (s = scalar size)
+///    end     4      CRC-32 (IEEE) of every byte before it
+/// ```
+pub mod offset {
+    /// b"SVGP".
+    pub const MAGIC: usize = 0;
+    /// Format version (u16).
+    pub const VERSION: usize = 4;
+    /// Scalar type: 4 = f32, 8 = f64.
+    pub const SCALAR: usize = 6;
+    /// Kind: 1 = feature kernel, 2 = closed-form kernel.
+    pub const KIND: usize = 7;
+    /// Family (u32).
+    pub const FAMILY: usize = 8;
+    /// Input dimension D (u32).
+    pub const INPUT_DIM: usize = 12;
+    /// The family-specific shape words (u32 each).
+    pub const SHAPE: usize = 16;
+    /// Inducing points M (u32).
+    pub const N_INDUCING: usize = 80;
+    /// Features J (u32, 0 for a closed-form kernel).
+    pub const N_FEATURES: usize = 84;
+    /// Map / kernel parameters P (u32).
+    pub const N_PARAMS: usize = 88;
+    /// Scalars in the payload (u32).
+    pub const COUNT: usize = 92;
+    /// Reserved, 8 zero bytes.
+    pub const RESERVED: usize = 96;
+}
 
 /// The 4 bytes every blob starts with.
 pub const MAGIC: [u8; 4] = *b"SVGP";
@@ -46,25 +92,6 @@ pub const VERSION: u16 = 1;
 pub const HEADER_LEN: usize = 104;
 /// Trailer (CRC-32) length in bytes.
 pub const TRAILER_LEN: usize = 4;
-
-/// The blob is shorter than its header says (or than a header).
-pub const TRUNCATED: &str = "truncated blob";
-/// The first four bytes are not `b"SVGP"`.
-pub const BAD_MAGIC: &str = "wrong magic";
-/// A version this reader does not know.
-pub const BAD_VERSION: &str = "unsupported version";
-/// The CRC-32 does not match the contents.
-pub const BAD_CHECKSUM: &str = "checksum mismatch";
-/// Bytes after the CRC-32.
-pub const TRAILING_BYTES: &str = "trailing bytes after checksum";
-/// A scalar-type byte other than 4 or 8, or not the type asked for.
-pub const BAD_SCALAR: &str = "wrong scalar type";
-/// A kind byte other than 1 or 2, or not the kind asked for.
-pub const BAD_KIND: &str = "wrong model kind";
-/// The family is not the feature map / kernel type asked for.
-pub const BAD_FAMILY: &str = "wrong model family";
-/// Sizes that no posterior can have (zero, too large, or inconsistent with each other).
-pub const BAD_SHAPE: &str = "impossible shape";
 
 /// Which posterior a blob holds.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -98,8 +125,8 @@ pub struct Header {
     pub count: usize,
 }
 
-const fn invalid(what: &'static str, at: usize) -> Error {
-    Error::InvalidModel { what, at }
+const fn invalid(kind: BlobError, at: usize) -> Error {
+    Error::InvalidModel { kind, at }
 }
 
 const fn u16_at(b: &[u8], at: usize) -> u16 {
@@ -110,50 +137,38 @@ const fn u32_at(b: &[u8], at: usize) -> u32 {
     u32::from_le_bytes([b[at], b[at + 1], b[at + 2], b[at + 3]])
 }
 
-/// The payload length a header's sizes imply, `None` on overflow. Mirrors the posteriors'
-/// storage layouts (checked in tests against their `storage_len`).
+/// The payload length a header's sizes imply, `None` on overflow: the posteriors' own storage
+/// declarations, so the reader and the posteriors cannot disagree.
 fn implied_count(kind: ModelKind, d: usize, m: usize, j: usize, p: usize) -> Option<usize> {
     match kind {
-        // [σ² | σ_n² | w (J) | B_s (M × J) | Q (M × M) | params]
-        ModelKind::Feature => 2usize
-            .checked_add(p)?
-            .checked_add(j)?
-            .checked_add(m.checked_mul(j)?)?
-            .checked_add(m.checked_mul(m)?),
-        // [σ_n² | α (M) | Z (M × D) | L_z, L packed | params]
-        ModelKind::Kernel => {
-            let tri = m.checked_add(1)?.checked_mul(m)? / 2;
-            1usize
-                .checked_add(p)?
-                .checked_add(m)?
-                .checked_add(m.checked_mul(d)?)?
-                .checked_add(tri.checked_mul(2)?)
-        }
+        ModelKind::Feature => feature_storage(m, j, p).ok().map(|l| l.total()),
+        ModelKind::Kernel => kernel_storage(m, d, p).ok().map(|l| l.total()),
     }
 }
 
 /// Parses and validates the header, the length and the checksum of `bytes` (the whole blob).
 ///
 /// ```
-/// use svgp::deploy::{read_header, Error};
+/// use svgp::deploy::{read_header, BlobError, Error};
 /// let err = read_header(b"SVGQ").unwrap_err();
-/// assert_eq!(err, Error::InvalidModel { what: svgp::deploy::TRUNCATED, at: 4 });
+/// assert_eq!(err, Error::InvalidModel { kind: BlobError::Truncated, at: 4 });
 /// ```
 pub fn read_header(bytes: &[u8]) -> Result<Header> {
     if bytes.len() < HEADER_LEN + TRAILER_LEN {
-        return Err(invalid(TRUNCATED, bytes.len()));
+        return Err(invalid(BlobError::Truncated, bytes.len()));
     }
     let h = read_header_fields(bytes)?;
-    let total = encoded_len_checked(h.count, h.scalar_size as usize).ok_or(invalid(BAD_SHAPE, 92))?;
+    let total = encoded_len_checked(h.count, h.scalar_size as usize)
+        .ok_or(invalid(BlobError::ImpossibleShape, offset::COUNT))?;
     if bytes.len() < total {
-        return Err(invalid(TRUNCATED, bytes.len()));
+        return Err(invalid(BlobError::Truncated, bytes.len()));
     }
     if bytes.len() > total {
-        return Err(invalid(TRAILING_BYTES, total));
+        return Err(invalid(BlobError::TrailingBytes, total));
     }
     let body = total - TRAILER_LEN;
     if crc32(&bytes[..body]) != u32_at(bytes, body) {
-        return Err(invalid(BAD_CHECKSUM, body));
+        return Err(invalid(BlobError::ChecksumMismatch, body));
     }
     Ok(h)
 }
@@ -171,44 +186,50 @@ const fn encoded_len_checked(count: usize, size: usize) -> Option<usize> {
 /// (extra bytes are ignored); for a payload checked elsewhere, e.g. by [`payload_f32`].
 pub fn read_header_fields(bytes: &[u8]) -> Result<Header> {
     if bytes.len() < HEADER_LEN {
-        return Err(invalid(TRUNCATED, bytes.len()));
+        return Err(invalid(BlobError::Truncated, bytes.len()));
     }
-    if bytes[..4] != MAGIC {
-        return Err(invalid(BAD_MAGIC, 0));
+    if bytes[offset::MAGIC..offset::MAGIC + 4] != MAGIC {
+        return Err(invalid(BlobError::WrongMagic, offset::MAGIC));
     }
-    if u16_at(bytes, 4) != VERSION {
-        return Err(invalid(BAD_VERSION, 4));
+    if u16_at(bytes, offset::VERSION) != VERSION {
+        return Err(invalid(BlobError::UnsupportedVersion, offset::VERSION));
     }
-    let scalar_size = bytes[6];
+    let scalar_size = bytes[offset::SCALAR];
     if scalar_size != 4 && scalar_size != 8 {
-        return Err(invalid(BAD_SCALAR, 6));
+        return Err(invalid(BlobError::WrongScalar, offset::SCALAR));
     }
-    let kind = match bytes[7] {
+    let kind = match bytes[offset::KIND] {
         1 => ModelKind::Feature,
         2 => ModelKind::Kernel,
-        _ => return Err(invalid(BAD_KIND, 7)),
+        _ => return Err(invalid(BlobError::WrongKind, offset::KIND)),
     };
-    let family = u32_at(bytes, 8);
+    let family = u32_at(bytes, offset::FAMILY);
     let mut shape = [0u32; SHAPE_WORDS];
     for (i, w) in shape.iter_mut().enumerate() {
-        *w = u32_at(bytes, SHAPE_OFFSET + 4 * i);
+        *w = u32_at(bytes, offset::SHAPE + 4 * i);
     }
-    let (d, m, j, p) = (u32_at(bytes, 12), u32_at(bytes, 80), u32_at(bytes, 84), u32_at(bytes, 88));
+    let d = u32_at(bytes, offset::INPUT_DIM);
+    let (m, j, p) = (
+        u32_at(bytes, offset::N_INDUCING),
+        u32_at(bytes, offset::N_FEATURES),
+        u32_at(bytes, offset::N_PARAMS),
+    );
     let in_range = |v: u32| (1..=MAX_DIM).contains(&v);
+    let reserved = u32_at(bytes, offset::RESERVED) == 0 && u32_at(bytes, offset::RESERVED + 4) == 0;
     let checks = [
-        (12, in_range(d)),
-        (80, in_range(m)),
-        (84, if kind == ModelKind::Feature { in_range(j) } else { j == 0 }),
-        (88, p <= MAX_DIM.saturating_mul(16)),
-        (96, u32_at(bytes, 96) == 0 && u32_at(bytes, 100) == 0),
+        (offset::INPUT_DIM, in_range(d)),
+        (offset::N_INDUCING, in_range(m)),
+        (offset::N_FEATURES, if kind == ModelKind::Feature { in_range(j) } else { j == 0 }),
+        (offset::N_PARAMS, p <= MAX_DIM.saturating_mul(16)),
+        (offset::RESERVED, reserved),
     ];
     if let Some(&(at, _)) = checks.iter().find(|(_, ok)| !ok) {
-        return Err(invalid(BAD_SHAPE, at));
+        return Err(invalid(BlobError::ImpossibleShape, at));
     }
-    let count = u32_at(bytes, 92) as usize;
+    let count = u32_at(bytes, offset::COUNT) as usize;
     let implied = implied_count(kind, d as usize, m as usize, j as usize, p as usize);
     if implied != Some(count) || encoded_len_checked(count, scalar_size as usize).is_none() {
-        return Err(invalid(BAD_SHAPE, 92));
+        return Err(invalid(BlobError::ImpossibleShape, offset::COUNT));
     }
     Ok(Header {
         scalar_size,
@@ -230,37 +251,45 @@ pub fn read_header_fields(bytes: &[u8]) -> Result<Header> {
 /// [`read_feature_in_place`] / [`read_kernel_in_place`].
 ///
 /// ```
-/// use svgp::deploy::{payload_f32, Error, TRUNCATED};
+/// use svgp::deploy::{payload_f32, BlobError, Error};
 /// const BAD: Result<[f32; 2], Error> = payload_f32::<2>(b"SVGP");
-/// assert_eq!(BAD, Err(Error::InvalidModel { what: TRUNCATED, at: 4 }));
+/// assert_eq!(BAD, Err(Error::InvalidModel { kind: BlobError::Truncated, at: 4 }));
 /// ```
 pub const fn payload_f32<const N: usize>(blob: &[u8]) -> Result<[f32; N]> {
     if blob.len() < HEADER_LEN + TRAILER_LEN {
-        return Err(invalid(TRUNCATED, blob.len()));
+        return Err(invalid(BlobError::Truncated, blob.len()));
     }
-    if blob[0] != MAGIC[0] || blob[1] != MAGIC[1] || blob[2] != MAGIC[2] || blob[3] != MAGIC[3] {
-        return Err(invalid(BAD_MAGIC, 0));
+    let at = offset::MAGIC;
+    if blob[at] != MAGIC[0]
+        || blob[at + 1] != MAGIC[1]
+        || blob[at + 2] != MAGIC[2]
+        || blob[at + 3] != MAGIC[3]
+    {
+        return Err(invalid(BlobError::WrongMagic, at));
     }
-    if u16_at(blob, 4) != VERSION {
-        return Err(invalid(BAD_VERSION, 4));
+    if u16_at(blob, offset::VERSION) != VERSION {
+        return Err(invalid(BlobError::UnsupportedVersion, offset::VERSION));
     }
-    if blob[6] != 4 {
-        return Err(invalid(BAD_SCALAR, 6));
+    if blob[offset::SCALAR] != 4 {
+        return Err(invalid(BlobError::WrongScalar, offset::SCALAR));
     }
-    if u32_at(blob, 92) as usize != N {
-        return Err(invalid(BAD_SHAPE, 92));
+    if u32_at(blob, offset::COUNT) as usize != N {
+        return Err(invalid(BlobError::ImpossibleShape, offset::COUNT));
     }
-    let total = HEADER_LEN + 4 * N + TRAILER_LEN;
+    let total = match encoded_len_checked(N, 4) {
+        Some(t) => t,
+        None => return Err(invalid(BlobError::ImpossibleShape, offset::COUNT)),
+    };
     if blob.len() < total {
-        return Err(invalid(TRUNCATED, blob.len()));
+        return Err(invalid(BlobError::Truncated, blob.len()));
     }
     if blob.len() > total {
-        return Err(invalid(TRAILING_BYTES, total));
+        return Err(invalid(BlobError::TrailingBytes, total));
     }
     let body = total - TRAILER_LEN;
     let (covered, _) = blob.split_at(body);
     if crc32(covered) != u32_at(blob, body) {
-        return Err(invalid(BAD_CHECKSUM, body));
+        return Err(invalid(BlobError::ChecksumMismatch, body));
     }
     let mut out = [0.0f32; N];
     let mut i = 0;
@@ -275,13 +304,13 @@ pub const fn payload_f32<const N: usize>(blob: &[u8]) -> Result<[f32; N]> {
 /// Checks the header against the scalar type, kind and family asked for; decodes the shape.
 fn check_types<S: StoredScalar, T: ModelShape>(h: &Header, kind: ModelKind) -> Result<T> {
     if h.scalar_size != S::CODE {
-        return Err(invalid(BAD_SCALAR, 6));
+        return Err(invalid(BlobError::WrongScalar, offset::SCALAR));
     }
     if h.kind != kind {
-        return Err(invalid(BAD_KIND, 7));
+        return Err(invalid(BlobError::WrongKind, offset::KIND));
     }
     if h.family != T::FAMILY {
-        return Err(invalid(BAD_FAMILY, 8));
+        return Err(invalid(BlobError::WrongFamily, offset::FAMILY));
     }
     T::decode_shape(&h.shape)
 }
@@ -318,10 +347,13 @@ fn check_in_place<S: StoredScalar, T: ModelShape>(
 
 /// Checks that the decoded shape agrees with the header's counts.
 fn check_counts(h: &Header, d: usize, j: usize, p: usize) -> Result<()> {
-    let checks =
-        [(12, h.input_dim as usize == d), (84, h.n_features as usize == j), (88, h.n_params as usize == p)];
+    let checks = [
+        (offset::INPUT_DIM, h.input_dim as usize == d),
+        (offset::N_FEATURES, h.n_features as usize == j),
+        (offset::N_PARAMS, h.n_params as usize == p),
+    ];
     match checks.iter().find(|(_, ok)| !ok) {
-        Some(&(at, _)) => Err(invalid(BAD_SHAPE, at)),
+        Some(&(at, _)) => Err(invalid(BlobError::ImpossibleShape, at)),
         None => Ok(()),
     }
 }
@@ -330,11 +362,11 @@ fn check_counts(h: &Header, d: usize, j: usize, p: usize) -> Result<()> {
 /// [`Header::count`] long; no allocation, no alignment requirement).
 ///
 /// ```
-/// use svgp::deploy::{read_feature, Error, TRUNCATED};
+/// use svgp::deploy::{read_feature, BlobError, Error};
 /// use svgp::features::DeepRff;
 /// let mut storage = [0.0_f32; 64];
 /// let err = read_feature::<f32, DeepRff>(&[0u8; 10], &mut storage).unwrap_err();
-/// assert_eq!(err, Error::InvalidModel { what: TRUNCATED, at: 10 });
+/// assert_eq!(err, Error::InvalidModel { kind: BlobError::Truncated, at: 10 });
 /// ```
 pub fn read_feature<'s, S: StoredScalar, F: FeatureMap + ModelShape>(
     bytes: &[u8],
@@ -377,9 +409,10 @@ pub fn read_kernel<'s, S: StoredScalar, K: Kernel + ModelShape>(
     KernelPosterior::from_storage(kernel, h.n_inducing as usize, values)
 }
 
-/// Blob length for a payload of `count` scalars of type `S`.
-pub fn encoded_len<S: StoredScalar>(count: usize) -> usize {
-    HEADER_LEN + count * S::SIZE + TRAILER_LEN
+/// Blob length for a payload of `count` scalars of type `S` ([`Error::SizeOverflow`] if it
+/// does not fit in `usize`).
+pub fn encoded_len<S: StoredScalar>(count: usize) -> Result<usize> {
+    encoded_len_checked(count, S::SIZE).ok_or(Error::SizeOverflow { what: "model blob" })
 }
 
 fn put_u32(out: &mut [u8], at: usize, v: u32) {
@@ -394,29 +427,29 @@ fn write_blob<S: StoredScalar, T: ModelShape>(
     values: &[S],
     out: &mut [u8],
 ) -> Result<usize> {
-    let len = encoded_len::<S>(values.len());
+    let len = encoded_len::<S>(values.len())?;
     check_buf("blob output", len, out.len())?;
     let mut words = [0u32; SHAPE_WORDS];
     shape.encode_shape(&mut words)?;
     let out = &mut out[..len];
     out[..HEADER_LEN].iter_mut().for_each(|b| *b = 0);
-    out[..4].copy_from_slice(&MAGIC);
-    out[4..6].copy_from_slice(&VERSION.to_le_bytes());
-    out[6] = S::CODE;
-    out[7] = kind as u8;
-    put_u32(out, 8, T::FAMILY);
+    out[offset::MAGIC..offset::MAGIC + 4].copy_from_slice(&MAGIC);
+    out[offset::VERSION..offset::VERSION + 2].copy_from_slice(&VERSION.to_le_bytes());
+    out[offset::SCALAR] = S::CODE;
+    out[offset::KIND] = kind as u8;
+    put_u32(out, offset::FAMILY, T::FAMILY);
     for (i, &w) in words.iter().enumerate() {
-        put_u32(out, SHAPE_OFFSET + 4 * i, w);
+        put_u32(out, offset::SHAPE + 4 * i, w);
     }
     let [d, m, j, p] = dims;
     let word = |v: usize| {
         u32::try_from(v).map_err(|_| Error::InvalidParameter { what: "model size", value: v as f64 })
     };
-    put_u32(out, 12, word(d)?);
-    put_u32(out, 80, word(m)?);
-    put_u32(out, 84, word(j)?);
-    put_u32(out, 88, word(p)?);
-    put_u32(out, 92, word(values.len())?);
+    put_u32(out, offset::INPUT_DIM, word(d)?);
+    put_u32(out, offset::N_INDUCING, word(m)?);
+    put_u32(out, offset::N_FEATURES, word(j)?);
+    put_u32(out, offset::N_PARAMS, word(p)?);
+    put_u32(out, offset::COUNT, word(values.len())?);
     for (chunk, &v) in out[HEADER_LEN..len - TRAILER_LEN].chunks_exact_mut(S::SIZE).zip(values) {
         v.write_le(chunk);
     }
@@ -426,7 +459,7 @@ fn write_blob<S: StoredScalar, T: ModelShape>(
 }
 
 /// Writes a feature-kernel posterior as a blob into `out` (at least
-/// [`encoded_len`]`(post.storage().len())` bytes); returns the length written.
+/// [`encoded_len`]`(post.storage().len())?` bytes); returns the length written.
 pub fn write_feature<S: StoredScalar, F: FeatureMap + ModelShape>(
     post: &FeaturePosterior<'_, S, F>,
     out: &mut [u8],
@@ -451,7 +484,7 @@ pub fn write_kernel<S: StoredScalar, K: Kernel + ModelShape>(
 pub fn feature_to_bytes<S: StoredScalar, F: FeatureMap + ModelShape>(
     post: &FeaturePosterior<'_, S, F>,
 ) -> Result<alloc::vec::Vec<u8>> {
-    let mut out = alloc::vec![0u8; encoded_len::<S>(post.storage().len())];
+    let mut out = alloc::vec![0u8; encoded_len::<S>(post.storage().len())?];
     write_feature(post, &mut out)?;
     Ok(out)
 }
@@ -461,7 +494,7 @@ pub fn feature_to_bytes<S: StoredScalar, F: FeatureMap + ModelShape>(
 pub fn kernel_to_bytes<S: StoredScalar, K: Kernel + ModelShape>(
     post: &KernelPosterior<'_, S, K>,
 ) -> Result<alloc::vec::Vec<u8>> {
-    let mut out = alloc::vec![0u8; encoded_len::<S>(post.storage().len())];
+    let mut out = alloc::vec![0u8; encoded_len::<S>(post.storage().len())?];
     write_kernel(post, &mut out)?;
     Ok(out)
 }

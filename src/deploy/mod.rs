@@ -22,23 +22,22 @@
 //! # fn main() -> Result<(), svgp::Error> {
 //! use svgp::deploy::{feature_to_bytes, read_feature, read_header, FeatureModel, FeaturePosterior};
 //! use svgp::features::{DeepRff, FeatureMap};
-//! use svgp::gp::{Features, Svgp};
+//! use svgp::gp::{Features, Prior, Svgp};
 //! use svgp::nn::{Activation, Mlp};
 //! use svgp::rng::Xoshiro256;
 //!
 //! // Host, f64: a (here untrained) deep-kernel SVGP with M = 4 inducing points.
 //! let map = DeepRff::new(Mlp::equinox(2, 8, 1, 2, Activation::Tanh)?, 16)?;
 //! let svgp = Svgp::new(Features(map), 4, 1e-4)?;
-//! let mut map_params = vec![0.0; map.n_params()];
-//! map.init(&mut Xoshiro256::from_u64(1), 0.5, &mut map_params)?;
-//! let prior = [&[0.0][..], &map_params].concat(); // [ln σ² | map params]
+//! let mut prior = vec![0.0; svgp.prior().n_params()]; // [ln σ² | map params], σ² = 1
+//! map.init(&mut Xoshiro256::from_u64(1), 0.5, &mut *svgp.prior().parts(&mut prior[..])?.map)?;
 //! let mut params = vec![0.0; svgp.n_params()];
 //! svgp.init_params(&prior, &[-0.5, -0.5, 0.5, -0.5, -0.5, 0.5, 0.5, 0.5], 0.01, &mut params)?;
 //!
 //! // Compact f32 posterior and its blob.
 //! let model = FeatureModel::from_svgp(&svgp, &params)?;
 //! let mut storage = vec![0.0_f32; FeaturePosterior::<f32, DeepRff>::storage_len(&map, 4)?];
-//! let post = FeaturePosterior::build(&model, &mut storage, &mut vec![0.0; model.build_workspace_len()])?;
+//! let post = FeaturePosterior::build(&model, &mut storage, &mut vec![0.0; model.build_workspace_len()?])?;
 //! let blob = feature_to_bytes(&post)?;
 //!
 //! // Device side: no allocation, arrays only.
@@ -46,7 +45,7 @@
 //! assert!(read_header(&blob)?.count <= store.len());
 //! let post = read_feature::<f32, DeepRff>(&blob, &mut store)?;
 //! let mut ws = [0.0_f32; 256];
-//! let p = post.predict(&[0.1, -0.2], &mut ws[..post.workspace_len()])?;
+//! let p = post.predict(&[0.1, -0.2], &mut ws[..post.workspace_len()?])?;
 //! // At initialisation (m = 0, L = I) the posterior is the prior: mean 0, variance σ²|ψ|².
 //! assert_eq!(p.mean, 0.0);
 //! assert!(p.variance > 0.0);
@@ -63,15 +62,14 @@ mod format;
 mod prediction;
 mod shape;
 
-pub use crate::error::Error;
+pub use crate::error::{BlobError, Error};
 pub use closed::{KernelModel, KernelPosterior};
 pub use crc32::{crc32, Crc32};
 pub use feature::{FeatureModel, FeaturePosterior};
 pub use format::{
-    encoded_len, payload_f32, read_feature, read_feature_in_place, read_header, read_header_fields,
-    read_kernel, read_kernel_in_place, write_feature, write_kernel, Header, ModelKind, BAD_CHECKSUM,
-    BAD_FAMILY, BAD_KIND, BAD_MAGIC, BAD_SCALAR, BAD_SHAPE, BAD_VERSION, HEADER_LEN, MAGIC, TRAILER_LEN,
-    TRAILING_BYTES, TRUNCATED, VERSION,
+    encoded_len, offset, payload_f32, read_feature, read_feature_in_place, read_header, read_header_fields,
+    read_kernel, read_kernel_in_place, write_feature, write_kernel, Header, ModelKind, HEADER_LEN, MAGIC,
+    TRAILER_LEN, VERSION,
 };
 #[cfg(feature = "alloc")]
 pub use format::{feature_to_bytes, kernel_to_bytes};

@@ -1,6 +1,6 @@
 //! How a model's feature map or kernel describes itself in a blob header, and the stored scalars.
 
-use crate::error::{Error, Result};
+use crate::error::{BlobError, Error, Result};
 use crate::features::{Coupling, DeepRff, FeatureMap, FourierForm, RandomFourier, Spectrum};
 use crate::kernel::{ArcCosine, Kernel, Matern, Nu, Rbf, RbfArd};
 use crate::nn::{Activation, Mlp, MAX_LAYERS};
@@ -28,13 +28,11 @@ pub trait ModelShape: Copy + Sized {
     fn decode_shape(words: &[u32; SHAPE_WORDS]) -> Result<Self>;
 }
 
-/// Byte offset of the shape words in the header (for error positions).
-pub(crate) const SHAPE_OFFSET: usize = 16;
-
-/// An [`Error::InvalidModel`] pointing at shape word `i`.
+/// An [`Error::InvalidModel`] ([`BlobError::BadShapeWord`] saying what the word describes)
+/// pointing at shape word `word`.
 #[cold]
 pub fn bad_shape(what: &'static str, word: usize) -> Error {
-    Error::InvalidModel { what, at: SHAPE_OFFSET + 4 * word }
+    Error::InvalidModel { kind: BlobError::BadShapeWord(what), at: super::format::offset::SHAPE + 4 * word }
 }
 
 /// Checks that a size read from a header is in `1..=MAX_DIM`.

@@ -6,10 +6,13 @@
 //! with an error that shrinks like 1/√J. Only the *draw* of the frequencies depends on the
 //! kernel; the map itself is the same for every spectrum.
 
-use super::projection::{project, project_adjoint};
+use super::projection::{
+    project, project_adjoint, projection_lens, projection_ws, ProjectionParams, ProjectionWs,
+};
 use super::FeatureMap;
-use crate::error::{check_len, Result};
+use crate::error::{check_finite, Result};
 use crate::kernel::Nu;
+use crate::layout::SliceRef;
 use crate::rng::{cauchy, chi, chi_squared, orthonormal_columns, standard_normal, uniform};
 use crate::{Error, Scalar};
 use rand_core::Rng;
@@ -68,8 +71,8 @@ pub enum Coupling {
 /// A random Fourier feature map x ↦ ψ(x) ∈ ℝ^J, with ψ(x)·ψ(x') ≈ the unit-variance kernel of
 /// its [`Spectrum`] at lengthscale ℓ (the GP multiplies by σ² outside).
 ///
-/// **Parameter layout** (flat buffer, all trainable or frozen at the caller's choice):
-/// `[ln ℓ, W (D × M, row-major), b (M, only for CosPhase)]`, M frequencies (M = J for
+/// **Parameter layout** (flat buffer, all trainable or frozen at the caller's choice, named by
+/// [`ProjectionParams`]): `[ln ℓ, W (D × M, row-major), b (M, only for CosPhase)]`, M frequencies (M = J for
 /// CosPhase, J/2 for CosSin). Frequencies are stored at unit lengthscale; ℓ divides the
 /// projection, so ln ℓ stays a single trainable scale.
 ///
@@ -81,7 +84,7 @@ pub enum Coupling {
 /// map.draw(&mut Xoshiro256::from_u64(1), 1.0, &mut params)?;
 /// let x = [0.0, 0.0, 0.3, -0.2];
 /// let mut psi = vec![0.0; 2 * 512];
-/// let mut ws = vec![0.0; map.workspace_len(2)];
+/// let mut ws = vec![0.0; map.workspace_len(2)?];
 /// map.features(&params, &x, &mut psi, &mut ws)?;
 /// let k01: f64 = psi[..512].iter().zip(&psi[512..]).map(|(a, b)| a * b).sum();
 /// let exact = Spectrum::Rbf.kernel(1.0, &x[..2], &x[2..]);
@@ -95,13 +98,14 @@ pub struct RandomFourier {
     form: FourierForm,
     spectrum: Spectrum,
     coupling: Coupling,
+    lens: ProjectionParams<usize>,
 }
 
 impl RandomFourier {
     /// A map on `dim` inputs with `n_features` outputs (even for `CosSin`).
     ///
-    /// Errors: zero sizes, an odd J with `CosSin`, or orthogonal coupling with the
-    /// non-isotropic `Laplace` spectrum.
+    /// Errors: zero sizes, an odd J with `CosSin`, orthogonal coupling with the non-isotropic
+    /// `Laplace` spectrum, or a parameter count that overflows.
     pub fn new(
         dim: usize,
         n_features: usize,
@@ -124,7 +128,10 @@ impl RandomFourier {
                 value: 0.0,
             });
         }
-        Ok(Self { dim, n_features, form, spectrum, coupling })
+        let m = if form == FourierForm::CosSin { n_features / 2 } else { n_features };
+        let phases = if form == FourierForm::CosPhase { m } else { 0 };
+        let lens = projection_lens(dim, m, phases)?;
+        Ok(Self { dim, n_features, form, spectrum, coupling, lens })
     }
 
     /// Number of frequencies M (J for CosPhase, J/2 for CosSin).
@@ -146,13 +153,10 @@ impl RandomFourier {
     /// Reproducible: the same generator state gives the same buffer. W is drawn column by
     /// column (frequency by frequency), then b.
     pub fn draw<R: Rng + ?Sized>(&self, rng: &mut R, lengthscale: f64, params: &mut [f64]) -> Result<()> {
-        check_len("random Fourier parameters", self.n_params(), params.len())?;
-        if !(lengthscale > 0.0 && lengthscale.is_finite()) {
-            return Err(Error::InvalidParameter { what: "lengthscale", value: lengthscale });
-        }
+        let mut p = self.view(params)?;
+        p.set_lengthscale(lengthscale)?;
         let (d, m) = (self.dim, self.n_frequencies());
-        params[0] = libm::log(lengthscale);
-        let w = &mut params[1..1 + d * m];
+        let w = &mut *p.w;
         match self.coupling {
             Coupling::Iid => {
                 for j in 0..m {
@@ -182,10 +186,8 @@ impl RandomFourier {
                 }
             }
         }
-        if self.form == FourierForm::CosPhase {
-            for b in &mut params[1 + d * m..] {
-                *b = uniform(rng, 0.0, core::f64::consts::TAU);
-            }
+        for b in p.b.iter_mut() {
+            *b = uniform(rng, 0.0, core::f64::consts::TAU);
         }
         Ok(())
     }
@@ -201,13 +203,27 @@ impl RandomFourier {
         }
     }
 
-    fn check_shapes<S>(&self, params: &[S], x: &[S], out: &[S], ws: &[S]) -> Result<usize> {
-        check_len("random Fourier parameters", self.n_params(), params.len())?;
-        super::check_io(self, "random Fourier workspace", x, out, ws)
+    fn check_shapes<'p, S: Scalar>(
+        &self,
+        params: &'p [S],
+        x: &[S],
+        out: &[S],
+        ws: &[S],
+    ) -> Result<(usize, ProjectionParams<&'p [S]>)> {
+        let p = self.view(params)?;
+        Ok((super::check_io(self, "random Fourier workspace", x, out, ws)?, p))
     }
 }
 
 impl FeatureMap for RandomFourier {
+    type Params<C> = ProjectionParams<C>;
+    fn view<S: Scalar, C: SliceRef<S>>(&self, raw: C) -> Result<ProjectionParams<C>> {
+        self.lens.carve_exact(raw)
+    }
+    fn check_params<S: Scalar>(&self, params: &[S]) -> Result<()> {
+        check_finite("random Fourier parameters", params)?;
+        self.view(params)?.check()
+    }
     fn input_dim(&self) -> usize {
         self.dim
     }
@@ -215,27 +231,26 @@ impl FeatureMap for RandomFourier {
         self.n_features
     }
     fn n_params(&self) -> usize {
-        let m = self.n_frequencies();
-        1 + self.dim * m + if self.form == FourierForm::CosPhase { m } else { 0 }
+        self.lens.total()
     }
     /// n × J (the local derivatives of the forward pass) plus one J-row of scratch.
-    fn workspace_len(&self, n: usize) -> usize {
-        (n + 1) * self.n_features
+    fn workspace_len(&self, n: usize) -> Result<usize> {
+        Ok(projection_ws(n, self.n_features)?.total())
     }
     fn features<S: Scalar>(&self, params: &[S], x: &[S], psi: &mut [S], ws: &mut [S]) -> Result<()> {
-        let n = self.check_shapes(params, x, psi, ws)?;
+        let (n, p) = self.check_shapes(params, x, psi, ws)?;
         let (d, m, jn) = (self.dim, self.n_frequencies(), self.n_features);
-        let inv_l = (-params[0]).exp();
-        let w = &params[1..1 + d * m];
+        let inv_l = (-p.ln_lengthscale[0]).exp();
+        let (w, b) = (p.w, p.b);
+        let ProjectionWs { saved: saved_all, .. } = projection_ws(n, jn)?.carve(ws)?;
         for i in 0..n {
             let xi = &x[i * d..(i + 1) * d];
             let row = &mut psi[i * jn..(i + 1) * jn];
-            let saved = &mut ws[i * jn..(i + 1) * jn];
+            let saved = &mut saved_all[i * jn..(i + 1) * jn];
             match self.form {
                 FourierForm::CosPhase => {
                     // ws keeps dψ/dz = −c·sin z for the adjoint.
                     let c = S::from_f64(libm::sqrt(2.0 / jn as f64));
-                    let b = &params[1 + d * m..];
                     project(xi, w, inv_l, row);
                     for ((p, s), &bj) in row.iter_mut().zip(saved.iter_mut()).zip(b) {
                         let (sn, cs) = (*p + bj).sin_cos();
@@ -268,15 +283,14 @@ impl FeatureMap for RandomFourier {
         mut grad_x: Option<&mut [S]>,
         ws: &mut [S],
     ) -> Result<()> {
-        let n = self.check_shapes(params, x, psi_bar, ws)?;
+        let (n, p) = self.check_shapes(params, x, psi_bar, ws)?;
         super::check_grads(self, "random Fourier parameter gradient", n, grad_params, grad_x.as_deref())?;
         let (d, m, jn) = (self.dim, self.n_frequencies(), self.n_features);
-        let inv_l = (-params[0]).exp();
-        let w = &params[1..1 + d * m];
-        let (saved_all, scratch) = ws.split_at_mut(n * jn);
+        let inv_l = (-p.ln_lengthscale[0]).exp();
+        let w = p.w;
+        let ProjectionWs { saved: saved_all, scratch } = projection_ws(n, jn)?.carve(ws)?;
         let z_bar = &mut scratch[..m];
-        let (g_ln_l, g_rest) = grad_params.split_at_mut(1);
-        let (g_w, g_b) = g_rest.split_at_mut(d * m);
+        let ProjectionParams { ln_lengthscale: g_ln_l, w: g_w, b: g_b } = self.view(grad_params)?;
         for i in 0..n {
             let pb = &psi_bar[i * jn..(i + 1) * jn];
             let saved = &saved_all[i * jn..(i + 1) * jn];

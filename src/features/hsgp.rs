@@ -11,8 +11,54 @@
 
 use super::fourier::Spectrum;
 use super::FeatureMap;
-use crate::error::{check_len, Result};
+use crate::error::{check_finite, Result};
+use crate::kernel::{check_log_param, log_of_positive};
+use crate::layout::{Size, SliceRef};
 use crate::{Error, Scalar};
+use core::ops::{Deref, DerefMut};
+
+crate::parts! {
+    /// The parameters of [`Hsgp`] by name: `[ln ℓ | L_1, …, L_D]`, the lengthscale and the box
+    /// half-widths (positive, not logged). What [`FeatureMap::view`] returns for it.
+    "HSGP parameters": pub struct HsgpParams {
+        /// ln ℓ (one value).
+        ln_lengthscale,
+        /// The box half-widths L_1, …, L_D.
+        half_widths,
+    }
+}
+
+impl<S: Scalar, C: Deref<Target = [S]>> HsgpParams<C> {
+    /// The lengthscale ℓ.
+    pub fn lengthscale(&self) -> S {
+        self.ln_lengthscale[0].exp()
+    }
+    /// [`Error::InvalidParameter`] unless ℓ² is finite and positive, and
+    /// [`Error::NonFinite`] unless every half-width is finite and > 0.
+    pub fn check(&self) -> Result<()> {
+        check_log_param("HSGP ln lengthscale", self.ln_lengthscale[0], 2.0)?;
+        for (index, &l) in self.half_widths.iter().enumerate() {
+            if !(l.re() > 0.0 && l.re().is_finite()) {
+                return Err(Error::NonFinite { what: "HSGP half-width (must be > 0)", index, value: l.re() });
+            }
+        }
+        Ok(())
+    }
+}
+
+impl<S: Scalar, C: DerefMut<Target = [S]>> HsgpParams<C> {
+    /// Sets ℓ (finite, > 0).
+    pub fn set_lengthscale(&mut self, lengthscale: f64) -> Result<()> {
+        self.ln_lengthscale[0] = S::from_f64(log_of_positive("HSGP lengthscale", lengthscale)?);
+        Ok(())
+    }
+}
+
+crate::parts! {
+    /// Per call: √S, ∂ln√S/∂ln ℓ and ∂ln√S/∂ω² per feature (J each), and the eigenfunction
+    /// values and derivatives of one input (D × m each).
+    "HSGP workspace": struct HsgpWs { sqrt_s, d_ln_l, d_w2, phi, dphi }
+}
 
 /// HSGP features: the first m eigenfunctions per dimension, tensor product, J = m^D.
 ///
@@ -20,15 +66,15 @@ use crate::{Error, Scalar};
 /// fastest. ψ(x)·ψ(x') approximates the unit-variance kernel of the [`Spectrum`] (RBF or
 /// isotropic Matérn; the Laplace product kernel is not supported).
 ///
-/// **Parameter layout:** `[ln ℓ, L_1, …, L_D]`: the lengthscale and the box half-widths
-/// (positive, not logged; usually frozen, but their gradient is computed too).
+/// **Parameter layout:** `[ln ℓ, L_1, …, L_D]` (named by [`HsgpParams`]): the lengthscale and
+/// the box half-widths (positive, not logged; usually frozen, but their gradient is computed too).
 ///
 /// ```
 /// use svgp::features::{FeatureMap, Hsgp, Spectrum};
 /// let map = Hsgp::new(1, 32, Spectrum::Rbf)?;
 /// let params = [0.5_f64.ln(), 3.0]; // ℓ = 0.5 on the box [−3, 3]
 /// let mut psi = vec![0.0; 2 * 32];
-/// let mut ws = vec![0.0; map.workspace_len(2)];
+/// let mut ws = vec![0.0; map.workspace_len(2)?];
 /// map.features(&params, &[0.0, 0.4], &mut psi, &mut ws)?;
 /// let k01: f64 = psi[..32].iter().zip(&psi[32..]).map(|(a, b)| a * b).sum();
 /// assert!((k01 - (-0.5_f64 * 0.64).exp()).abs() < 1e-3);
@@ -40,6 +86,7 @@ pub struct Hsgp {
     m: usize,
     n_features: usize,
     spectrum: Spectrum,
+    ws: HsgpWs<usize>,
 }
 
 impl Hsgp {
@@ -55,7 +102,9 @@ impl Hsgp {
             .ok()
             .and_then(|d| m.checked_pow(d))
             .ok_or(Error::InvalidParameter { what: "HSGP feature count m^D", value: m as f64 })?;
-        Ok(Self { dim, m, n_features, spectrum })
+        let (j, dm) = (Size::of(n_features), Size::of(dim) * m);
+        let ws = HsgpWs { sqrt_s: j, d_ln_l: j, d_w2: j, phi: dm, dphi: dm }.resolve()?;
+        Ok(Self { dim, m, n_features, spectrum, ws })
     }
 
     /// Eigenfunctions per dimension.
@@ -63,23 +112,19 @@ impl Hsgp {
         self.m
     }
 
-    /// A parameter buffer for a lengthscale and one half-width for every dimension.
+    /// A parameter buffer for a lengthscale and one half-width (finite, > 0) for every dimension.
     pub fn params(&self, lengthscale: f64, half_width: f64, out: &mut [f64]) -> Result<()> {
-        check_len("HSGP parameters", self.n_params(), out.len())?;
-        out[0] = libm::log(lengthscale);
-        out[1..].fill(half_width);
-        Ok(())
+        let mut p = self.view(out)?;
+        p.set_lengthscale(lengthscale)?;
+        p.half_widths.fill(half_width);
+        p.check()
     }
 
     fn check_shapes<S: Scalar>(&self, params: &[S], x: &[S], out: &[S], ws: &[S]) -> Result<usize> {
-        check_len("HSGP parameters", self.n_params(), params.len())?;
-        for (i, &l) in params[1..].iter().enumerate() {
+        let p = self.view(params)?;
+        for (index, &l) in p.half_widths.iter().enumerate() {
             if !(l.re() > 0.0 && l.re().is_finite()) {
-                return Err(Error::NonFinite {
-                    what: "HSGP half-width (must be > 0)",
-                    index: i,
-                    value: l.re(),
-                });
+                return Err(Error::NonFinite { what: "HSGP half-width (must be > 0)", index, value: l.re() });
             }
         }
         super::check_io(self, "HSGP workspace", x, out, ws)
@@ -101,30 +146,30 @@ impl Hsgp {
     }
 
     /// Per feature: √S, ∂ln√S/∂ln ℓ and ∂ln√S/∂ω², into three J-slices.
-    fn spectral<S: Scalar>(&self, params: &[S], sqrt_s: &mut [S], d_ln_l: &mut [S], d_w2: &mut [S]) {
-        let ln_l = params[0];
+    fn spectral<S: Scalar>(&self, p: &HsgpParams<&[S]>, sqrt_s: &mut [S], d_ln_l: &mut [S], d_w2: &mut [S]) {
+        let ln_l = p.ln_lengthscale[0];
         let l2 = (ln_l + ln_l).exp();
         let dim = self.dim as f64;
         for k in 0..self.n_features {
             let mut w2 = S::zero();
             for d in 0..self.dim {
-                let a = Self::freq(params[1 + d], self.index(k, d));
+                let a = Self::freq(p.half_widths[d], self.index(k, d));
                 w2 += a * a;
             }
             let (ln_s, g_l, g_w) = match self.spectrum {
                 Spectrum::Matern(nu) => {
                     let nu = nu.value();
-                    let p = nu + 0.5 * dim;
+                    let e = nu + 0.5 * dim;
                     let ln_c = dim * core::f64::consts::LN_2
                         + 0.5 * dim * libm::log(core::f64::consts::PI)
-                        + libm::lgamma(p)
+                        + libm::lgamma(e)
                         + nu * libm::log(2.0 * nu)
                         - libm::lgamma(nu);
                     let q = S::from_f64(2.0 * nu) / l2 + w2;
                     let ln_s = S::from_f64(0.5)
-                        * (S::from_f64(ln_c) - S::from_f64(2.0 * nu) * ln_l - S::from_f64(p) * q.ln());
-                    let g_l = S::from_f64(-nu) + S::from_f64(p * 2.0 * nu) / (l2 * q);
-                    (ln_s, g_l, S::from_f64(-0.5 * p) / q)
+                        * (S::from_f64(ln_c) - S::from_f64(2.0 * nu) * ln_l - S::from_f64(e) * q.ln());
+                    let g_l = S::from_f64(-nu) + S::from_f64(e * 2.0 * nu) / (l2 * q);
+                    (ln_s, g_l, S::from_f64(-0.5 * e) / q)
                 }
                 _ => {
                     let ln_s = S::from_f64(0.25 * dim * libm::log(core::f64::consts::TAU))
@@ -140,9 +185,9 @@ impl Hsgp {
     }
 
     /// φ_{d,j}(x_d) and ∂φ/∂x_d for one input, into two D × m tables.
-    fn eigen_table<S: Scalar>(&self, params: &[S], x: &[S], phi: &mut [S], dphi: &mut [S]) {
+    fn eigen_table<S: Scalar>(&self, half_widths: &[S], x: &[S], phi: &mut [S], dphi: &mut [S]) {
         for d in 0..self.dim {
-            let l = params[1 + d];
+            let l = half_widths[d];
             let norm = l.sqrt().recip();
             for j in 0..self.m {
                 let a = Self::freq(l, j);
@@ -155,6 +200,14 @@ impl Hsgp {
 }
 
 impl FeatureMap for Hsgp {
+    type Params<C> = HsgpParams<C>;
+    fn view<S: Scalar, C: SliceRef<S>>(&self, raw: C) -> Result<HsgpParams<C>> {
+        HsgpParams { ln_lengthscale: 1, half_widths: self.dim }.carve_exact(raw)
+    }
+    fn check_params<S: Scalar>(&self, params: &[S]) -> Result<()> {
+        check_finite("HSGP parameters", params)?;
+        self.view(params)?.check()
+    }
     fn input_dim(&self) -> usize {
         self.dim
     }
@@ -162,23 +215,20 @@ impl FeatureMap for Hsgp {
         self.n_features
     }
     fn n_params(&self) -> usize {
-        1 + self.dim
+        self.dim.saturating_add(1)
     }
     /// 3J spectral values plus two D × m eigenfunction tables (independent of n).
-    fn workspace_len(&self, _n: usize) -> usize {
-        3 * self.n_features + 2 * self.dim * self.m
+    fn workspace_len(&self, _n: usize) -> Result<usize> {
+        Ok(self.ws.total())
     }
     fn features<S: Scalar>(&self, params: &[S], x: &[S], psi: &mut [S], ws: &mut [S]) -> Result<()> {
         let n = self.check_shapes(params, x, psi, ws)?;
-        let (jn, dm) = (self.n_features, self.dim * self.m);
-        let (sqrt_s, rest) = ws.split_at_mut(jn);
-        let (d_ln_l, rest) = rest.split_at_mut(jn);
-        let (d_w2, rest) = rest.split_at_mut(jn);
-        let (phi, rest) = rest.split_at_mut(dm);
-        let dphi = &mut rest[..dm];
-        self.spectral(params, sqrt_s, d_ln_l, d_w2);
+        let jn = self.n_features;
+        let HsgpWs { sqrt_s, d_ln_l, d_w2, phi, dphi } = self.ws.carve(ws)?;
+        let p = self.view(params)?;
+        self.spectral(&p, sqrt_s, d_ln_l, d_w2);
         for i in 0..n {
-            self.eigen_table(params, &x[i * self.dim..(i + 1) * self.dim], phi, dphi);
+            self.eigen_table(p.half_widths, &x[i * self.dim..(i + 1) * self.dim], phi, dphi);
             for (k, p) in psi[i * jn..(i + 1) * jn].iter_mut().enumerate() {
                 let mut v = sqrt_s[k];
                 for d in 0..self.dim {
@@ -200,23 +250,21 @@ impl FeatureMap for Hsgp {
     ) -> Result<()> {
         let n = self.check_shapes(params, x, psi_bar, ws)?;
         super::check_grads(self, "HSGP parameter gradient", n, grad_params, grad_x.as_deref())?;
-        let (dim, jn, dm) = (self.dim, self.n_features, self.dim * self.m);
-        let (sqrt_s, rest) = ws.split_at_mut(jn);
-        let (d_ln_l, rest) = rest.split_at_mut(jn);
-        let (d_w2, rest) = rest.split_at_mut(jn);
-        let (phi, rest) = rest.split_at_mut(dm);
-        let dphi = &mut rest[..dm];
-        self.spectral(params, sqrt_s, d_ln_l, d_w2);
+        let (dim, jn) = (self.dim, self.n_features);
+        let HsgpWs { sqrt_s, d_ln_l, d_w2, phi, dphi } = self.ws.carve(ws)?;
+        let p = self.view(params)?;
+        let HsgpParams { ln_lengthscale: g_ln_l, half_widths: g_half } = self.view(grad_params)?;
+        self.spectral(&p, sqrt_s, d_ln_l, d_w2);
         for i in 0..n {
             let xi = &x[i * dim..(i + 1) * dim];
-            self.eigen_table(params, xi, phi, dphi);
+            self.eigen_table(p.half_widths, xi, phi, dphi);
             for k in 0..jn {
                 let g = psi_bar[i * jn + k];
                 let mut psi = sqrt_s[k];
                 for d in 0..dim {
                     psi *= phi[d * self.m + self.index(k, d)];
                 }
-                grad_params[0] += g * psi * d_ln_l[k];
+                g_ln_l[0] += g * psi * d_ln_l[k];
                 for d in 0..dim {
                     let jd = d * self.m + self.index(k, d);
                     // Q_d = √S · Π_{e≠d} φ_e (no division: φ may vanish).
@@ -224,12 +272,12 @@ impl FeatureMap for Hsgp {
                     for e in (0..dim).filter(|&e| e != d) {
                         q *= phi[e * self.m + self.index(k, e)];
                     }
-                    let l = params[1 + d];
+                    let l = p.half_widths[d];
                     let a = Self::freq(l, self.index(k, d));
                     // ψ depends on L_d through ω² (∂a²/∂L = −2a²/L) and through φ_d:
                     // ∂φ/∂L = −φ/(2L) − x·φ'/L.
                     let dphi_dl = -(phi[jd] * S::from_f64(0.5) + xi[d] * dphi[jd]) / l;
-                    grad_params[1 + d] += g * (psi * d_w2[k] * S::from_f64(-2.0) * a * a / l + q * dphi_dl);
+                    g_half[d] += g * (psi * d_w2[k] * S::from_f64(-2.0) * a * a / l + q * dphi_dl);
                     if let Some(gx) = grad_x.as_deref_mut() {
                         gx[i * dim + d] += g * q * dphi[jd];
                     }

@@ -13,10 +13,10 @@
 //! So the guide costs one M²N product forward (Q) and one M²N/2 (the syrk) backward; the
 //! prior then carries Ā and k̄ back to its parameters and to Z ([`Prior::backward`]).
 
-use super::model::{tri_len, Prior, Svgp};
-use super::ws::take;
-use crate::error::{check_buf, check_len, Error, Result};
-use crate::linalg::{gemm, gemv, syrk, MatMut, MatRef, Trans};
+use super::model::{Prior, PriorAdjoint, PriorBlocks, PriorGrad, PriorInputs, Svgp, SvgpParts};
+use crate::error::{check_finite, check_finite_value, check_len, check_not_empty, Error, Result};
+use crate::layout::Size;
+use crate::linalg::{gemm, gemv, rows_of, syrk, Jitter, MatMut, MatRef, PackedLower, Trans};
 use crate::Scalar;
 
 /// Options of one ELBO evaluation.
@@ -70,43 +70,54 @@ pub struct ElboTerms<S> {
     pub elbo: S,
 }
 
-/// What the forward pass leaves for the reverse sweep (slices of the caller's workspace).
+crate::parts! {
+    /// The ELBO's workspace: L_z, the unpacked L, L̄ (S − I in the forward pass) and G (M × M
+    /// each); A, Q = (S − I)·A and Ā (M × N each); diag K_xx, μ, var and v̄ (N each); then the
+    /// prior's own workspace. The forward pass leaves in it what the reverse sweep reads.
+    "ELBO workspace": pub(crate) struct ElboWs { lz, lf, lbar, g2, a, q, abar, kxx, mu, var, vbar, prior }
+}
+
+/// What the forward pass leaves for the reverse sweep: the carved workspace and two sums.
 struct Fwd<'w, S> {
-    lz: &'w mut [S],
-    lf: &'w mut [S],
-    lbar: &'w mut [S],
-    g2: &'w mut [S],
-    a: &'w mut [S],
-    q: &'w mut [S],
-    abar: &'w mut [S],
-    mu: &'w mut [S],
-    var: &'w mut [S],
-    vbar: &'w mut [S],
-    pws: &'w mut [S],
+    ws: ElboWs<&'w mut [S]>,
     sse: S,
     sum_var: S,
 }
 
-/// Offsets of the ELBO's own workspace pieces (before the prior's).
-fn own_len(m: usize, n: usize) -> usize {
-    // lz, L, L̄ (S − I before), G | A, Q, Ā | kxx, μ, var, v̄
-    4 * m * m + 3 * m * n + 4 * n
-}
-
-fn check_finite<S: Scalar>(what: &'static str, v: &[S]) -> Result<()> {
-    match v.iter().position(|x| !x.is_finite()) {
-        None => Ok(()),
-        Some(index) => Err(Error::NonFinite { what, index, value: v[index].re() }),
-    }
-}
-
 impl<P: Prior> Svgp<P> {
-    /// Workspace length for [`Svgp::elbo`], [`Svgp::elbo_and_grad`] and [`Svgp::predict`] on `n` points.
-    pub fn workspace_len(&self, n: usize) -> usize {
-        own_len(self.m, n) + self.prior.workspace_len(n, self.m)
+    /// The parts of the ELBO's workspace for `n` points.
+    fn elbo_ws(&self, n: usize) -> Result<ElboWs<usize>> {
+        let m = self.n_inducing();
+        let (mm, mn, nn) = (Size::of(m) * m, Size::of(m) * n, Size::of(n));
+        let prior = Size::from_result(self.prior().workspace_len(n, m));
+        ElboWs {
+            lz: mm,
+            lf: mm,
+            lbar: mm,
+            g2: mm,
+            a: mn,
+            q: mn,
+            abar: mn,
+            kxx: nn,
+            mu: nn,
+            var: nn,
+            vbar: nn,
+            prior,
+        }
+        .resolve()
+    }
+
+    /// Workspace length for [`Svgp::elbo`], [`Svgp::elbo_terms`] and [`Svgp::elbo_and_grad`] on
+    /// `n` points ([`Error::SizeOverflow`] for an absurd `n`).
+    pub fn workspace_len(&self, n: usize) -> Result<usize> {
+        Ok(self.elbo_ws(n)?.total())
     }
 
     /// The ELBO (to be *maximised*) at `params` on inputs `x` (n × D, row-major) and targets `y` (n).
+    ///
+    /// Errors: wrong sizes, no points, non-finite parameters or data, a K_zz that stays
+    /// indefinite after the jitter, and an ELBO that is not finite (huge targets or inputs,
+    /// `f32` overflow): [`Error::NonFinite`] naming the term (expected log-likelihood, KL).
     ///
     /// ```
     /// use svgp::gp::{Closed, ElboOptions, Svgp};
@@ -115,9 +126,10 @@ impl<P: Prior> Svgp<P> {
     /// let mut p = vec![0.0; model.n_params()];
     /// model.init_params(&Rbf::params(1.0, 0.5), &[-0.5, 0.5], 0.01, &mut p)?;
     /// let (x, y) = ([-1.0, 0.0, 1.0], [0.5, 0.0, -0.5]);
-    /// let mut ws = vec![0.0; model.workspace_len(3)];
+    /// let mut ws = vec![0.0; model.workspace_len(3)?];
     /// let elbo = model.elbo(&p, &x, &y, ElboOptions::default(), &mut ws)?;
     /// assert!(elbo.is_finite());
+    /// assert!(model.elbo(&p, &[], &[], ElboOptions::default(), &mut ws).is_err()); // no points
     /// # Ok::<(), svgp::Error>(())
     /// ```
     pub fn elbo<S: Scalar>(
@@ -143,10 +155,11 @@ impl<P: Prior> Svgp<P> {
         Ok(self.forward(params, x, y, opts, ws)?.0)
     }
 
-    /// The ELBO and its gradient ∂ELBO/∂params, written over `grad` (same layout as `params`).
+    /// The ELBO and its gradient with respect to every parameter (into `grad`, same layout as
+    /// `params`, overwritten), by a tape-free reverse sweep. `ws` as for [`Svgp::elbo`].
     ///
-    /// Note the sign: this is the gradient of the ELBO; a minimiser of −ELBO negates it (the
-    /// trainer in [`crate::train`] does).
+    /// Errors as [`Svgp::elbo`], and a gradient that is not finite: [`Error::NonFinite`]
+    /// naming the part (`"ELBO gradient: inducing inputs Z"`, …) and the index within it.
     ///
     /// ```
     /// use svgp::gp::{Closed, ElboOptions, Svgp};
@@ -155,10 +168,12 @@ impl<P: Prior> Svgp<P> {
     /// let mut p = vec![0.0; model.n_params()];
     /// model.init_params(&Rbf::params(1.0, 0.5), &[-0.5, 0.5], 0.01, &mut p)?;
     /// let (x, y) = ([-1.0, 0.0, 1.0], [0.5, 0.0, -0.5]);
-    /// let mut ws = vec![0.0; model.workspace_len(3)];
+    /// let mut ws = vec![0.0; model.workspace_len(3)?];
     /// let mut grad = vec![0.0; model.n_params()];
     /// let elbo = model.elbo_and_grad(&p, &x, &y, ElboOptions::default(), &mut grad, &mut ws)?;
     /// assert_eq!(elbo, model.elbo(&p, &x, &y, ElboOptions::default(), &mut ws)?);
+    /// let g = model.params(&grad)?; // the gradient by name
+    /// assert!(g.likelihood.ln_noise_variance() > 0.0); // the noise wants to grow
     /// # Ok::<(), svgp::Error>(())
     /// ```
     pub fn elbo_and_grad<S: Scalar>(
@@ -173,13 +188,20 @@ impl<P: Prior> Svgp<P> {
         check_len("gradient buffer", self.n_params(), grad.len())?;
         let (terms, st) = self.forward(params, x, y, opts, ws)?;
         self.backward(params, x, y, opts, st, grad)?;
+        let SvgpParts { prior, z, mean, scale_tril, likelihood } = self.parts(grad)?;
+        check_finite("ELBO gradient: prior parameters", prior)?;
+        check_finite("ELBO gradient: inducing inputs Z", z)?;
+        check_finite("ELBO gradient: variational mean", mean)?;
+        check_finite("ELBO gradient: variational scale L (packed)", scale_tril)?;
+        check_finite("ELBO gradient: likelihood parameters", likelihood)?;
         Ok(terms.elbo)
     }
 
-    /// Checks sizes and finiteness of the inputs; returns n.
+    /// Checks the sizes (n ≥ 1 points, x is n × D) and the finiteness of the parameters and inputs.
     pub(crate) fn check_inputs<S: Scalar>(&self, params: &[S], x: &[S], n: usize) -> Result<()> {
         check_len("parameters", self.n_params(), params.len())?;
-        check_len("inputs x (n × D)", n * self.input_dim(), x.len())?;
+        check_not_empty(n)?;
+        check_len("inputs x (n × D): rows", n, rows_of(x, self.input_dim(), "inputs x (n × D)")?)?;
         check_finite("parameters", params)?;
         check_finite("inputs x", x)
     }
@@ -193,41 +215,24 @@ impl<P: Prior> Svgp<P> {
         opts: ElboOptions,
         ws: &'w mut [S],
     ) -> Result<(ElboTerms<S>, Fwd<'w, S>)> {
-        let (m, n) = (self.m, y.len());
+        let (m, n) = (self.n_inducing(), y.len());
         self.check_inputs(params, x, n)?;
         check_finite("targets y", y)?;
         if !(opts.scale.is_finite() && opts.scale >= 0.0) {
             return Err(Error::InvalidParameter { what: "ELBO scale", value: opts.scale });
         }
-        check_buf("ELBO workspace", self.workspace_len(n), ws.len())?;
-        let mut ws = &mut ws[..];
-        let lz = take(&mut ws, m * m);
-        let lf = take(&mut ws, m * m);
-        let lbar = take(&mut ws, m * m);
-        let g2 = take(&mut ws, m * m);
-        let a = take(&mut ws, m * n);
-        let q = take(&mut ws, m * n);
-        let abar = take(&mut ws, m * n);
-        let kxx = take(&mut ws, n);
-        let mu = take(&mut ws, n);
-        let var = take(&mut ws, n);
-        let vbar = take(&mut ws, n);
-        let pws = ws;
+        let mut ws = self.elbo_ws(n)?.carve(ws)?;
+        let ElboWs { lz, lf, lbar, a, q, kxx, mu, var, prior: pws, .. } = &mut ws;
+        let SvgpParts { prior: pp, z, mean: mv, scale_tril: lp, likelihood } = self.parts(params)?;
+        let lp = PackedLower::new(m, lp)?;
+        let eta = likelihood[0];
 
-        let pp = &params[self.prior_range()];
-        let z = &params[self.z_range()];
-        let mv = &params[self.mean_range()];
-        let lp = &params[self.scale_range()];
-        let eta = params[self.noise_index()];
-
-        self.prior.forward(pp, z, x, self.jitter, lz, a, kxx, pws)?;
+        let inputs = PriorInputs { params: pp, z, x };
+        let blocks = PriorBlocks { lz: &mut **lz, a: &mut **a, kxx: &mut **kxx };
+        self.prior().forward(inputs, Jitter::Fixed(self.jitter()), blocks, pws)?;
         let am = MatRef::new(m, n, a)?;
         gemv(S::one(), am, Trans::Yes, mv, S::zero(), mu)?;
-        // Unpack L (lower triangle, zeros above).
-        lf.iter_mut().for_each(|v| *v = S::zero());
-        for i in 0..m {
-            lf[i * m..i * m + i + 1].copy_from_slice(&lp[tri_len(i)..tri_len(i + 1)]);
-        }
+        lp.unpack_into(MatMut::new(m, m, lf)?)?;
         // S − I = L·Lᵀ − I (in the L̄ buffer, free until the reverse sweep), Q = (S − I)·A.
         syrk(S::one(), MatRef::new(m, m, lf)?, Trans::No, S::zero(), MatMut::new(m, m, lbar)?)?;
         for i in 0..m {
@@ -255,17 +260,19 @@ impl<P: Prior> Svgp<P> {
         let ell = -(half * nn * eta)
             - half * nn * S::from_f64((2.0 * core::f64::consts::PI).ln())
             - half / s2 * (sse + sum_var);
-        let mut kl =
-            mv.iter().map(|&v| v * v).sum::<S>() + lp.iter().map(|&v| v * v).sum::<S>() - S::from_usize(m);
+        let mut kl = mv.iter().map(|&v| v * v).sum::<S>() + lp.as_slice().iter().map(|&v| v * v).sum::<S>()
+            - S::from_usize(m);
         for i in 0..m {
-            kl -= S::from_f64(2.0) * lp[tri_len(i) + i].abs().ln();
+            kl -= S::from_f64(2.0) * lp.diag(i).abs().ln();
         }
         kl *= half;
+        check_finite_value("ELBO: expected log-likelihood", 0, ell)?;
+        check_finite_value("ELBO: KL divergence", 0, kl)?;
         let scale = S::from_f64(opts.scale);
         let elbo = if opts.include_kl { scale * ell - kl } else { scale * ell };
+        check_finite_value("ELBO", 0, elbo)?;
         let terms = ElboTerms { ell, kl, elbo };
-        let st = Fwd { lz, lf, lbar, g2, a, q, abar, mu, var, vbar, pws, sse, sum_var };
-        Ok((terms, st))
+        Ok((terms, Fwd { ws, sse, sum_var }))
     }
 
     /// The reverse sweep from the forward pass's intermediates; overwrites `grad`.
@@ -278,12 +285,11 @@ impl<P: Prior> Svgp<P> {
         st: Fwd<'_, S>,
         grad: &mut [S],
     ) -> Result<()> {
-        let Fwd { lz, lf, lbar, g2, a, q, abar, mu, var, vbar, pws, sse, sum_var } = st;
-        let (m, n) = (self.m, y.len());
-        let pp = &params[self.prior_range()];
-        let z = &params[self.z_range()];
-        let mv = &params[self.mean_range()];
-        let eta = params[self.noise_index()];
+        let Fwd { ws, sse, sum_var } = st;
+        let ElboWs { lz, lf, lbar, g2, a, q, abar, kxx, mu, var, vbar, prior: pws } = ws;
+        let (m, n) = (self.n_inducing(), y.len());
+        let SvgpParts { prior: pp, z, mean: mv, likelihood, .. } = self.parts(params)?;
+        let eta = likelihood[0];
         let half = S::from_f64(0.5);
         let nn = S::from_usize(n);
         let s2 = eta.exp();
@@ -291,6 +297,8 @@ impl<P: Prior> Svgp<P> {
         let am = MatRef::new(m, n, a)?;
         // ---- reverse sweep ----
         grad.iter_mut().for_each(|g| *g = S::zero());
+        let SvgpParts { prior: g_prior, z: g_z, mean: gm, scale_tril: gl, likelihood: g_lik } =
+            self.parts_mut(grad)?;
         let tau = scale / s2;
         let two = S::from_f64(2.0);
         for i in 0..n {
@@ -304,14 +312,11 @@ impl<P: Prior> Svgp<P> {
             };
             mu[i] = tau * (y[i] - mu[i]);
         }
-        grad[self.noise_index()] = scale * (-(half * nn) + (sse + sum_var) / (two * s2));
-        {
-            let gm = &mut grad[self.mean_range()];
-            gemv(S::one(), am, Trans::No, mu, S::zero(), gm)?;
-            if opts.include_kl {
-                for (g, &v) in gm.iter_mut().zip(mv) {
-                    *g -= v;
-                }
+        g_lik[0] = scale * (-(half * nn) + (sse + sum_var) / (two * s2));
+        gemv(S::one(), am, Trans::No, mu, S::zero(), gm)?;
+        if opts.include_kl {
+            for (g, &v) in gm.iter_mut().zip(mv) {
+                *g -= v;
             }
         }
         // Ā = mμ̄ᵀ + Q·diag(2v̄); then Q ← A·diag(√(−2v̄)) (v̄ ≤ 0 since s ≥ 0), so that
@@ -339,25 +344,27 @@ impl<P: Prior> Svgp<P> {
             S::zero(),
             MatMut::new(m, m, lbar)?,
         )?;
-        {
-            let gl = &mut grad[self.scale_range()];
-            for i in 0..m {
-                for j in 0..=i {
-                    let mut g = lbar[i * m + j];
-                    if opts.include_kl {
-                        g -= lf[i * m + j];
-                        if i == j {
-                            g += lf[i * m + i].recip();
-                        }
+        let mut gl = PackedLower::new(m, gl)?;
+        for i in 0..m {
+            for j in 0..=i {
+                let mut g = lbar[i * m + j];
+                if opts.include_kl {
+                    g -= lf[i * m + j];
+                    if i == j {
+                        g += lf[i * m + i].recip();
                     }
-                    gl[tri_len(i) + j] = g;
                 }
+                gl.set(i, j, g);
             }
         }
         // k̄_ii = v̄_i (undo the doubling).
         vbar.iter_mut().for_each(|v| *v *= half);
-        let (gp, rest) = grad.split_at_mut(self.prior.n_params());
-        let gz = &mut rest[..m * self.input_dim()];
-        self.prior.backward(pp, z, x, lz, a, abar, vbar, gp, gz, pws)
+        self.prior().backward(
+            PriorInputs { params: pp, z, x },
+            PriorBlocks { lz: &*lz, a: &*a, kxx: &*kxx },
+            PriorAdjoint { a: abar, kxx: &*vbar },
+            PriorGrad { params: g_prior, z: g_z },
+            pws,
+        )
     }
 }

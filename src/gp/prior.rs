@@ -1,17 +1,19 @@
 //! The two priors: a closed-form kernel ([`Closed`]) and a feature kernel ([`Features`]).
 
-use super::model::Prior;
-use super::ws::take;
-use crate::error::{check_buf, Result};
+use super::model::{Prior, PriorAdjoint, PriorBlocks, PriorGrad, PriorInputs};
+use crate::error::{check_finite, Result};
 use crate::features::FeatureMap;
-use crate::kernel::{cross_covariance, diagonal, Kernel};
+use crate::kernel::{check_log_param, cross_covariance, diagonal, log_of_positive, Kernel};
+use crate::layout::{Size, SliceRef};
 use crate::linalg::{
     axpy, cholesky_adjoint, cholesky_in_place, dot, gemm, solve_triangular, solve_triangular_adjoint, Jitter,
     MatMut, MatRef, Side, Trans,
 };
 use crate::Scalar;
+use core::ops::{Deref, DerefMut};
 
-/// A closed-form kernel as an SVGP prior; its parameters are the kernel's.
+/// A closed-form kernel as an SVGP prior; its parameters are the kernel's (named by the
+/// kernel's [`Kernel::Params`] view).
 ///
 /// Forward: K_zz and K_zx by [`Kernel::cross_covariance_block`] (K_zz by the cross formula,
 /// as the reference computes it), L_z = chol(K_zz + jitter·I), A = L_z⁻¹K_zx by a triangular
@@ -22,7 +24,7 @@ use crate::Scalar;
 pub struct Closed<K>(pub K);
 
 /// A feature kernel k(x, x') = σ²·ψ(x)·ψ(x') as an SVGP prior; its parameters are
-/// `[ln σ² | the feature map's parameters]`.
+/// `[ln σ² | the feature map's parameters]` (named by [`FeaturePriorParams`]).
 ///
 /// K_zz = σ²Ψ_zΨ_zᵀ + jitter·I is factored as L_z L_zᵀ, B = L_z⁻¹Ψ_z (M × J) and
 /// A = σ²·B·Ψ_xᵀ, so the three N·M·J products (A, and B̄ = σ²ĀΨ_x, Ψ̄_x = σ²ĀᵀB in the
@@ -30,14 +32,65 @@ pub struct Closed<K>(pub K);
 #[derive(Clone, Copy, Debug, PartialEq)]
 pub struct Features<F>(pub F);
 
-/// Writes K_zz (+ jitter on the diagonal) factored in place into `lz`.
-fn factor_with_jitter<S: Scalar>(lz: &mut [S], m: usize, jitter: f64) -> Result<()> {
-    let j = S::from_f64(jitter);
-    for i in 0..m {
-        lz[i * m + i] += j;
+crate::parts! {
+    /// A feature prior's parameters, raw: ln σ² (one value), then the map's.
+    "feature prior parameters": pub struct FeaturePriorParts {
+        /// ln σ² (one value).
+        ln_variance,
+        /// The feature map's parameters.
+        map,
     }
-    cholesky_in_place(MatMut::new(m, m, lz)?, Jitter::Fixed(0.0))?;
-    Ok(())
+}
+
+/// A feature prior's parameters by name: ln σ² and the map's own view (`M`), over `&[S]` or
+/// `&mut [S]`.
+///
+/// ```
+/// use svgp::features::{DeepRff, FeatureMap};
+/// use svgp::gp::{Features, Svgp};
+/// use svgp::nn::{Activation, Mlp};
+/// use svgp::rng::Xoshiro256;
+/// let map = DeepRff::new(Mlp::equinox(2, 8, 1, 4, Activation::Tanh)?, 16)?;
+/// let model = Svgp::new(Features(map), 3, 1e-4)?;
+/// let mut flat = vec![0.0_f64; model.n_params()];
+/// let mut p = model.params_mut(&mut flat)?;
+/// p.prior.set_variance(2.0)?;
+/// map.mlp().init(&mut Xoshiro256::from_u64(1), &mut *p.prior.map.mlp)?;
+/// p.prior.map.w.fill(0.1);
+/// p.prior.map.set_lengthscale(0.5)?;
+/// let p = model.params(&flat)?;
+/// assert!((p.prior.variance() - 2.0).abs() < 1e-15 && (p.prior.map.lengthscale() - 0.5).abs() < 1e-15);
+/// assert_eq!(p.prior.map.w.len(), 4 * 16);
+/// # Ok::<(), svgp::Error>(())
+/// ```
+#[derive(Debug)]
+pub struct FeaturePriorParams<C, M> {
+    /// ln σ² (one value).
+    pub ln_variance: C,
+    /// The feature map's parameters by name ([`FeatureMap::Params`]).
+    pub map: M,
+}
+
+impl<S: Scalar, C: Deref<Target = [S]>, M> FeaturePriorParams<C, M> {
+    /// The kernel variance σ².
+    pub fn variance(&self) -> S {
+        self.ln_variance[0].exp()
+    }
+}
+
+impl<S: Scalar, C: DerefMut<Target = [S]>, M> FeaturePriorParams<C, M> {
+    /// Sets σ² (finite, > 0).
+    pub fn set_variance(&mut self, variance: f64) -> Result<()> {
+        self.ln_variance[0] = S::from_f64(log_of_positive("feature kernel variance", variance)?);
+        Ok(())
+    }
+}
+
+impl<F: FeatureMap> Features<F> {
+    /// The prior's parameters (exactly [`Prior::n_params`] values) split into ln σ² and the map's.
+    pub fn parts<C: crate::layout::Carve>(&self, raw: C) -> Result<FeaturePriorParts<C>> {
+        FeaturePriorParts { ln_variance: 1, map: self.0.n_params() }.carve_exact(raw)
+    }
 }
 
 /// Reverse of U = L_z⁻¹V (m × cols) and L_z = chol(K_zz): `u_bar` (Ū) becomes V̄ = L_z⁻ᵀŪ,
@@ -62,35 +115,56 @@ fn solve_cholesky_adjoint<S: Scalar>(
     cholesky_adjoint(l, MatMut::new(m, m, lz_bar)?)
 }
 
+/// M and N of a pass, from the blocks (L_z is M × M, diag K_xx has N entries).
+fn sizes<T: Deref<Target = [S]>, S>(blocks: &PriorBlocks<T>) -> (usize, usize) {
+    (blocks.lz.len().isqrt(), blocks.kxx.len())
+}
+
+crate::parts! {
+    /// A closed-form prior's workspace: K_zz and K_zx (kept from the forward pass), K̄_zz, and
+    /// the second Z gradient of the K_zz block.
+    "closed-form prior workspace": struct ClosedWs { kzz, kzx, g, gz2 }
+}
+
+impl<K: Kernel> Closed<K> {
+    fn ws(&self, n: usize, m: usize) -> Result<ClosedWs<usize>> {
+        let mm = Size::of(m) * m;
+        ClosedWs { kzz: mm, kzx: Size::of(m) * n, g: mm, gz2: Size::of(m) * self.0.input_dim() }.resolve()
+    }
+}
+
 impl<K: Kernel> Prior for Closed<K> {
+    type Params<C> = K::Params<C>;
+    fn view<S: Scalar, C: SliceRef<S>>(&self, raw: C) -> Result<K::Params<C>> {
+        self.0.view(raw)
+    }
+    fn check_params<S: Scalar>(&self, params: &[S]) -> Result<()> {
+        self.0.check_params(params)
+    }
     fn input_dim(&self) -> usize {
         self.0.input_dim()
     }
     fn n_params(&self) -> usize {
         self.0.n_params()
     }
-    fn workspace_len(&self, n: usize, m: usize) -> usize {
-        2 * m * m + m * n + m * self.0.input_dim()
+    fn workspace_len(&self, n: usize, m: usize) -> Result<usize> {
+        Ok(self.ws(n, m)?.total())
     }
     fn forward<S: Scalar>(
         &self,
-        params: &[S],
-        z: &[S],
-        x: &[S],
-        jitter: f64,
-        lz: &mut [S],
-        a: &mut [S],
-        kxx: &mut [S],
-        mut ws: &mut [S],
+        inputs: PriorInputs<'_, S>,
+        jitter: Jitter,
+        out: PriorBlocks<&mut [S]>,
+        ws: &mut [S],
     ) -> Result<()> {
-        let (m, n) = (lz.len().isqrt(), kxx.len());
-        check_buf("prior workspace", self.workspace_len(n, m), ws.len())?;
-        let kzz = take(&mut ws, m * m);
-        let kzx = take(&mut ws, m * n);
+        let PriorInputs { params, z, x } = inputs;
+        let (m, n) = sizes(&out);
+        let PriorBlocks { lz, a, kxx } = out;
+        let ClosedWs { kzz, kzx, .. } = self.ws(n, m)?.carve(ws)?;
         // K(Z, Z) by the cross formula, as the reference computes it (sizes checked by the caller).
         self.0.cross_covariance_block(params, z, z, kzz);
         lz.copy_from_slice(kzz);
-        factor_with_jitter(lz, m, jitter)?;
+        cholesky_in_place(MatMut::new(m, m, lz)?, jitter)?;
         self.0.cross_covariance_block(params, z, x, kzx);
         a.copy_from_slice(kzx);
         solve_triangular(MatRef::new(m, m, lz)?, Side::Lower, MatMut::new(m, n, a)?)?;
@@ -98,23 +172,18 @@ impl<K: Kernel> Prior for Closed<K> {
     }
     fn backward<S: Scalar>(
         &self,
-        params: &[S],
-        z: &[S],
-        x: &[S],
-        lz: &[S],
-        a: &[S],
-        a_bar: &mut [S],
-        kxx_bar: &[S],
-        grad_params: &mut [S],
-        grad_z: &mut [S],
-        mut ws: &mut [S],
+        inputs: PriorInputs<'_, S>,
+        blocks: PriorBlocks<&[S]>,
+        adjoint: PriorAdjoint<'_, S>,
+        grad: PriorGrad<'_, S>,
+        ws: &mut [S],
     ) -> Result<()> {
-        let (m, n, d) = (lz.len().isqrt(), kxx_bar.len(), self.0.input_dim());
-        check_buf("prior workspace", self.workspace_len(n, m), ws.len())?;
-        let kzz = take(&mut ws, m * m);
-        let kzx = take(&mut ws, m * n);
-        let g = take(&mut ws, m * m);
-        let gz2 = take(&mut ws, m * d);
+        let PriorInputs { params, z, x } = inputs;
+        let (m, n) = sizes(&blocks);
+        let PriorBlocks { lz, a, .. } = blocks;
+        let PriorAdjoint { a: a_bar, kxx: kxx_bar } = adjoint;
+        let PriorGrad { params: grad_params, z: grad_z } = grad;
+        let ClosedWs { kzz, kzx, g, gz2 } = self.ws(n, m)?.carve(ws)?;
         // A = L_z⁻¹ K_zx ⇒ K̄_zx = L_z⁻ᵀ Ā, L̄_z = −tril(K̄_zx Aᵀ), then K̄_zz = G.
         solve_cholesky_adjoint(lz, a, a_bar, n, m, g)?;
         self.0.cross_covariance_adjoint(params, z, x, kzx, a_bar, grad_params, grad_z, None)?;
@@ -125,106 +194,111 @@ impl<K: Kernel> Prior for Closed<K> {
         }
         self.0.diagonal_adjoint(params, x, kxx_bar, grad_params)
     }
-    fn covariance_workspace_len(&self, _n: usize) -> usize {
-        0
+    fn covariance_workspace_len(&self, _n: usize) -> Result<usize> {
+        Ok(0)
     }
     fn covariance<S: Scalar>(&self, params: &[S], x: &[S], out: &mut [S], _ws: &mut [S]) -> Result<()> {
         cross_covariance(&self.0, params, x, x, out)
     }
 }
 
-/// Sizes of the feature prior's workspace pieces.
-struct FeatLayout {
-    j: usize,
-    wz: usize,
-    wx: usize,
+crate::parts! {
+    /// A feature prior's workspace: Ψ_z, Ψ_x and B = L_z⁻¹Ψ_z (kept from the forward pass),
+    /// the map's own workspace for Z and for x, then B̄, Ψ̄_x and K̄_zz for the reverse sweep.
+    "feature prior workspace": struct FeatureWs { psi_z, psi_x, b, wz, wx, b_bar, psi_x_bar, g }
 }
 
 impl<F: FeatureMap> Features<F> {
-    fn layout(&self, n: usize, m: usize) -> FeatLayout {
-        FeatLayout { j: self.0.n_features(), wz: self.0.workspace_len(m), wx: self.0.workspace_len(n) }
+    fn ws(&self, n: usize, m: usize) -> Result<FeatureWs<usize>> {
+        let j = self.0.n_features();
+        let (mj, nj) = (Size::of(m) * j, Size::of(n) * j);
+        FeatureWs {
+            psi_z: mj,
+            psi_x: nj,
+            b: mj,
+            wz: Size::from_result(self.0.workspace_len(m)),
+            wx: Size::from_result(self.0.workspace_len(n)),
+            b_bar: mj,
+            psi_x_bar: nj,
+            g: Size::of(m) * m,
+        }
+        .resolve()
     }
 }
 
 impl<F: FeatureMap> Prior for Features<F> {
+    type Params<C> = FeaturePriorParams<C, F::Params<C>>;
+    fn view<S: Scalar, C: SliceRef<S>>(&self, raw: C) -> Result<Self::Params<C>> {
+        let FeaturePriorParts { ln_variance, map } = self.parts(raw)?;
+        Ok(FeaturePriorParams { ln_variance, map: self.0.view(map)? })
+    }
+    fn check_params<S: Scalar>(&self, params: &[S]) -> Result<()> {
+        let FeaturePriorParts { ln_variance, map } = self.parts(params)?;
+        check_finite("feature kernel ln variance", ln_variance)?;
+        check_log_param("feature kernel ln variance", ln_variance[0], 1.0)?;
+        self.0.check_params(map)
+    }
     fn input_dim(&self) -> usize {
         self.0.input_dim()
     }
     fn n_params(&self) -> usize {
-        1 + self.0.n_params()
+        self.0.n_params().saturating_add(1)
     }
-    fn workspace_len(&self, n: usize, m: usize) -> usize {
-        let l = self.layout(n, m);
-        // ψ_z, ψ_x, B, map scratch (z, x), B̄, Ψ̄_x, G.
-        2 * m * l.j + n * l.j + l.wz + l.wx + m * l.j + n * l.j + m * m
+    fn workspace_len(&self, n: usize, m: usize) -> Result<usize> {
+        Ok(self.ws(n, m)?.total())
     }
     fn forward<S: Scalar>(
         &self,
-        params: &[S],
-        z: &[S],
-        x: &[S],
-        jitter: f64,
-        lz: &mut [S],
-        a: &mut [S],
-        kxx: &mut [S],
-        mut ws: &mut [S],
+        inputs: PriorInputs<'_, S>,
+        jitter: Jitter,
+        out: PriorBlocks<&mut [S]>,
+        ws: &mut [S],
     ) -> Result<()> {
-        let (m, n) = (lz.len().isqrt(), kxx.len());
-        check_buf("prior workspace", self.workspace_len(n, m), ws.len())?;
-        let l = self.layout(n, m);
-        let (s2, fp) = (params[0].exp(), &params[1..]);
-        let psi_z = take(&mut ws, m * l.j);
-        let psi_x = take(&mut ws, n * l.j);
-        let b = take(&mut ws, m * l.j);
-        let wz = take(&mut ws, l.wz);
-        let wx = take(&mut ws, l.wx);
+        let PriorInputs { params, z, x } = inputs;
+        let (m, n) = sizes(&out);
+        let PriorBlocks { lz, a, kxx } = out;
+        let j = self.0.n_features();
+        let FeaturePriorParts { ln_variance, map: fp } = self.parts(params)?;
+        let s2 = ln_variance[0].exp();
+        let FeatureWs { psi_z, psi_x, b, wz, wx, .. } = self.ws(n, m)?.carve(ws)?;
         self.0.features(fp, z, psi_z, wz)?;
         self.0.features(fp, x, psi_x, wx)?;
-        let pz = MatRef::new(m, l.j, psi_z)?;
+        let pz = MatRef::new(m, j, psi_z)?;
         gemm(s2, pz, Trans::No, pz, Trans::Yes, S::zero(), MatMut::new(m, m, lz)?)?;
-        factor_with_jitter(lz, m, jitter)?;
+        cholesky_in_place(MatMut::new(m, m, lz)?, jitter)?;
         b.copy_from_slice(psi_z);
-        solve_triangular(MatRef::new(m, m, lz)?, Side::Lower, MatMut::new(m, l.j, b)?)?;
+        solve_triangular(MatRef::new(m, m, lz)?, Side::Lower, MatMut::new(m, j, b)?)?;
         gemm(
             s2,
-            MatRef::new(m, l.j, b)?,
+            MatRef::new(m, j, b)?,
             Trans::No,
-            MatRef::new(n, l.j, psi_x)?,
+            MatRef::new(n, j, psi_x)?,
             Trans::Yes,
             S::zero(),
             MatMut::new(m, n, a)?,
         )?;
-        for (k, p) in kxx.iter_mut().zip(psi_x.chunks_exact(l.j)) {
+        for (k, p) in kxx.iter_mut().zip(psi_x.chunks_exact(j)) {
             *k = s2 * dot(p, p)?;
         }
         Ok(())
     }
     fn backward<S: Scalar>(
         &self,
-        params: &[S],
-        z: &[S],
-        x: &[S],
-        lz: &[S],
-        a: &[S],
-        a_bar: &mut [S],
-        kxx_bar: &[S],
-        grad_params: &mut [S],
-        grad_z: &mut [S],
-        mut ws: &mut [S],
+        inputs: PriorInputs<'_, S>,
+        blocks: PriorBlocks<&[S]>,
+        adjoint: PriorAdjoint<'_, S>,
+        grad: PriorGrad<'_, S>,
+        ws: &mut [S],
     ) -> Result<()> {
-        let (m, n) = (lz.len().isqrt(), kxx_bar.len());
-        check_buf("prior workspace", self.workspace_len(n, m), ws.len())?;
-        let l = self.layout(n, m);
-        let j = l.j;
-        let (s2, fp) = (params[0].exp(), &params[1..]);
-        let psi_z = take(&mut ws, m * j);
-        let psi_x = take(&mut ws, n * j);
-        let b = take(&mut ws, m * j);
-        let wz = take(&mut ws, l.wz);
-        let wx = take(&mut ws, l.wx);
-        let b_bar = take(&mut ws, m * j);
-        let psi_x_bar = take(&mut ws, n * j);
-        let g = take(&mut ws, m * m);
+        let PriorInputs { params, z, x } = inputs;
+        let (m, n) = sizes(&blocks);
+        let PriorBlocks { lz, a, .. } = blocks;
+        let PriorAdjoint { a: a_bar, kxx: kxx_bar } = adjoint;
+        let j = self.0.n_features();
+        let FeaturePriorParts { ln_variance, map: fp } = self.parts(params)?;
+        let s2 = ln_variance[0].exp();
+        let FeaturePriorParts { ln_variance: g_ln_variance, map: gfp } = self.parts(grad.params)?;
+        let FeatureWs { psi_z, psi_x, b, wz, wx, b_bar, psi_x_bar, g } = self.ws(n, m)?.carve(ws)?;
 
         // ∂/∂ln σ² through A = σ²BΨ_xᵀ and diag K_xx = σ²|ψ|²: Σ Ā∘A + Σ k̄·k.
         let mut g_s2: S = dot(a_bar, a)?;
@@ -246,22 +320,33 @@ impl<F: FeatureMap> Prior for Features<F> {
         gemm(S::one(), MatRef::new(m, m, g)?, Trans::No, pz, Trans::No, S::zero(), MatMut::new(m, j, b)?)?;
         axpy(S::from_f64(2.0) * s2, b, b_bar)?;
         g_s2 += s2 * dot(b, psi_z)?;
-        grad_params[0] += g_s2;
-        let (_, gfp) = grad_params.split_at_mut(1);
+        g_ln_variance[0] += g_s2;
         self.0.features_adjoint(fp, x, psi_x_bar, gfp, None, wx)?;
-        self.0.features_adjoint(fp, z, b_bar, gfp, Some(grad_z), wz)?;
+        self.0.features_adjoint(fp, z, b_bar, gfp, Some(grad.z), wz)?;
         Ok(())
     }
-    fn covariance_workspace_len(&self, n: usize) -> usize {
-        n * self.0.n_features() + self.0.workspace_len(n)
+    fn covariance_workspace_len(&self, n: usize) -> Result<usize> {
+        Ok(self.covariance_ws(n)?.total())
     }
-    fn covariance<S: Scalar>(&self, params: &[S], x: &[S], out: &mut [S], mut ws: &mut [S]) -> Result<()> {
+    fn covariance<S: Scalar>(&self, params: &[S], x: &[S], out: &mut [S], ws: &mut [S]) -> Result<()> {
         let j = self.0.n_features();
         let n = out.len().isqrt();
-        check_buf("covariance workspace", self.covariance_workspace_len(n), ws.len())?;
-        let psi = take(&mut ws, n * j);
-        self.0.features(&params[1..], x, psi, ws)?;
+        let FeaturePriorParts { ln_variance, map } = self.parts(params)?;
+        let CovarianceWs { psi, map: map_ws } = self.covariance_ws(n)?.carve(ws)?;
+        self.0.features(map, x, psi, map_ws)?;
         let p = MatRef::new(n, j, psi)?;
-        gemm(params[0].exp(), p, Trans::No, p, Trans::Yes, S::zero(), MatMut::new(n, n, out)?)
+        gemm(ln_variance[0].exp(), p, Trans::No, p, Trans::Yes, S::zero(), MatMut::new(n, n, out)?)
+    }
+}
+
+crate::parts! {
+    /// A feature prior's covariance workspace: Ψ (n × J) and the map's workspace.
+    "feature covariance workspace": struct CovarianceWs { psi, map }
+}
+
+impl<F: FeatureMap> Features<F> {
+    fn covariance_ws(&self, n: usize) -> Result<CovarianceWs<usize>> {
+        let psi = Size::of(n) * self.0.n_features();
+        CovarianceWs { psi, map: Size::from_result(self.0.workspace_len(n)) }.resolve()
     }
 }

@@ -6,8 +6,10 @@
 //! free: no hand-written derivative. No entry of K̄ is skipped, even a zero one, so running
 //! these rules on duals (forward over reverse) keeps every tangent.
 
-use super::{rows_of, Kernel};
-use crate::error::{check_buf, check_len, Error, Result};
+use super::Kernel;
+use crate::error::{check_len, Error, Result};
+use crate::layout::Size;
+use crate::linalg::rows_of;
 use crate::{Dual, Scalar};
 
 /// Tangent lanes per forward pass in the kernel reverse rules.
@@ -16,9 +18,19 @@ pub const LANES: usize = 8;
 /// The dual number the kernel reverse rules evaluate kernels on.
 pub type KernelDual<S> = Dual<S, LANES>;
 
+crate::parts! {
+    /// The Dual copies of one pair's inputs: parameters, x and y.
+    "kernel gradient workspace": struct PairWs { params, x, y }
+}
+
+fn pair_ws<K: Kernel>(k: &K) -> Result<PairWs<usize>> {
+    let d = Size::of(k.input_dim());
+    PairWs { params: Size::of(k.n_params()), x: d, y: d }.resolve()
+}
+
 /// Workspace length (in [`KernelDual`] elements) for the kernel reverse rules: n_params + 2D.
-pub fn gradient_workspace_len<K: Kernel>(k: &K) -> usize {
-    k.n_params() + 2 * k.input_dim()
+pub fn gradient_workspace_len<K: Kernel>(k: &K) -> Result<usize> {
+    Ok(pair_ws(k)?.total())
 }
 
 /// Which inputs a pair gradient differentiates.
@@ -42,12 +54,10 @@ fn pair_gradient<K: Kernel, S: Scalar>(
     grad_params: &mut [S],
     mut grad_x: Option<&mut [S]>,
     mut grad_y: Option<&mut [S]>,
-    ws: &mut [KernelDual<S>],
+    ws: &mut PairWs<&mut [KernelDual<S>]>,
 ) {
     let (p, d) = (params.len(), x.len());
-    let (wp, rest) = ws.split_at_mut(p);
-    let (wx, rest) = rest.split_at_mut(d);
-    let wy = &mut rest[..d];
+    let PairWs { params: wp, x: wx, y: wy } = ws;
     let nx = if grad_x.is_some() { d } else { 0 };
     let ny = if grad_y.is_some() && matches!(pair, Pair::Cross) { d } else { 0 };
     let n_vars = p + nx + ny;
@@ -96,7 +106,7 @@ fn pair_gradient<K: Kernel, S: Scalar>(
 /// let params = [0.0_f64, 0.0];
 /// let mut g = [0.0; 2];
 /// let mut ws = [KernelDual::<f64>::default(); 4];
-/// assert_eq!(gradient_workspace_len(&k), ws.len());
+/// assert_eq!(gradient_workspace_len(&k)?, ws.len());
 /// // d k(0, 1) / d ln σ² = k(0, 1) = e^{-1/2}.
 /// cross_covariance_adjoint(&k, &params, &[0.0], &[1.0], &[1.0], &mut g, None, None, &mut ws)?;
 /// assert!((g[0] - (-0.5_f64).exp()).abs() < 1e-15);
@@ -117,21 +127,32 @@ pub fn cross_covariance_adjoint<K: Kernel, S: Scalar>(
     check_len("kernel parameters", k.n_params(), params.len())?;
     check_len("kernel parameter gradient", k.n_params(), grad_params.len())?;
     let (n1, n2) = (rows_of(x1, d, "x1")?, rows_of(x2, d, "x2")?);
-    check_len("cross-covariance adjoint", n1 * n2, k_bar.len())?;
+    check_len("cross-covariance adjoint", n1.saturating_mul(n2), k_bar.len())?;
     if let Some(g) = grad_x1.as_deref() {
         check_len("x1 gradient", n1 * d, g.len())?;
     }
     if let Some(g) = grad_x2.as_deref() {
         check_len("x2 gradient", n2 * d, g.len())?;
     }
-    check_buf("kernel gradient workspace", gradient_workspace_len(k), ws.len())?;
+    let mut ws = pair_ws(k)?.carve(ws)?;
     for i in 0..n1 {
         let xi = &x1[i * d..(i + 1) * d];
         for j in 0..n2 {
             let w = k_bar[i * n2 + j];
             let gx = grad_x1.as_deref_mut().map(|g| &mut g[i * d..(i + 1) * d]);
             let gy = grad_x2.as_deref_mut().map(|g| &mut g[j * d..(j + 1) * d]);
-            pair_gradient(k, Pair::Cross, params, xi, &x2[j * d..(j + 1) * d], w, grad_params, gx, gy, ws);
+            pair_gradient(
+                k,
+                Pair::Cross,
+                params,
+                xi,
+                &x2[j * d..(j + 1) * d],
+                w,
+                grad_params,
+                gx,
+                gy,
+                &mut ws,
+            );
         }
     }
     Ok(())
@@ -155,16 +176,16 @@ pub fn gram_adjoint<K: Kernel, S: Scalar>(
     check_len("kernel parameters", k.n_params(), params.len())?;
     check_len("kernel parameter gradient", k.n_params(), grad_params.len())?;
     let n = rows_of(x, d, "x")?;
-    check_len("Gram adjoint", n * n, k_bar.len())?;
+    check_len("Gram adjoint", n.saturating_mul(n), k_bar.len())?;
     if let Some(g) = grad_x.as_deref() {
         check_len("x gradient", n * d, g.len())?;
     }
-    check_buf("kernel gradient workspace", gradient_workspace_len(k), ws.len())?;
+    let mut ws = pair_ws(k)?.carve(ws)?;
     for i in 0..n {
         let xi = &x[i * d..(i + 1) * d];
         let w = k_bar[i * n + i];
         let gx = grad_x.as_deref_mut().map(|g| &mut g[i * d..(i + 1) * d]);
-        pair_gradient(k, Pair::Diag, params, xi, xi, w, grad_params, gx, None, ws);
+        pair_gradient(k, Pair::Diag, params, xi, xi, w, grad_params, gx, None, &mut ws);
         for j in 0..i {
             let w = k_bar[i * n + j] + k_bar[j * n + i];
             let xj = &x[j * d..(j + 1) * d];
@@ -174,9 +195,20 @@ pub fn gram_adjoint<K: Kernel, S: Scalar>(
                     let (lo, hi) = g.split_at_mut(i * d);
                     let gj = &mut lo[j * d..(j + 1) * d];
                     let gi = &mut hi[..d];
-                    pair_gradient(k, Pair::Cross, params, xi, xj, w, grad_params, Some(gi), Some(gj), ws);
+                    pair_gradient(
+                        k,
+                        Pair::Cross,
+                        params,
+                        xi,
+                        xj,
+                        w,
+                        grad_params,
+                        Some(gi),
+                        Some(gj),
+                        &mut ws,
+                    );
                 }
-                None => pair_gradient(k, Pair::Cross, params, xi, xj, w, grad_params, None, None, ws),
+                None => pair_gradient(k, Pair::Cross, params, xi, xj, w, grad_params, None, None, &mut ws),
             }
         }
     }
@@ -202,12 +234,12 @@ pub fn diagonal_adjoint<K: Kernel, S: Scalar>(
     if let Some(g) = grad_x.as_deref() {
         check_len("x gradient", n * d, g.len())?;
     }
-    check_buf("kernel gradient workspace", gradient_workspace_len(k), ws.len())?;
+    let mut ws = pair_ws(k)?.carve(ws)?;
     for i in 0..n {
         let w = d_bar[i];
         let xi = &x[i * d..(i + 1) * d];
         let gx = grad_x.as_deref_mut().map(|g| &mut g[i * d..(i + 1) * d]);
-        pair_gradient(k, Pair::Diag, params, xi, xi, w, grad_params, gx, None, ws);
+        pair_gradient(k, Pair::Diag, params, xi, xi, w, grad_params, gx, None, &mut ws);
     }
     Ok(())
 }

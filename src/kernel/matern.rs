@@ -1,7 +1,8 @@
 //! Matérn kernels of smoothness ν ∈ {1/2, 3/2, 5/2} with per-dimension lengthscales.
 
-use super::rbf_ard::scaled_sq_dist;
-use super::Kernel;
+use super::rbf_ard::{far_apart, scaled_sq_dist};
+use super::{ArdParams, Kernel};
+use crate::layout::SliceRef;
 use crate::Scalar;
 
 /// The smoothness ν of a Matérn kernel (the half-integer cases, which have closed forms).
@@ -27,8 +28,13 @@ impl Nu {
     /// The unit-variance Matérn correlation at scaled distance r = |x − x'|/ℓ (r ≥ 0).
     ///
     /// ν=1/2: e^{−r}; ν=3/2: (1 + √3 r)e^{−√3 r}; ν=5/2: (1 + √5 r + 5r²/3)e^{−√5 r}.
+    /// Beyond r = 10⁴ (where e^{−r} is 0 in `f32` and `f64` alike) it is exactly 0, so a huge
+    /// or infinite r cannot make the polynomial's ∞ meet e^{−r}'s 0.
     #[inline]
     pub fn correlation<S: Scalar>(self, r: S) -> S {
+        if r > S::from_f64(FAR) {
+            return S::zero();
+        }
         match self {
             Nu::Half => (-r).exp(),
             Nu::ThreeHalves => {
@@ -43,8 +49,12 @@ impl Nu {
     }
 }
 
+/// Scaled distance beyond which every Matérn correlation is 0 (e^{−10⁴} underflows in every
+/// float type).
+const FAR: f64 = 1e4;
+
 /// Matérn-ν: k(x, x') = σ²·m_ν(r), r = √(Σ_d (x_d − x'_d)²/ℓ_d²), parameters
-/// `[ln σ², ln ℓ_1, …, ln ℓ_D]`, with m_ν from [`Nu::correlation`].
+/// `[ln σ², ln ℓ_1, …, ln ℓ_D]` (named by [`ArdParams`]), with m_ν from [`Nu::correlation`].
 ///
 /// **At r = 0.** The distance is taken as exactly 0 (a constant, no tangent) when the squared
 /// distance is 0, instead of √0 whose derivative is infinite. Value and first derivatives are
@@ -79,15 +89,25 @@ impl Matern {
 }
 
 impl Kernel for Matern {
+    type Params<C> = ArdParams<C>;
+    fn view<S: Scalar, C: SliceRef<S>>(&self, raw: C) -> crate::Result<ArdParams<C>> {
+        ArdParams::new(raw, self.dim)
+    }
+    fn check_params<S: Scalar>(&self, params: &[S]) -> crate::Result<()> {
+        self.view(params)?.check()
+    }
     fn input_dim(&self) -> usize {
         self.dim
     }
     fn n_params(&self) -> usize {
-        1 + self.dim
+        self.dim.saturating_add(1)
     }
     #[inline]
     fn eval<S: Scalar>(&self, params: &[S], x: &[S], y: &[S]) -> S {
         let r2 = scaled_sq_dist(&params[1..], x, y);
+        if far_apart(r2) {
+            return S::zero();
+        }
         let r = if r2 > S::zero() { r2.sqrt() } else { S::zero() };
         params[0].exp() * self.nu.correlation(r)
     }

@@ -4,20 +4,70 @@
 //! unconstrained parameter slice (log variance, log lengthscales, ...). Kernels are written
 //! once, generically over [`Scalar`]: derivatives with respect to parameters and inputs come
 //! from evaluating the same code on [`Dual`](crate::Dual) numbers.
+//!
+//! Every kernel is finite at extreme but finite inputs: a squared distance that overflows
+//! (‖x − x'‖ ~ 1e300) gives the kernel's limit (0 for the stationary kernels), never a NaN.
 
+mod params;
 mod rbf;
 
+pub(crate) use params::{check_log_param, log_of_positive};
+pub use params::{ArdParams, IsoParams};
 pub use rbf::Rbf;
 
-use crate::error::{check_len, Result};
+use crate::error::{check_finite, check_len, Result};
+use crate::layout::SliceRef;
+use crate::linalg::rows_of;
 use crate::Scalar;
 
 /// A covariance function k(x, x') with `n_params()` unconstrained parameters.
+///
+/// A user kernel implements [`Kernel::eval`] (its reverse rules then come from
+/// [`Dual`](crate::Dual) numbers) and names its parameters with a view; without named parts,
+/// the slice is its own view:
+///
+/// ```
+/// use svgp::layout::SliceRef;
+/// use svgp::kernel::Kernel;
+/// use svgp::Scalar;
+/// /// k(x, y) = σ² (1 + x·y), parameters `[ln σ²]`.
+/// #[derive(Clone, Copy, Debug)]
+/// struct Linear(usize);
+/// impl Kernel for Linear {
+///     type Params<C> = C;
+///     fn view<S: Scalar, C: SliceRef<S>>(&self, raw: C) -> svgp::Result<C> {
+///         Ok(raw)
+///     }
+///     fn input_dim(&self) -> usize {
+///         self.0
+///     }
+///     fn n_params(&self) -> usize {
+///         1
+///     }
+///     fn eval<S: Scalar>(&self, p: &[S], x: &[S], y: &[S]) -> S {
+///         p[0].exp() * (S::one() + x.iter().zip(y).map(|(&a, &b)| a * b).sum::<S>())
+///     }
+/// }
+/// assert_eq!(Linear(1).eval(&[0.0_f64], &[2.0], &[3.0]), 7.0);
+/// ```
 pub trait Kernel: Copy + core::fmt::Debug {
+    /// The named view of the parameters, over storage `C` (`&[S]` to read, `&mut [S]` to write
+    /// too): [`IsoParams`] or [`ArdParams`] for the built-in kernels, the slice itself for a
+    /// kernel without named parts.
+    type Params<C>;
+    /// Views `raw` ([`Kernel::n_params`] values, checked) by name.
+    fn view<S: Scalar, C: SliceRef<S>>(&self, raw: C) -> Result<Self::Params<C>>;
     /// Input dimension D.
     fn input_dim(&self) -> usize;
     /// Number of parameters in the flat buffer.
     fn n_params(&self) -> usize;
+    /// Refuses parameters the kernel cannot use: non-finite ones, and (for the built-in
+    /// kernels) log-scale ones whose transformed value is 0 or infinite (a lengthscale of 0
+    /// gives ln ℓ = −∞). The default checks the length and finiteness only.
+    fn check_params<S: Scalar>(&self, params: &[S]) -> Result<()> {
+        check_len("kernel parameters", self.n_params(), params.len())?;
+        check_finite("kernel parameters", params)
+    }
     /// k(x, y) for one pair of D-vectors.
     fn eval<S: Scalar>(&self, params: &[S], x: &[S], y: &[S]) -> S;
     /// k(x, x). Override when it is cheaper than `eval(x, x)`.
@@ -95,7 +145,7 @@ pub fn cross_covariance<K: Kernel, S: Scalar>(
     let d = k.input_dim();
     check_len("kernel parameters", k.n_params(), params.len())?;
     let (n1, n2) = (rows_of(x1, d, "x1")?, rows_of(x2, d, "x2")?);
-    check_len("cross-covariance output", n1 * n2, out.len())?;
+    check_len("cross-covariance output", n1.saturating_mul(n2), out.len())?;
     for i in 0..n1 {
         let xi = &x1[i * d..(i + 1) * d];
         for j in 0..n2 {
@@ -110,7 +160,7 @@ pub fn gram<K: Kernel, S: Scalar>(k: &K, params: &[S], x: &[S], out: &mut [S]) -
     let d = k.input_dim();
     check_len("kernel parameters", k.n_params(), params.len())?;
     let n = rows_of(x, d, "x")?;
-    check_len("Gram output", n * n, out.len())?;
+    check_len("Gram output", n.saturating_mul(n), out.len())?;
     for i in 0..n {
         let xi = &x[i * d..(i + 1) * d];
         out[i * n + i] = k.eval_diag(params, xi);
@@ -133,16 +183,6 @@ pub fn diagonal<K: Kernel, S: Scalar>(k: &K, params: &[S], x: &[S], out: &mut [S
         *o = k.eval_diag(params, &x[i * d..(i + 1) * d]);
     }
     Ok(())
-}
-
-/// Number of rows of a row-major n × d input, checking that `d` divides its length.
-pub(crate) fn rows_of<S>(x: &[S], d: usize, what: &'static str) -> Result<usize> {
-    if d == 0 {
-        return Err(crate::Error::InvalidParameter { what: "input dimension", value: 0.0 });
-    }
-    let n = x.len() / d;
-    check_len(what, n * d, x.len())?;
-    Ok(n)
 }
 
 mod arccos;

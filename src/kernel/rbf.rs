@@ -1,12 +1,16 @@
 //! The squared-exponential (RBF) kernel with one isotropic lengthscale.
 
-use super::Kernel;
+use super::{IsoParams, Kernel};
+use crate::layout::SliceRef;
 use crate::Scalar;
 
-/// k(x, x') = σ²·exp(−½·|x − x'|²/ℓ²), parameters `[ln σ², ln ℓ]`.
+/// k(x, x') = σ²·exp(−½·|x − x'|²/ℓ²), parameters `[ln σ², ln ℓ]` (named by [`IsoParams`]).
 ///
 /// The squared distance is evaluated as max(|x|² + |x'|² − 2x·x', 0), as the reference does,
-/// so results match it to the last bits; the diagonal is σ² exactly.
+/// so results match it to the last bits; the diagonal is σ² exactly. Where that form
+/// overflows (|x| beyond ~1e153 in `f64`, ~1e19 in `f32`, where ∞ − ∞ would give NaN), the
+/// distance is formed from the differences instead, so extreme inputs give their true value
+/// (0 when the points are far apart), never NaN.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub struct Rbf {
     dim: usize,
@@ -23,7 +27,27 @@ impl Rbf {
     }
 }
 
+/// |x − y|² from the differences: the slow, overflow-free form (∞ only when the true value is).
+#[inline]
+fn direct_sq_dist<S: Scalar>(x: &[S], y: &[S]) -> S {
+    x.iter().zip(y).map(|(&a, &b)| (a - b) * (a - b)).sum()
+}
+
+/// Whether |x|² leaves the fast form |x|² + |y|² − 2x·y finite for every y of the same kind
+/// (8|x|² finite bounds every term and the differences).
+#[inline]
+fn fast_form_safe<S: Scalar>(xx: S) -> bool {
+    (xx * S::from_f64(8.0)).is_finite()
+}
+
 impl Kernel for Rbf {
+    type Params<C> = IsoParams<C>;
+    fn view<S: Scalar, C: SliceRef<S>>(&self, raw: C) -> crate::Result<IsoParams<C>> {
+        IsoParams::new(raw)
+    }
+    fn check_params<S: Scalar>(&self, params: &[S]) -> crate::Result<()> {
+        self.view(params)?.check()
+    }
     fn input_dim(&self) -> usize {
         self.dim
     }
@@ -38,7 +62,13 @@ impl Kernel for Rbf {
             yy += b * b;
             xy += a * b;
         }
-        let r2 = (xx + yy - (xy + xy)).max(S::zero());
+        let mut r2 = (xx + yy - (xy + xy)).max(S::zero());
+        if !r2.is_finite() {
+            r2 = direct_sq_dist(x, y);
+            if super::rbf_ard::far_apart(r2) {
+                return S::zero(); // the limit, with no tangent (∞·0 would be NaN)
+            }
+        }
         let l = params[1].exp();
         params[0].exp() * (S::from_f64(-0.5) * r2 / (l * l)).exp()
     }
@@ -49,6 +79,8 @@ impl Kernel for Rbf {
     /// Closed form: with w = k̄·k, ∂/∂ln σ² = w, ∂/∂ln ℓ = w·r²/ℓ², ∂/∂x = −w·(x − x')/ℓ²
     /// (zero where the clip max(r², 0) is active, as on duals). Branch-free inner loop,
     /// specialised for D = 1, 2, 3; the x1 gradient of a row is accumulated in registers.
+    /// Rows whose inputs are too large for the fast distance form take a slower path that forms
+    /// the distances from the differences.
     fn cross_covariance_adjoint<S: Scalar>(
         &self,
         params: &[S],
@@ -64,6 +96,7 @@ impl Kernel for Rbf {
         let n2 = x2.len() / d;
         let l = params[1].exp();
         let inv_l2 = (l * l).recip();
+        let x2_safe = x2.chunks_exact(d).all(|y| fast_form_safe(y.iter().map(|&v| v * v).sum::<S>()));
         // The x1-only rows (the K_zx block) take the lane-blocked loop, compiled for AVX2 when
         // the CPU has it; rows that also write x2's gradient (the K_zz block, M × M) the plain one.
         let (g_var, g_len) = crate::arch::simd(
@@ -73,7 +106,9 @@ impl Kernel for Rbf {
                 for (i, xi) in x1.chunks_exact(d).enumerate() {
                     let (kr, kbr) = (&k[i * n2..(i + 1) * n2], &k_bar[i * n2..(i + 1) * n2]);
                     let g1 = &mut grad_x1[i * d..(i + 1) * d];
+                    let safe = x2_safe && fast_form_safe(xi.iter().map(|&v| v * v).sum::<S>());
                     let (sv, sl) = match (grad_x2.as_deref_mut(), d) {
+                        (g2, _) if !safe => adjoint_row_robust(xi, x2, kr, kbr, inv_l2, g1, g2),
                         (None, 1) => adjoint_row_lanes::<S, 1>(xi, x2, kr, kbr, inv_l2, g1),
                         (None, 2) => adjoint_row_lanes::<S, 2>(xi, x2, kr, kbr, inv_l2, g1),
                         (None, 3) => adjoint_row_lanes::<S, 3>(xi, x2, kr, kbr, inv_l2, g1),
@@ -104,7 +139,8 @@ impl Kernel for Rbf {
         Ok(())
     }
     /// The same formula as `eval`, with σ² and ℓ² hoisted out of the loop and the exponentials
-    /// of a row taken by a vectorisable exp (within 2 ulp of libm's).
+    /// of a row taken by a vectorisable exp (within 2 ulp of libm's). Distances the fast form
+    /// cannot give (non-finite) are formed from the differences, as in `eval`.
     fn cross_covariance_block<S: Scalar>(&self, params: &[S], x1: &[S], x2: &[S], out: &mut [S]) {
         let d = self.dim.max(1);
         let n2 = x2.len() / d;
@@ -122,6 +158,13 @@ impl Kernel for Rbf {
                     _ => r2_row::<S, 0>(d, xi, x2, row),
                 },
             );
+            if row.iter().any(|v| !v.is_finite()) {
+                for (o, yj) in row.iter_mut().zip(x2.chunks_exact(d)) {
+                    if !o.is_finite() {
+                        *o = direct_sq_dist(xi, yj); // ∞ here gives exp(−∞) = 0 below
+                    }
+                }
+            }
             S::scaled_exp_in_place(row, s2, m_half, l2);
         }
     }
@@ -142,6 +185,40 @@ fn r2_row<S: Scalar, const D: usize>(d: usize, xi: &[S], x2: &[S], out: &mut [S]
         }
         *o = (xx + yy - (xy + xy)).max(S::zero());
     }
+}
+
+/// [`adjoint_row`] for inputs too large for the fast distance form: distances from the
+/// differences, and entries whose kernel value underflowed to 0 skipped (their share is 0,
+/// and ∞·0 would be NaN). Returns (Σ_j w_j, Σ_j c_j·r²_j) as [`adjoint_row`] does.
+#[cold]
+fn adjoint_row_robust<S: Scalar>(
+    xi: &[S],
+    x2: &[S],
+    k: &[S],
+    k_bar: &[S],
+    inv_l2: S,
+    g1: &mut [S],
+    mut g2: Option<&mut [S]>,
+) -> (S, S) {
+    let d = xi.len();
+    let (mut g_var, mut g_len) = (S::zero(), S::zero());
+    for (j, yj) in x2.chunks_exact(d).enumerate() {
+        let w = k_bar[j] * k[j];
+        if k[j] == S::zero() {
+            continue;
+        }
+        let c = w * inv_l2;
+        g_var += w;
+        g_len += c * direct_sq_dist(xi, yj);
+        for q in 0..d {
+            let t = c * (xi[q] - yj[q]);
+            g1[q] -= t;
+            if let Some(g) = g2.as_deref_mut() {
+                g[j * d + q] += t;
+            }
+        }
+    }
+    (g_var, g_len)
 }
 
 /// One entry's share of the block adjoint: w = k̄·k, the raw squared distance r² of x and y

@@ -1,9 +1,11 @@
 //! The squared-exponential (RBF) kernel with one lengthscale per input dimension (ARD).
 
-use super::Kernel;
+use super::{ArdParams, Kernel};
+use crate::layout::SliceRef;
 use crate::Scalar;
 
-/// k(x, x') = σ²·exp(−½·Σ_d (x_d − x'_d)²/ℓ_d²), parameters `[ln σ², ln ℓ_1, …, ln ℓ_D]`.
+/// k(x, x') = σ²·exp(−½·Σ_d (x_d − x'_d)²/ℓ_d²), parameters `[ln σ², ln ℓ_1, …, ln ℓ_D]`
+/// (named by [`ArdParams`]).
 ///
 /// Automatic relevance determination: a long lengthscale switches a dimension off. With all
 /// ℓ_d equal it is the isotropic [`Rbf`](super::Rbf). Differences are formed directly (not via
@@ -22,13 +24,15 @@ pub struct RbfArd {
 }
 
 impl RbfArd {
-    /// An ARD RBF kernel on `dim`-dimensional inputs (`dim + 1` parameters).
+    /// An ARD RBF kernel on `dim`-dimensional inputs (`dim + 1` parameters; a model built on it
+    /// checks the sizes).
     pub fn new(dim: usize) -> Self {
         Self { dim }
     }
 }
 
-/// Σ_d ((x_d − y_d)/ℓ_d)² with ℓ_d = exp(log_l[d]).
+/// Σ_d ((x_d − y_d)/ℓ_d)² with ℓ_d = exp(log_l[d]). It overflows to ∞ only when the true
+/// value does (far-apart points); the kernels then return their limit 0 (see [`far_apart`]).
 #[inline]
 pub(crate) fn scaled_sq_dist<S: Scalar>(log_l: &[S], x: &[S], y: &[S]) -> S {
     let mut r2 = S::zero();
@@ -39,16 +43,34 @@ pub(crate) fn scaled_sq_dist<S: Scalar>(log_l: &[S], x: &[S], y: &[S]) -> S {
     r2
 }
 
+/// Whether a squared distance is too large for any stationary kernel to be anything but 0: +∞
+/// (where the value's tangents would be ∞·0 = NaN). The kernels return a constant 0 then; a
+/// NaN is not "far" and stays NaN.
+#[inline]
+pub(crate) fn far_apart<S: Scalar>(r2: S) -> bool {
+    r2.re() == f64::INFINITY
+}
+
 impl Kernel for RbfArd {
+    type Params<C> = ArdParams<C>;
+    fn view<S: Scalar, C: SliceRef<S>>(&self, raw: C) -> crate::Result<ArdParams<C>> {
+        ArdParams::new(raw, self.dim)
+    }
+    fn check_params<S: Scalar>(&self, params: &[S]) -> crate::Result<()> {
+        self.view(params)?.check()
+    }
     fn input_dim(&self) -> usize {
         self.dim
     }
     fn n_params(&self) -> usize {
-        1 + self.dim
+        self.dim.saturating_add(1)
     }
     #[inline]
     fn eval<S: Scalar>(&self, params: &[S], x: &[S], y: &[S]) -> S {
         let r2 = scaled_sq_dist(&params[1..], x, y);
+        if far_apart(r2) {
+            return S::zero();
+        }
         (params[0] - S::from_f64(0.5) * r2).exp()
     }
     #[inline]

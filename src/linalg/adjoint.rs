@@ -7,8 +7,8 @@
 
 use super::engine::{product, Part, Product, Strides};
 use super::gemm::mirror_lower;
-use super::triangular::check_finite;
 use super::{gemm, solve_triangular, MatMut, MatRef, Side, Trans};
+use crate::error::check_finite;
 use crate::error::{check_len, Result};
 use crate::Scalar;
 

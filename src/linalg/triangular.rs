@@ -4,7 +4,7 @@ use super::gemm::mirror_lower;
 use super::vector::{axpy_kernel, dot_kernel};
 use super::{MatMut, MatRef};
 use crate::arch::simd;
-use crate::error::{check_len, Error, Result};
+use crate::error::{check_finite, check_len, Error, Result};
 use crate::Scalar;
 
 /// Which system a triangular solve answers, for lower-triangular `L`.
@@ -49,14 +49,6 @@ pub fn solve_triangular<S: Scalar>(l: MatRef<'_, S>, side: Side, mut b: MatMut<'
         },
     );
     check_finite("triangular solve result", bd)
-}
-
-/// Errors on the first non-finite entry of `x`.
-pub(crate) fn check_finite<S: Scalar>(what: &'static str, x: &[S]) -> Result<()> {
-    match x.iter().position(|v| !v.is_finite()) {
-        None => Ok(()),
-        Some(index) => Err(Error::NonFinite { what, index, value: x[index].re() }),
-    }
 }
 
 /// One right-hand side: forward substitution as dot products of contiguous rows of `L`;

@@ -1,6 +1,6 @@
 //! Row-major matrix views over slices.
 
-use crate::error::{check_buf, check_len, Result};
+use crate::error::{check_len, Result};
 
 /// A borrowed, row-major, contiguous `rows × cols` matrix.
 ///
@@ -102,50 +102,13 @@ impl<'a, S: Copy> MatMut<'a, S> {
     }
 }
 
-/// Length of the packed lower triangle of an n × n matrix: n(n+1)/2.
-#[inline]
-pub fn packed_lower_len(n: usize) -> usize {
-    n * (n + 1) / 2
-}
-
-/// Copies the lower triangle of the square `a` into `packed`, row by row
-/// (`a00, a10, a11, a20, …`); `packed` needs at least [`packed_lower_len`] elements.
-///
-/// ```
-/// use svgp::linalg::{pack_lower, unpack_lower, MatMut, MatRef};
-/// let a = [1.0, 9.0, 2.0, 3.0];
-/// let mut p = [0.0; 3];
-/// pack_lower(MatRef::new(2, 2, &a)?, &mut p)?;
-/// assert_eq!(p, [1.0, 2.0, 3.0]);
-/// let mut b = [7.0; 4];
-/// unpack_lower(&p, MatMut::new(2, 2, &mut b)?)?;
-/// assert_eq!(b, [1.0, 0.0, 2.0, 3.0]);
-/// # Ok::<(), svgp::Error>(())
-/// ```
-pub fn pack_lower<S: Copy>(a: MatRef<'_, S>, packed: &mut [S]) -> Result<()> {
-    let n = a.rows();
-    check_len("pack_lower: square matrix", n, a.cols())?;
-    check_buf("pack_lower output", packed_lower_len(n), packed.len())?;
-    let mut t = 0;
-    for i in 0..n {
-        packed[t..t + i + 1].copy_from_slice(&a.row(i)[..i + 1]);
-        t += i + 1;
+/// Number of rows of a row-major n × d buffer, checking that `d` ≥ 1 divides its length: the
+/// crate's one reading of "rows of an n × D input".
+pub(crate) fn rows_of<S>(x: &[S], d: usize, what: &'static str) -> Result<usize> {
+    if d == 0 {
+        return Err(crate::Error::InvalidParameter { what: "input dimension", value: 0.0 });
     }
-    Ok(())
-}
-
-/// Writes a packed lower triangle (see [`pack_lower`]) into the square `a`, zeroing the
-/// strict upper triangle.
-pub fn unpack_lower<S: Copy + num_traits::Zero>(packed: &[S], mut a: MatMut<'_, S>) -> Result<()> {
-    let n = a.rows();
-    check_len("unpack_lower: square matrix", n, a.cols())?;
-    check_buf("unpack_lower input", packed_lower_len(n), packed.len())?;
-    let mut t = 0;
-    for i in 0..n {
-        let row = a.row_mut(i);
-        row[..i + 1].copy_from_slice(&packed[t..t + i + 1]);
-        row[i + 1..].iter_mut().for_each(|v| *v = S::zero());
-        t += i + 1;
-    }
-    Ok(())
+    let n = x.len() / d;
+    check_len(what, n * d, x.len())?;
+    Ok(n)
 }

@@ -1,11 +1,18 @@
 //! A dense multilayer perceptron over a flat parameter buffer, batched as gemm, with its reverse sweep.
 
 use super::Activation;
-use crate::error::{check_buf, check_len, Error, Result};
-use crate::linalg::{gemm, MatMut, MatRef, Trans};
+use crate::error::{check_len, Error, Result};
+use crate::layout::Size;
+use crate::linalg::{gemm, rows_of, MatMut, MatRef, Trans};
 use crate::rng::uniform;
 use crate::Scalar;
 use rand_core::Rng;
+
+crate::parts! {
+    /// An MLP's workspace: the hidden pre- and post-activations kept for the reverse sweep,
+    /// then the sweep's two n × max-width scratch blocks (empty for a forward pass alone).
+    "MLP workspace": struct MlpWs { state, cur, next }
+}
 
 /// Most layers an [`Mlp`] can have (so the shape stays plain `Copy` data, no allocation).
 pub const MAX_LAYERS: usize = 8;
@@ -30,7 +37,7 @@ pub const MAX_LAYERS: usize = 8;
 /// mlp.init(&mut Xoshiro256::from_u64(0), &mut params)?;
 /// let x = [0.1, -0.3, 0.5, 0.7]; // two inputs, row-major
 /// let mut out = [0.0; 2 * 8];
-/// let mut ws = vec![0.0; mlp.workspace_len(2)];
+/// let mut ws = vec![0.0; mlp.workspace_len(2)?];
 /// mlp.forward(&params, &x, &mut out, &mut ws)?;
 /// # Ok::<(), svgp::Error>(())
 /// ```
@@ -52,7 +59,12 @@ impl Mlp {
         }
         let mut w = [0; MAX_LAYERS + 1];
         w[..widths.len()].copy_from_slice(widths);
-        Ok(Self { widths: w, n_layers: widths.len() - 1, activation })
+        let mlp = Self { widths: w, n_layers: widths.len() - 1, activation };
+        // Every later size product (layer lengths, their sum, the hidden widths' sum) is checked once here.
+        let layers = (0..mlp.n_layers).map(|l| (Size::of(mlp.widths[l]) + 1) * mlp.widths[l + 1]);
+        layers.fold(Size::of(0), |a, b| a + b).get("MLP parameter count")?;
+        mlp.hidden_sum().get("MLP hidden widths")?;
+        Ok(mlp)
     }
 
     /// The shape `eqx.nn.MLP(in_size, out_size, width_size, depth, activation)` builds:
@@ -114,18 +126,28 @@ impl Mlp {
         self.widths[1..self.n_layers].iter().copied().max().unwrap_or(0)
     }
 
+    /// Σ of the hidden widths.
+    fn hidden_sum(&self) -> Size {
+        self.widths[1..self.n_layers].iter().fold(Size::of(0), |a, &w| a + w)
+    }
+
+    /// The workspace's parts for `n` inputs; the reverse sweep's scratch only `with_backward`.
+    fn ws_parts(&self, n: usize, with_backward: bool) -> Result<MlpWs<usize>> {
+        let scratch = if with_backward { Size::of(n) * self.max_hidden() } else { Size::of(0) };
+        MlpWs { state: self.hidden_sum() * n * 2, cur: scratch, next: scratch }.resolve()
+    }
+
     /// Workspace length for a batch of `n` inputs, for [`Mlp::forward`] followed by
     /// [`Mlp::backward`]: pre- and post-activations of every hidden layer (kept for the reverse
     /// sweep) plus two n × max-width scratch blocks for it.
-    pub fn workspace_len(&self, n: usize) -> usize {
-        self.forward_workspace_len(n) + 2 * n * self.max_hidden()
+    pub fn workspace_len(&self, n: usize) -> Result<usize> {
+        Ok(self.ws_parts(n, true)?.total())
     }
 
     /// Workspace length [`Mlp::forward`] alone needs (inference): the hidden pre- and
     /// post-activations, without the reverse sweep's scratch.
-    pub fn forward_workspace_len(&self, n: usize) -> usize {
-        let hidden: usize = self.widths[1..self.n_layers].iter().sum();
-        2 * n * hidden
+    pub fn forward_workspace_len(&self, n: usize) -> Result<usize> {
+        Ok(self.ws_parts(n, false)?.total())
     }
 
     /// Draw initial parameters as `eqx.nn.Linear` does: every weight and bias uniform in
@@ -149,10 +171,7 @@ impl Mlp {
 
     /// Rows of a row-major `n × width` batch, checking the length is a whole number of rows.
     fn batch_rows<S>(&self, x: &[S]) -> Result<usize> {
-        let d = self.input_dim();
-        let n = x.len() / d;
-        check_len("MLP input batch", n * d, x.len())?;
-        Ok(n)
+        rows_of(x, self.input_dim(), "MLP input batch")
     }
 
     /// Forward pass over `n` row-major inputs `x` (n × in) into `out` (n × out).
@@ -164,8 +183,8 @@ impl Mlp {
     pub fn forward<S: Scalar>(&self, params: &[S], x: &[S], out: &mut [S], ws: &mut [S]) -> Result<()> {
         check_len("MLP parameters", self.n_params(), params.len())?;
         let n = self.batch_rows(x)?;
-        check_len("MLP output", n * self.output_dim(), out.len())?;
-        check_buf("MLP workspace", self.forward_workspace_len(n), ws.len())?;
+        check_len("MLP output", (Size::of(n) * self.output_dim()).get("MLP output")?, out.len())?;
+        let MlpWs { state: ws, .. } = self.ws_parts(n, false)?.carve(ws)?;
         let mut poff = 0;
         let mut woff = 0;
         for l in 0..self.n_layers {
@@ -219,14 +238,13 @@ impl Mlp {
         check_len("MLP parameters", self.n_params(), params.len())?;
         check_len("MLP parameter gradient", self.n_params(), grad_params.len())?;
         let n = self.batch_rows(x)?;
-        check_len("MLP output adjoint", n * self.output_dim(), out_bar.len())?;
+        let out_len = (Size::of(n) * self.output_dim()).get("MLP output adjoint")?;
+        check_len("MLP output adjoint", out_len, out_bar.len())?;
         if let Some(gx) = grad_x.as_deref() {
             check_len("MLP input gradient", x.len(), gx.len())?;
         }
-        check_buf("MLP workspace", self.workspace_len(n), ws.len())?;
-        let hidden_len = self.forward_workspace_len(n);
-        let (state, scratch) = ws.split_at_mut(hidden_len);
-        let (mut cur, mut next) = scratch.split_at_mut(n * self.max_hidden());
+        let MlpWs { state, mut cur, mut next } = self.ws_parts(n, true)?.carve(ws)?;
+        let hidden_len = state.len();
 
         let mut poff = self.n_params();
         let mut soff = hidden_len; // end of layer l's (a, h) pair in `state`

@@ -3,9 +3,11 @@
 
 use super::team::{with_team, Job, Shared, Team};
 use super::{chunking, Split};
-use crate::error::{check_len, size_mul, Error, Result};
+use crate::error::{check_len, check_not_empty, Error, Result};
 use crate::gp::{ElboOptions, Prior, Svgp};
-use crate::objective::{check_not_empty, elbo_workspace_len, loss_from_elbo, Objective};
+use crate::layout::Size;
+use crate::linalg::rows_of;
+use crate::objective::{loss_from_elbo, Objective};
 use crate::Scalar;
 use std::vec;
 use std::vec::Vec;
@@ -175,7 +177,7 @@ impl<P: Prior + Sync, S: Scalar + Send + Sync> core::fmt::Debug for SplitElbo<'_
 /// let one = with_split_elbo(&model, &x, &y, opts, Split::new(2, 1), |e| e.elbo_and_grad(&p, &mut g1))??;
 /// assert_eq!((two, &g2), (one, &g1));
 /// // And the whole-batch ELBO up to rounding.
-/// let mut ws = vec![0.0; model.workspace_len(40)];
+/// let mut ws = vec![0.0; model.workspace_len(40)?];
 /// let whole = model.elbo_and_grad(&p, &x, &y, opts, &mut g1, &mut ws)?;
 /// assert!((two - whole).abs() < 1e-12 * whole.abs());
 /// # Ok::<(), svgp::Error>(())
@@ -194,7 +196,7 @@ where
 {
     let n = y.len();
     check_not_empty(n)?;
-    check_len("inputs x (n × D)", size_mul("inputs x (n × D)", n, model.input_dim())?, x.len())?;
+    check_len("inputs x (n × D): rows", n, rows_of(x, model.input_dim(), "inputs x (n × D)")?)?;
     launch(model, Some((x, y)), n, opts, split, |team| body(&mut SplitElbo { team }))
 }
 
@@ -231,11 +233,11 @@ where
     let (d, np) = (model.input_dim(), model.n_params());
     let (chunk, chunks) = chunking(capacity, split.chunks);
     // Every size before any allocation: per-thread workspaces, per-chunk gradients, the batch.
-    let ws_len = elbo_workspace_len(model, chunk)?;
-    size_mul("split ELBO workspaces", ws_len, split.threads.min(chunks))?;
-    size_mul("split ELBO chunk gradients", np, chunks)?;
+    let ws_len = model.workspace_len(chunk)?;
+    (Size::of(ws_len) * split.threads.min(chunks)).get("split ELBO workspaces")?;
+    (Size::of(np) * chunks).get("split ELBO chunk gradients")?;
     let batch = if data.is_some() { 0 } else { capacity };
-    let x_len = size_mul("split ELBO batch inputs", batch, d)?;
+    let x_len = (Size::of(batch) * d).get("split ELBO batch inputs")?;
     let input = ElboInput {
         params: vec![S::zero(); np],
         opts,

@@ -22,7 +22,8 @@ mod trainer;
 #[cfg(feature = "alloc")]
 pub use trainer::Trainer;
 
-use crate::error::{check_buf, check_len, size_mul, Error, Result};
+use crate::error::{check_len, Error, Result};
+use crate::layout::Size;
 use crate::objective::Objective;
 use crate::optim::Optimizer;
 use crate::Scalar;
@@ -67,6 +68,11 @@ pub struct FitSummary {
     pub best_loss: f64,
     /// Why training stopped.
     pub stop: Stop,
+}
+
+crate::parts! {
+    /// The fit loop's workspace: the gradient, and the best parameters when kept (else empty).
+    "fit workspace": struct FitWs { grad, best }
 }
 
 /// Settings of the fit loop beyond the optimiser's own.
@@ -116,7 +122,12 @@ impl FitOptions {
     /// Workspace length for [`fit_with`] on `n_params` parameters: the gradient, and the best
     /// parameters when kept.
     pub fn workspace_len(&self, n_params: usize) -> Result<usize> {
-        size_mul("fit workspace", n_params, if self.keep_best { 2 } else { 1 })
+        Ok(self.ws(n_params)?.total())
+    }
+    /// The workspace's parts for `n_params` parameters.
+    fn ws(&self, n_params: usize) -> Result<FitWs<usize>> {
+        let best = if self.keep_best { n_params } else { 0 };
+        FitWs { grad: Size::of(n_params), best: Size::of(best) }.resolve()
     }
     fn check(&self) -> Result<()> {
         if self.patience == Some(0) {
@@ -222,9 +233,8 @@ where
         check_len("fit: parameters (the objective's count)", n, np)?;
     }
     check_len("fit: parameters (the optimiser's count)", optimizer.n_params(), np)?;
-    check_buf("fit workspace", options.workspace_len(np)?, ws.len())?;
-    let (grad, rest) = ws.split_at_mut(np);
-    let mut best = if options.keep_best { Some(&mut rest[..np]) } else { None };
+    let FitWs { grad, best } = options.ws(np)?.carve(ws)?;
+    let mut best = if options.keep_best { Some(best) } else { None };
     let mut summary =
         FitSummary { steps: 0, last_loss: f64::NAN, best_step: 0, best_loss: f64::NAN, stop: Stop::Steps };
     let outcome =

@@ -3,6 +3,8 @@
 
 use svgp::deploy::{check_size, check_unused, dim_word, ModelShape, SHAPE_WORDS};
 use svgp::features::FeatureMap;
+use svgp::gp::{Features, Svgp};
+use svgp::layout::SliceRef;
 use svgp::rng::{standard_normal, uniform, Xoshiro256};
 use svgp::{Result, Scalar};
 
@@ -14,6 +16,10 @@ pub struct PlainRff {
 }
 
 impl FeatureMap for PlainRff {
+    type Params<C> = C;
+    fn view<S: Scalar, C: SliceRef<S>>(&self, raw: C) -> Result<C> {
+        Ok(raw)
+    }
     fn input_dim(&self) -> usize {
         self.d
     }
@@ -23,8 +29,8 @@ impl FeatureMap for PlainRff {
     fn n_params(&self) -> usize {
         (self.d + 1) * self.j
     }
-    fn workspace_len(&self, _n: usize) -> usize {
-        0
+    fn workspace_len(&self, _n: usize) -> Result<usize> {
+        Ok(0)
     }
     fn features<S: Scalar>(&self, params: &[S], x: &[S], psi: &mut [S], _ws: &mut [S]) -> Result<()> {
         let (d, j) = (self.d, self.j);
@@ -90,19 +96,26 @@ pub struct Random {
     pub m: usize,
 }
 
+/// Written by name, in the order the generator draws: σ² = 0.7, the map's W then b, Z, m, L
+/// row by row, σ²_noise = 0.01.
 pub fn random_feature_model(seed: u64, d: usize, j: usize, m: usize) -> Random {
     let mut rng = Xoshiro256::from_u64(seed);
     let map = PlainRff { d, j };
-    let mut flat = vec![(0.7f64).ln()]; // ln σ²
-    flat.extend((0..d * j).map(|_| 2.0 * standard_normal(&mut rng)));
-    flat.extend((0..j).map(|_| uniform(&mut rng, 0.0, std::f64::consts::TAU)));
-    flat.extend((0..m * d).map(|_| uniform(&mut rng, -1.0, 1.0)));
-    flat.extend((0..m).map(|_| standard_normal(&mut rng)));
+    let svgp = Svgp::new(Features(map), m, 1e-4).unwrap();
+    let mut flat = vec![0.0; svgp.n_params()];
+    let mut p = svgp.params_mut(&mut flat).unwrap();
+    p.prior.ln_variance[0] = (0.7f64).ln();
+    let (w, b) = p.prior.map.split_at_mut(d * j);
+    w.iter_mut().for_each(|v| *v = 2.0 * standard_normal(&mut rng));
+    b.iter_mut().for_each(|v| *v = uniform(&mut rng, 0.0, std::f64::consts::TAU));
+    p.z.iter_mut().for_each(|v| *v = uniform(&mut rng, -1.0, 1.0));
+    p.mean.iter_mut().for_each(|v| *v = standard_normal(&mut rng));
     for i in 0..m {
         for k in 0..=i {
-            flat.push(if k == i { uniform(&mut rng, 0.05, 0.6) } else { 0.2 * standard_normal(&mut rng) });
+            let v = if k == i { uniform(&mut rng, 0.05, 0.6) } else { 0.2 * standard_normal(&mut rng) };
+            p.scale_tril.set(i, k, v);
         }
     }
-    flat.push((0.01f64).ln());
+    *p.likelihood.ln_noise_variance_mut() = (0.01f64).ln();
     Random { map, flat, m }
 }

@@ -12,7 +12,11 @@ use super::oracle::{max_abs_diff, rel, rel_norm};
 use core::ops::ControlFlow;
 use serde_json::Value;
 use std::path::PathBuf;
-use svgp::objective::{elbo_workspace_len, FullBatchElbo, Objective};
+use svgp::features::{DeepRff, FeatureMap};
+use svgp::gp::{Closed, Features, Prior, Svgp};
+use svgp::kernel::Rbf;
+use svgp::linalg::MatRef;
+use svgp::objective::{FullBatchElbo, Objective};
 use svgp::optim::{Adam, AdamConfig};
 use svgp::train::fit;
 
@@ -58,38 +62,67 @@ pub fn num(v: &Value) -> f64 {
     v.as_f64().expect("number")
 }
 
-/// The crate's prior parameters of a fixture parameter set: RBF `[ln σ², ln ℓ]`; deep
-/// `[ln σ² | MLP layers (weight out×in, bias) | W (H×J) | b (J) | ln ℓ]`.
-pub fn prior_params(p: &Value, kernel: &str) -> Vec<f64> {
-    let k = &p["kernel"];
+/// Copies a fixture array into a named part of a parameter buffer (a length mismatch fails).
+fn fill(dst: &mut [f64], src: &[f64], what: &str) {
+    assert_eq!(dst.len(), src.len(), "fixture {what}: the model's part and the fixture's differ in length");
+    dst.copy_from_slice(src);
+}
+
+/// Z, m, the lower triangle of L (packed by the model's own view) and ln σ²_noise of a fixture
+/// parameter set, written by name.
+fn fill_guide<P: Prior>(model: &Svgp<P>, p: &Value, flat: &mut [f64]) {
+    let m = model.n_inducing();
+    let mut v = model.params_mut(flat).unwrap();
+    fill(v.z, &floats(&p["Z"]), "Z");
+    fill(v.mean, &floats(&p["guide"]["m"]), "guide.m");
+    v.scale_tril.pack_from(MatRef::new(m, m, &floats(&p["guide"]["L"])).unwrap()).unwrap();
+    *v.likelihood.ln_noise_variance_mut() = num(&p["log_noise_var"]);
+}
+
+/// A fixture parameter set (`init`, `final.params`, a gradient…) in the crate's flat layout,
+/// each part written by name through the model's views: the kernel's `log_variance` and
+/// `log_lengthscale`; for the deep kernel ln σ², the MLP's layers (weight out × in, then bias:
+/// the MLP's own layout), W, b and ln ℓ; then Z, m, L and ln σ²_noise.
+pub fn flat_params(p: &Value, kernel: &str) -> Vec<f64> {
+    let (k, m) = (&p["kernel"], floats(&p["guide"]["m"]).len());
     match kernel {
-        "rbf" => vec![num(&k["log_variance"]), num(&k["log_lengthscale"])],
+        "rbf" => {
+            let model = Svgp::new(Closed(Rbf::new(floats(&p["Z"]).len() / m)), m, 0.0).unwrap();
+            let mut flat = vec![0.0; model.n_params()];
+            let mut prior = model.params_mut(&mut flat).unwrap().prior;
+            *prior.ln_variance_mut() = num(&k["log_variance"]);
+            *prior.ln_lengthscale_mut() = num(&k["log_lengthscale"]);
+            fill_guide(&model, p, &mut flat);
+            flat
+        }
         "deep" => {
-            let mut out = vec![num(&k["log_variance"])];
+            let model = Svgp::new(Features(flagship_deep_map()), m, 0.0).unwrap();
+            let mut flat = vec![0.0; model.n_params()];
+            let prior = model.params_mut(&mut flat).unwrap().prior;
+            prior.ln_variance[0] = num(&k["log_variance"]);
+            let mut mlp = Vec::new();
             for layer in k["mlp"].as_array().expect("mlp layers") {
-                out.extend(floats(&layer["weight"]));
-                out.extend(floats(&layer["bias"]));
+                mlp.extend(floats(&layer["weight"]));
+                mlp.extend(floats(&layer["bias"]));
             }
-            out.extend(floats(&k["W"]));
-            out.extend(floats(&k["b"]));
-            out.push(num(&k["log_feature_lengthscale"]));
-            out
+            fill(prior.map.mlp, &mlp, "kernel.mlp");
+            fill(prior.map.w, &floats(&k["W"]), "kernel.W");
+            fill(prior.map.b, &floats(&k["b"]), "kernel.b");
+            prior.map.ln_lengthscale[0] = num(&k["log_feature_lengthscale"]);
+            fill_guide(&model, p, &mut flat);
+            flat
         }
         other => panic!("unknown kernel {other}"),
     }
 }
 
-/// A full parameter set in the crate's flat layout: prior | Z | m | packed tril(L) | ln σ²_noise.
-pub fn flat_params(p: &Value, kernel: &str) -> Vec<f64> {
-    let mut out = prior_params(p, kernel);
-    out.extend(floats(&p["Z"]));
-    out.extend(floats(&p["guide"]["m"]));
-    let l = p["guide"]["L"].as_array().expect("L rows");
-    for (i, row) in l.iter().enumerate() {
-        out.extend(&floats(row)[..=i]);
-    }
-    out.push(num(&p["log_noise_var"]));
-    out
+/// The prior's part of [`flat_params`]: RBF `[ln σ², ln ℓ]`; deep `[ln σ² | the map's]`.
+pub fn prior_params(p: &Value, kernel: &str) -> Vec<f64> {
+    let n_prior = match kernel {
+        "rbf" => 2,
+        _ => 1 + flagship_deep_map().n_params(),
+    };
+    flat_params(p, kernel)[..n_prior].to_vec()
 }
 
 pub struct Fixture {
@@ -146,7 +179,7 @@ pub fn check_final_predictions<P: svgp::gp::Prior>(f: &Fixture, model: &svgp::gp
     let xg = grid(f);
     let n = xg.len() / 2;
     let (mut mean, mut var) = (vec![0.0; n], vec![0.0; n]);
-    let mut ws = vec![0.0; model.predict_workspace_len(n)];
+    let mut ws = vec![0.0; model.predict_workspace_len(n).unwrap()];
     model.predict(&f.final_params, &xg, &mut mean, &mut var, &mut ws).unwrap();
     let fin = &f.raw["final"];
     let (m20, v20) = (floats(&fin["grid_mean_first20"]), floats(&fin["grid_var_first20"]));
@@ -165,7 +198,7 @@ fn full_batch<'a, P: svgp::gp::Prior>(
     x: &'a [f64],
     y: &'a [f64],
 ) -> svgp::Result<FullBatchElbo<'a, P, f64, Vec<f64>>> {
-    FullBatchElbo::new(model, x, y, vec![0.0; elbo_workspace_len(model, y.len())?])
+    FullBatchElbo::new(model, x, y, vec![0.0; model.workspace_len(y.len())?])
 }
 
 /// The −ELBO and its gradient at `init` against the reference's step 1 (≤ 1e-9 relative; the
@@ -266,23 +299,17 @@ pub fn grid_point(axis: &[f64], k: usize) -> [f64; 2] {
     [axis[k % axis.len()], axis[k / axis.len()]]
 }
 
-/// Packed lower triangle (row by row, j ≤ i) of a full row-major M × M matrix.
-pub fn pack_lower(full: &[f64], m: usize) -> Vec<f64> {
-    (0..m).flat_map(|i| (0..=i).map(move |k| (i, k))).map(|(i, k)| full[i * m + k]).collect()
-}
-
 /// The fixtures' deep feature map: MLP 2 → 32 → 32 → 8 (tanh, equinox layout), J = 256.
-pub fn flagship_deep_map() -> svgp::features::DeepRff {
+pub fn flagship_deep_map() -> DeepRff {
     use svgp::nn::{Activation, Mlp};
-    svgp::features::DeepRff::new(Mlp::equinox(2, 32, 2, 8, Activation::Tanh).unwrap(), 256).unwrap()
+    DeepRff::new(Mlp::equinox(2, 32, 2, 8, Activation::Tanh).unwrap(), 256).unwrap()
 }
 
 /// The deep-kernel fixture's SVGP at `section` ("init" or "final") as
 /// (map, flat params [ln σ² | map | Z | m | L packed | ln σ_n²], M, jitter).
-pub fn deep_fixture_model(fx: &Value, section: &str) -> (svgp::features::DeepRff, Vec<f64>, usize, f64) {
+pub fn deep_fixture_model(fx: &Value, section: &str) -> (DeepRff, Vec<f64>, usize, f64) {
     let p = if section == "init" { &fx["init"] } else { &fx["final"]["params"] };
     let map = flagship_deep_map();
-    assert_eq!(prior_params(p, "deep").len(), 1 + svgp::features::FeatureMap::n_params(&map));
     let m = floats(&p["guide"]["m"]).len();
     (map, flat_params(p, "deep"), m, num(&fx["meta"]["jitter"]))
 }

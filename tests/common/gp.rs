@@ -7,6 +7,7 @@ use super::oracle::{dual_gradient, D8};
 use svgp::features::FeatureMap;
 use svgp::gp::{ElboOptions, Prior, Svgp};
 use svgp::kernel::{Kernel, Rbf};
+use svgp::layout::SliceRef;
 use svgp::rng::{standard_normal, uniform, Xoshiro256};
 use svgp::{Result, Scalar};
 
@@ -31,6 +32,10 @@ impl TestRff {
 }
 
 impl FeatureMap for TestRff {
+    type Params<C> = C;
+    fn view<S: Scalar, C: SliceRef<S>>(&self, raw: C) -> Result<C> {
+        Ok(raw)
+    }
     fn input_dim(&self) -> usize {
         self.d
     }
@@ -40,8 +45,8 @@ impl FeatureMap for TestRff {
     fn n_params(&self) -> usize {
         self.d * self.j + self.j + 1
     }
-    fn workspace_len(&self, _n: usize) -> usize {
-        0
+    fn workspace_len(&self, _n: usize) -> Result<usize> {
+        Ok(0)
     }
     fn features<S: Scalar>(&self, params: &[S], x: &[S], psi: &mut [S], _ws: &mut [S]) -> Result<()> {
         let c = S::from_f64((2.0 / self.j as f64).sqrt());
@@ -87,6 +92,10 @@ impl FeatureMap for TestRff {
 pub struct DualOnlyRbf(pub Rbf);
 
 impl Kernel for DualOnlyRbf {
+    type Params<C> = C;
+    fn view<S: Scalar, C: SliceRef<S>>(&self, raw: C) -> Result<C> {
+        Ok(raw)
+    }
     fn input_dim(&self) -> usize {
         self.0.input_dim()
     }
@@ -115,22 +124,21 @@ pub fn data(rng: &mut Xoshiro256, n: usize, d: usize) -> (Vec<f64>, Vec<f64>) {
 /// with diagonal entries of both signs, noise variance 0.05.
 pub fn random_params<P: Prior>(model: &Svgp<P>, prior: &[f64], rng: &mut Xoshiro256) -> Vec<f64> {
     let mut p = vec![0.0; model.n_params()];
-    let z: Vec<f64> = (0..model.m * model.input_dim()).map(|_| uniform(rng, -1.0, 1.0)).collect();
+    let z: Vec<f64> = (0..model.n_inducing() * model.input_dim()).map(|_| uniform(rng, -1.0, 1.0)).collect();
     model.init_params(prior, &z, 0.05, &mut p).unwrap();
-    for v in &mut p[model.mean_range()] {
-        *v = standard_normal(rng);
-    }
-    let r = model.scale_range();
-    for i in 0..model.m {
+    let mut v = model.params_mut(&mut p).unwrap();
+    v.mean.iter_mut().for_each(|m| *m = standard_normal(rng));
+    for i in 0..model.n_inducing() {
         for j in 0..=i {
-            let v = if i == j {
+            let l = if i == j {
                 (0.5 + uniform(rng, 0.0, 0.5)) * if i % 3 == 1 { -1.0 } else { 1.0 }
             } else {
                 0.3 * standard_normal(rng)
             };
-            p[r.start + Svgp::<P>::scale_index(i, j)] = v;
+            v.scale_tril.set(i, j, l);
         }
     }
+    drop(v);
     p
 }
 
@@ -144,7 +152,7 @@ pub fn dual_grad<P: Prior>(
 ) -> Vec<f64> {
     let xd: Vec<D8> = x.iter().map(|&v| D8::constant(v)).collect();
     let yd: Vec<D8> = y.iter().map(|&v| D8::constant(v)).collect();
-    let mut ws = vec![D8::default(); model.workspace_len(y.len())];
+    let mut ws = vec![D8::default(); model.workspace_len(y.len()).unwrap()];
     dual_gradient(|pd| model.elbo(pd, &xd, &yd, opts, &mut ws).unwrap(), params).1
 }
 
@@ -156,7 +164,7 @@ pub fn reverse_grad<P: Prior>(
     y: &[f64],
     opts: ElboOptions,
 ) -> (f64, Vec<f64>) {
-    let mut ws = vec![0.0; model.workspace_len(y.len())];
+    let mut ws = vec![0.0; model.workspace_len(y.len()).unwrap()];
     let mut g = vec![0.0; params.len()];
     let e = model.elbo_and_grad(params, x, y, opts, &mut g, &mut ws).unwrap();
     (e, g)

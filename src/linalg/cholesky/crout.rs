@@ -189,16 +189,20 @@ fn factor<I: Isa, S: Scalar, const CB: usize, const R: usize, const PB: usize>(
             }
         }
         // The block minus its sums, padded to CB × CB with the identity so the factor loops
-        // below have constant bounds (the optimiser unrolls them; padded pivots are 1 + jitter).
+        // below have constant bounds (the optimiser unrolls them; padded pivots are 1). The
+        // jitter goes on the diagonal entry before the sums come off, (A_jj + jitter) − Σ, as
+        // factoring A + jitter·I literally does (and as `factor_upper` does), so a caller that
+        // adds the jitter itself and one that asks for it get the same bits.
         // The strict lower part is backed up here already (it is overwritten only once the
         // block has factored, and its backup slots are free until then).
         let mut m = [[S::zero(); CB]; CB];
         for r in 0..CB {
             if r < w {
                 let i = jb + r;
-                for c in 0..=r {
+                for c in 0..r {
                     m[r][c] = a[i * n + jb + c] - s[r][c];
                 }
+                m[r][r] = (a[i * n + i] + jitter) - s[r][r];
                 a.copy_within(i * n + jb..i * n + i, backup_at(n, i, jb));
             } else {
                 m[r][r] = S::one();
@@ -207,7 +211,7 @@ fn factor<I: Isa, S: Scalar, const CB: usize, const R: usize, const PB: usize>(
         let mut l = [[S::zero(); CB]; CB];
         let mut inv = [S::zero(); CB];
         for c in 0..CB {
-            let mut d = m[c][c] + jitter;
+            let mut d = m[c][c];
             for q in 0..c {
                 d -= l[c][q] * l[c][q];
             }
