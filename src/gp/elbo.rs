@@ -13,7 +13,9 @@
 //! So the guide costs one M²N product forward (Q) and one M²N/2 (the syrk) backward; the
 //! prior then carries Ā and k̄ back to its parameters and to Z ([`Prior::backward`]).
 
-use super::model::{Prior, PriorAdjoint, PriorBlocks, PriorGrad, PriorInputs, Svgp, SvgpParts};
+use super::model::{
+    InducingBlocks, Prior, PriorAdjoint, PriorBlocks, PriorGrad, PriorInputs, Svgp, SvgpParts,
+};
 use crate::error::{check_finite, check_finite_value, check_len, check_not_empty, Error, Result};
 use crate::layout::Size;
 use crate::linalg::{gemm, gemv, rows_of, syrk, Jitter, MatMut, MatRef, PackedLower, Trans};
@@ -84,6 +86,16 @@ struct Fwd<'w, S> {
     sum_var: S,
 }
 
+/// Where an ELBO evaluation gets its prior blocks.
+pub(crate) enum PriorPass<'z, S> {
+    /// Both halves of the prior pass, in the ELBO's workspace.
+    Whole,
+    /// The data half only, against an inducing half computed once for several chunks of the
+    /// data ([`crate::parallel`]): its blocks, and where this chunk's contribution to the
+    /// inducing adjoint goes (the caller sums them and runs [`Prior::backward_inducing`]).
+    Shared { inducing: InducingBlocks<&'z [S]>, adjoint: &'z mut [S] },
+}
+
 impl<P: Prior> Svgp<P> {
     /// The parts of the ELBO's workspace for `n` points.
     fn elbo_ws(&self, n: usize) -> Result<ElboWs<usize>> {
@@ -140,7 +152,7 @@ impl<P: Prior> Svgp<P> {
         opts: ElboOptions,
         ws: &mut [S],
     ) -> Result<S> {
-        Ok(self.forward(params, x, y, opts, ws)?.0.elbo)
+        Ok(self.forward(params, x, y, opts, &PriorPass::Whole, ws)?.0.elbo)
     }
 
     /// The ELBO and its parts (expected log-likelihood, KL).
@@ -152,7 +164,7 @@ impl<P: Prior> Svgp<P> {
         opts: ElboOptions,
         ws: &mut [S],
     ) -> Result<ElboTerms<S>> {
-        Ok(self.forward(params, x, y, opts, ws)?.0)
+        Ok(self.forward(params, x, y, opts, &PriorPass::Whole, ws)?.0)
     }
 
     /// The ELBO and its gradient with respect to every parameter (into `grad`, same layout as
@@ -185,16 +197,37 @@ impl<P: Prior> Svgp<P> {
         grad: &mut [S],
         ws: &mut [S],
     ) -> Result<S> {
+        self.elbo_and_grad_pass(params, x, y, opts, PriorPass::Whole, grad, ws)
+    }
+
+    /// [`Svgp::elbo_and_grad`] with the prior blocks from `pass`: for a chunk of a split ELBO,
+    /// the data half against a shared inducing half (the gradient then lacks the inducing
+    /// half's reverse, which the caller adds once for all chunks).
+    pub(crate) fn elbo_and_grad_pass<S: Scalar>(
+        &self,
+        params: &[S],
+        x: &[S],
+        y: &[S],
+        opts: ElboOptions,
+        mut pass: PriorPass<'_, S>,
+        grad: &mut [S],
+        ws: &mut [S],
+    ) -> Result<S> {
         check_len("gradient buffer", self.n_params(), grad.len())?;
-        let (terms, st) = self.forward(params, x, y, opts, ws)?;
-        self.backward(params, x, y, opts, st, grad)?;
+        let (terms, st) = self.forward(params, x, y, opts, &pass, ws)?;
+        self.backward(params, x, y, opts, st, &mut pass, grad)?;
+        self.check_gradient(grad)?;
+        Ok(terms.elbo)
+    }
+
+    /// [`Error::NonFinite`] naming the part of the first non-finite gradient entry.
+    pub(crate) fn check_gradient<S: Scalar>(&self, grad: &[S]) -> Result<()> {
         let SvgpParts { prior, z, mean, scale_tril, likelihood } = self.parts(grad)?;
         check_finite("ELBO gradient: prior parameters", prior)?;
         check_finite("ELBO gradient: inducing inputs Z", z)?;
         check_finite("ELBO gradient: variational mean", mean)?;
         check_finite("ELBO gradient: variational scale L (packed)", scale_tril)?;
-        check_finite("ELBO gradient: likelihood parameters", likelihood)?;
-        Ok(terms.elbo)
+        check_finite("ELBO gradient: likelihood parameters", likelihood)
     }
 
     /// Checks the sizes (n ≥ 1 points, x is n × D) and the finiteness of the parameters and inputs.
@@ -213,6 +246,7 @@ impl<P: Prior> Svgp<P> {
         x: &[S],
         y: &[S],
         opts: ElboOptions,
+        pass: &PriorPass<'_, S>,
         ws: &'w mut [S],
     ) -> Result<(ElboTerms<S>, Fwd<'w, S>)> {
         let (m, n) = (self.n_inducing(), y.len());
@@ -228,8 +262,16 @@ impl<P: Prior> Svgp<P> {
         let eta = likelihood[0];
 
         let inputs = PriorInputs { params: pp, z, x };
-        let blocks = PriorBlocks { lz: &mut **lz, a: &mut **a, kxx: &mut **kxx };
-        self.prior().forward(inputs, Jitter::Fixed(self.jitter()), blocks, pws)?;
+        match pass {
+            PriorPass::Whole => {
+                let blocks = PriorBlocks { lz: &mut **lz, a: &mut **a, kxx: &mut **kxx };
+                self.prior().forward(inputs, Jitter::Fixed(self.jitter()), blocks, pws)?;
+            }
+            PriorPass::Shared { inducing, .. } => {
+                let inducing = InducingBlocks { lz: inducing.lz, state: inducing.state };
+                self.prior().forward_data(inputs, inducing, a, kxx, pws)?;
+            }
+        }
         let am = MatRef::new(m, n, a)?;
         gemv(S::one(), am, Trans::Yes, mv, S::zero(), mu)?;
         lp.unpack_into(MatMut::new(m, m, lf)?)?;
@@ -283,6 +325,7 @@ impl<P: Prior> Svgp<P> {
         y: &[S],
         opts: ElboOptions,
         st: Fwd<'_, S>,
+        pass: &mut PriorPass<'_, S>,
         grad: &mut [S],
     ) -> Result<()> {
         let Fwd { ws, sse, sum_var } = st;
@@ -359,12 +402,17 @@ impl<P: Prior> Svgp<P> {
         }
         // k̄_ii = v̄_i (undo the doubling).
         vbar.iter_mut().for_each(|v| *v *= half);
-        self.prior().backward(
-            PriorInputs { params: pp, z, x },
-            PriorBlocks { lz: &*lz, a: &*a, kxx: &*kxx },
-            PriorAdjoint { a: abar, kxx: &*vbar },
-            PriorGrad { params: g_prior, z: g_z },
-            pws,
-        )
+        let (inputs, adjoint) = (PriorInputs { params: pp, z, x }, PriorAdjoint { a: abar, kxx: &*vbar });
+        let grad = PriorGrad { params: g_prior, z: g_z };
+        match pass {
+            PriorPass::Whole => {
+                let blocks = PriorBlocks { lz: &*lz, a: &*a, kxx: &*kxx };
+                self.prior().backward(inputs, blocks, adjoint, grad, pws)
+            }
+            PriorPass::Shared { inducing, adjoint: z_adj } => {
+                let inducing = InducingBlocks { lz: inducing.lz, state: inducing.state };
+                self.prior().backward_data(inputs, inducing, a, adjoint, grad, z_adj, pws)
+            }
+        }
     }
 }

@@ -79,11 +79,12 @@ mod predict;
 mod prior;
 
 pub use crate::kernel::{MAX_DUAL_DIM, MAX_DUAL_PARAMS};
+pub(crate) use elbo::PriorPass;
 pub use elbo::{ElboOptions, ElboTerms};
 pub use likelihood::{Gaussian, GaussianParams};
 pub use model::{
-    ParamsMut, ParamsRef, Prior, PriorAdjoint, PriorBlocks, PriorGrad, PriorInputs, Svgp, SvgpParams,
-    SvgpParts,
+    InducingBlocks, ParamsMut, ParamsRef, Prior, PriorAdjoint, PriorBlocks, PriorGrad, PriorInputs, Svgp,
+    SvgpParams, SvgpParts,
 };
 pub use predict::PREDICT_CHUNK;
 pub use prior::{Closed, FeaturePriorParams, FeaturePriorParts, Features};

@@ -65,10 +65,11 @@ pub(crate) fn transpose_into<S: Scalar>(
     dst: &mut [S],
     dst_stride: usize,
 ) {
+    let dst = &mut dst[..len * dst_stride];
     for r in 0..rows {
         let run = &src[start + r * src_stride..][..len];
-        for (d, &v) in dst[r..].iter_mut().step_by(dst_stride).zip(run) {
-            *d = v;
+        for (d, &v) in dst.chunks_exact_mut(dst_stride).zip(run) {
+            d[r] = v;
         }
     }
 }
