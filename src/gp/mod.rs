@@ -73,15 +73,14 @@
 //! ```
 
 mod elbo;
-mod likelihood;
 mod model;
 mod predict;
 mod prior;
 
 pub use crate::kernel::{MAX_DUAL_DIM, MAX_DUAL_PARAMS};
-pub(crate) use elbo::PriorPass;
+pub use crate::likelihood::{Gaussian, GaussianParams, Likelihood};
+pub(crate) use elbo::{check_chunk_sum, PriorPass};
 pub use elbo::{ElboOptions, ElboTerms};
-pub use likelihood::{Gaussian, GaussianParams};
 pub use model::{
     InducingBlocks, ParamsMut, ParamsRef, Prior, PriorAdjoint, PriorBlocks, PriorGrad, PriorInputs, Svgp,
     SvgpParams, SvgpParts,
