@@ -109,6 +109,8 @@ pub(crate) enum PriorPass<'z, S> {
     /// The data half only, against an inducing half computed once for several chunks of the
     /// data ([`crate::parallel`]): its blocks, and where this chunk's contribution to the
     /// inducing adjoint goes (the caller sums them and runs [`Prior::backward_inducing`]).
+    // Built by `crate::parallel` only (std).
+    #[cfg_attr(not(feature = "std"), allow(dead_code))]
     Shared { inducing: InducingBlocks<&'z [S]>, adjoint: &'z mut [S] },
 }
 

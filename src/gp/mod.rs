@@ -79,7 +79,9 @@ mod prior;
 
 pub use crate::kernel::{MAX_DUAL_DIM, MAX_DUAL_PARAMS};
 pub use crate::likelihood::{Gaussian, GaussianParams, Likelihood};
-pub(crate) use elbo::{check_chunk_sum, PriorPass};
+pub(crate) use elbo::check_chunk_sum;
+#[cfg(feature = "std")]
+pub(crate) use elbo::PriorPass;
 pub use elbo::{ElboOptions, ElboTerms};
 pub use model::{
     InducingBlocks, ParamsMut, ParamsRef, Prior, PriorAdjoint, PriorBlocks, PriorGrad, PriorInputs, Svgp,
