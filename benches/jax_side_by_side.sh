@@ -63,9 +63,17 @@ ours="$here/target/release/examples/deep_rff"
 field() { "$JAX_VENV/bin/python" -c 'import json,sys; print(json.loads(sys.argv[1])[sys.argv[2]])' "$1" "$2"; }
 best() { "$JAX_VENV/bin/python" -c 'import sys; print(min(float(v) for v in sys.argv[1:]))' "$@"; }
 
-echo "machine: $(grep -m1 'model name' /proc/cpuinfo | cut -d: -f2 | xargs), $(nproc) cpus, load $(cut -d' ' -f1-3 /proc/loadavg)"
+# The CPU as lscpu names it (family/model tell Zen 3 from Zen 4 when the model name is generic),
+# its widest vector extension (svgp's dispatch picks the widest level it supports unless
+# SVGP_ARCH says otherwise), and the load, which a shared machine must report beside its numbers.
+cpu_field() { grep -m1 "^$1" /proc/cpuinfo | cut -d: -f2 | xargs; }
+if grep -qw avx512f /proc/cpuinfo; then simd="AVX-512"; elif grep -qw avx2 /proc/cpuinfo; then simd="AVX2+FMA"; else simd="SSE2"; fi
+load() { cut -d' ' -f1-3 /proc/loadavg; }
+echo "machine: $(cpu_field 'model name') (family $(cpu_field 'cpu family') model $(cpu_field 'model'), $simd), $(nproc) cpus, SVGP_ARCH=${SVGP_ARCH:-auto}"
+echo "load before: $(load)"
 echo "steps $STEPS, N 600, float64, JAX --guide tril --threads $JAX_THREADS --loop python, svgp --threads $SVGP_THREADS"
 printf '%-6s %14s %14s %10s %12s %12s\n' kernel "svgp ms/step" "JAX ms/step" "JAX/svgp" "svgp RMSE" "JAX RMSE"
+rows=()
 for kernel in rbf deep; do
     svgp_ms=(); jax_ms=()
     for _ in $(seq "$ROUNDS"); do
@@ -78,4 +86,9 @@ for kernel in rbf deep; do
     s="$(best "${svgp_ms[@]}")"; j="$(best "${jax_ms[@]}")"
     ratio="$("$JAX_VENV/bin/python" -c "print(f'{$j / $s:.2f}x')")"
     printf '%-6s %14.4f %14.4f %10s %12.4f %12.4f\n' "$kernel" "$s" "$j" "$ratio" "$svgp_rmse" "$jax_rmse"
+    rows+=("| $kernel | $(printf '%.3f' "$s") | $(printf '%.3f' "$j") | **$ratio** |")
 done
+echo "load after: $(load)"
+# The same numbers as Markdown rows, to paste into README.md / benches/README.md.
+echo "| kernel | svgp ms/step | JAX ms/step | JAX/svgp |   (JAX --threads $JAX_THREADS, svgp --threads $SVGP_THREADS)"
+printf '%s\n' "${rows[@]}"

@@ -139,6 +139,15 @@ pub trait Scalar:
     fn mul_add(self, a: Self, b: Self) -> Self {
         self * a + b
     }
+    /// x·a + b rounded once (a fused multiply–add) for `f32`/`f64`; as written, like
+    /// [`Scalar::mul_add`], for duals (the default).
+    ///
+    /// For the kernels [`crate::arch`] compiles with FMA enabled, where it is one instruction;
+    /// elsewhere `f32`/`f64` get a correctly rounded but slow software `fma`.
+    #[inline]
+    fn fused_mul_add(self, a: Self, b: Self) -> Self {
+        self * a + b
+    }
     /// The larger of two values, by real part (`self` on ties or NaN in `other`).
     #[inline]
     fn max(self, other: Self) -> Self {
@@ -359,6 +368,13 @@ macro_rules! impl_scalar_float {
             #[inline]
             fn mul_add(self, a: Self, b: Self) -> Self {
                 self * a + b
+            }
+            #[inline]
+            fn fused_mul_add(self, a: Self, b: Self) -> Self {
+                #[cfg(feature = "std")]
+                return <$t>::mul_add(self, a, b);
+                #[cfg(not(feature = "std"))]
+                libm::$fma(self, a, b)
             }
             #[inline]
             fn sin_cos_slice(x: &[Self], sin: &mut [Self], cos: &mut [Self]) {

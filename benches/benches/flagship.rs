@@ -283,7 +283,122 @@ fn report(_: &mut Criterion) {
         100.0 * t_prod / t_step,
         p.flops() / t_step / 1e9
     );
-    println!("RBF training step: {:.3} ms (thread CPU time)\n", 1e3 * t_rbf);
+    println!("RBF training step: {:.3} ms (thread CPU time)", 1e3 * t_rbf);
+    breakdown(t_step, t_prod, t_rbf);
+}
+
+/// One stage of a step and its thread CPU time per call.
+type Stage = (String, f64);
+
+/// The stages every prior has, timed one by one on the step's data and parameters (thread CPU
+/// time, the step's timing loop): the inducing half of the prior pass and its reverse, the data
+/// half and its reverse, and clip + Adam. The ELBO's own work (likelihood, guide: the M²N
+/// products) is the rest of the step. Inputs of a stage that modifies them are restored from a
+/// copy each call (included in the time; at most 18 k values).
+fn prior_stages<P: Prior>(model: &Svgp<P>, params: &[f64], n: usize) -> Vec<Stage> {
+    use svgp::gp::{InducingBlocks, PriorAdjoint, PriorGrad, PriorInputs};
+    use svgp::linalg::Jitter;
+    let data = experiment::make_data(n, 0);
+    let prior = *model.prior();
+    let m = model.n_inducing();
+    let parts = model.parts(params).unwrap();
+    let (pp, z) = (parts.prior, parts.z);
+    let inputs = PriorInputs { params: pp, z, x: &data.x };
+    let t = |f: &mut dyn FnMut()| time_per_call(f, Duration::from_millis(150), 9);
+    let (mut lz, mut state) = (vec![0.0; m * m], vec![0.0; prior.inducing_state_len(m).unwrap()]);
+    let jitter = Jitter::Fixed(model.jitter());
+    let t_zf = t(&mut || {
+        prior.forward_inducing(pp, z, jitter, InducingBlocks { lz: &mut lz, state: &mut state }).unwrap();
+    });
+    let (mut a, mut kxx) = (vec![0.0; m * n], vec![0.0; n]);
+    let mut ws = vec![0.0; prior.data_workspace_len(n, m).unwrap()];
+    let t_xf = t(&mut || {
+        let inducing = InducingBlocks { lz: &lz[..], state: &state[..] };
+        prior.forward_data(inputs, inducing, &mut a, &mut kxx, &mut ws).unwrap();
+    });
+    let a_bar0: Vec<f64> = svgp_bench::matrix(m, n, 7).iter().map(|v| 1e-2 * v).collect();
+    let kxx_bar = vec![-0.5; n];
+    let (mut a_bar, mut g_p, mut g_z) = (a_bar0.clone(), vec![0.0; pp.len()], vec![0.0; z.len()]);
+    let mut z_adj = vec![0.0; prior.inducing_adjoint_len(m).unwrap()];
+    let t_xb = t(&mut || {
+        a_bar.copy_from_slice(&a_bar0);
+        let inducing = InducingBlocks { lz: &lz[..], state: &state[..] };
+        let adjoint = PriorAdjoint { a: &mut a_bar, kxx: &kxx_bar };
+        let grad = PriorGrad { params: &mut g_p, z: &mut g_z };
+        prior.backward_data(inputs, inducing, &a, adjoint, grad, &mut z_adj, &mut ws).unwrap();
+    });
+    let (z_adj0, state0) = (z_adj.clone(), state.clone());
+    let mut adj = z_adj0.clone();
+    let t_zb = t(&mut || {
+        adj.copy_from_slice(&z_adj0);
+        state.copy_from_slice(&state0);
+        let grad = PriorGrad { params: &mut g_p, z: &mut g_z };
+        prior.backward_inducing(pp, z, &lz, &mut state, &mut adj, grad).unwrap();
+    });
+    let np = params.len();
+    let (mut mu, mut nu) = moments(np);
+    let mut opt = adam(&mut mu, &mut nu);
+    let (mut p, mut grad) = (params.to_vec(), vec![1e-3; np]);
+    let t_adam = t(&mut || {
+        grad.iter_mut().for_each(|v| *v = 1e-3);
+        opt.step(&mut p, &mut grad).unwrap();
+    });
+    vec![
+        (format!("prior, inducing half: K_zz (M = {m}) and its Cholesky"), t_zf),
+        ("prior, data half: K_zx, A = L_z⁻¹K_zx, diag K_xx".into(), t_xf),
+        ("prior, data half's reverse".into(), t_xb),
+        ("prior, inducing half's reverse (through the Cholesky)".into(), t_zb),
+        (format!("clip + Adam ({np} parameters)"), t_adam),
+    ]
+}
+
+/// Prints the stages against the step time, and the rest.
+fn print_stages(title: &str, t_step: f64, stages: &[Stage]) {
+    println!("{title}: {:.3} ms per step, level {}", 1e3 * t_step, svgp::arch::level());
+    let mut sum = 0.0;
+    for (what, secs) in stages {
+        if !what.starts_with("  ") {
+            sum += secs;
+        }
+        println!("  {:>7.3} ms {:>4.0}%  {what}", 1e3 * secs, 100.0 * secs / t_step);
+    }
+    println!(
+        "  {:>7.3} ms {:>4.0}%  the rest: the ELBO's own work (likelihood, guide: LLᵀ, Q = (S − I)·A, −QQᵀ, G·L), checks, copies",
+        1e3 * (t_step - sum),
+        100.0 * (t_step - sum) / t_step
+    );
+}
+
+/// Where the deep and RBF steps' time goes (see [`prior_stages`]); for the deep kernel also the
+/// main pieces of its data half (the feature map on X and the three N·M·J products), indented.
+fn breakdown(t_step: f64, t_prod: f64, t_rbf: f64) {
+    use svgp::features::FeatureMap;
+    let n = experiment::N_TRAIN;
+    let (model, params) = experiment::deep_model::<f64>(0, experiment::JITTER_F64).unwrap();
+    let mut stages = prior_stages(&model, &params, n);
+    let map = model.prior().0;
+    let fp = model.parts(&params).unwrap().prior[1..].to_vec();
+    let data = experiment::make_data(n, 0);
+    let j = map.n_features();
+    let mut psi = vec![0.0; n * j];
+    let mut ws = vec![0.0; map.workspace_len(n).unwrap()];
+    let (mut gp, mut gx, psi_bar) = (vec![0.0; fp.len()], vec![0.0; data.x.len()], vec![1e-3; n * j]);
+    let t = |f: &mut dyn FnMut()| time_per_call(f, Duration::from_millis(150), 9);
+    let fwd = t(&mut || map.features(&fp, &data.x, &mut psi, &mut ws).unwrap());
+    let rev =
+        t(&mut || map.features_adjoint(&fp, &data.x, &psi_bar, &mut gp, Some(&mut gx), &mut ws).unwrap());
+    stages[1].0 = "prior, data half: features on X, A = σ²BΨ_xᵀ, diag K_xx".into();
+    stages.insert(2, ("  of which the feature map on X (MLP, Φ·W, sin/cos)".into(), fwd));
+    stages.insert(4, ("  of which the feature map's reverse on X (MLP, W̄, Φ̄)".into(), rev));
+    stages.insert(5, ("  of which the three N·M·J products (A, B̄, Ψ̄)".into(), t_prod));
+    stages[0].0 = "prior, inducing half: features on Z, Ψ_zΨ_zᵀ, Cholesky, B = L_z⁻¹Ψ_z".into();
+    println!();
+    print_stages("where the deep step goes (one thread, one chunk)", t_step, &stages);
+    let (model, params) = experiment::rbf_model::<f64>(experiment::JITTER_F64).unwrap();
+    let stages = prior_stages(&model, &params, n);
+    println!();
+    print_stages("where the RBF step goes (one thread, one chunk)", t_rbf, &stages);
+    println!();
 }
 
 criterion_group!(benches, report, bench_products, bench_steps, bench_split_steps, bench_elbo_grad_n);

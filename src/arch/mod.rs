@@ -6,17 +6,29 @@
 //! `#[inline(always)]`, and run through the dispatcher. It inlines them into one copy per
 //! [`Level`], each compiled with that level's CPU features enabled (`#[target_feature]`), and
 //! picks the copy at run time from the CPU's features (detected once per process). LLVM then
-//! vectorises the same source for each copy's registers (256-bit ones for AVX2).
+//! vectorises the same source for each copy's registers (256-bit ones for AVX2, 512-bit ones
+//! for AVX-512: LLVM's generic x86-64 tuning does not cap the vector width at 256 bits, and
+//! the disassembly of the AVX-512 copies shows `zmm` registers throughout).
 //!
 //! **Multiply–add.** Rust never fuses `a * b + c` by itself, so a kernel that writes its
 //! arithmetic out gives the same bits on every level. A kernel that wants fused multiply-adds
-//! (the f64 sine/cosine and tanh polynomials) is generic over `Isa` and calls
-//! `Isa::mul_add`: one rounding on a level with FMA, two on the portable one. Its results may
-//! then differ in the last bit between levels; `fastmath` documents bounds that hold for both.
+//! is generic over `Isa` and calls `Isa::mul_add` (the f64 sine/cosine and tanh polynomials:
+//! one rounding on a level with FMA, two on the portable one) or `Isa::madd` (the matrix
+//! kernels' tiles: fused on AVX-512 only, so the AVX2 path keeps its numbers). Its results
+//! may then differ in the last bits between levels; `fastmath` documents bounds that hold for
+//! every level, and `tests/arch_paths.rs` checks each level against the portable one.
 //!
-//! **Where it applies.** With the `std` feature on x86-64 there are two levels,
-//! [`Level::Portable`] (the baseline target, SSE2) and [`Level::Avx2Fma`]. Under `no_std`
-//! (no CPU detection there) and on other targets every call runs the portable code directly.
+//! **Where it applies.** With the `std` feature on x86-64 there are three levels,
+//! [`Level::Portable`] (the baseline target, SSE2), [`Level::Avx2Fma`] and [`Level::Avx512`].
+//! Under `no_std` (no CPU detection there) and on other targets every call runs the portable
+//! code directly.
+//!
+//! **Writing kernels for every level.** Two things the AVX-512 copies taught (measured on
+//! Zen 4): a short loop over a register tile's rows is what LLVM's loop vectoriser picks
+//! there, with masks, gathers and scatters and the tile in memory (30× slower), so tile rows
+//! are written out (`linalg`'s `unrolled!`); and strided stores are vectorised as scatters,
+//! slower than scalar stores, so transposing copies are out of line, compiled for the
+//! baseline (`linalg`'s `transpose_into`).
 //!
 //! **Choosing the path** (to compare paths in tests and benchmarks):
 //! - [`level`] says which copy runs on this thread; [`best`] what the CPU supports.
@@ -27,11 +39,14 @@
 //! - [`with_level`] runs a closure with the calling thread's dispatch at a chosen level (tests
 //!   comparing paths side by side; threads the closure starts keep the process level).
 //!
-//! **Adding a level** (AVX-512, say) is local to this module: a variant in [`Level`] (in
-//! order) with its name, and in `x86.rs` its detection, its `Isa` and its feature-enabled
-//! copy, plus one arm in its `dispatch`. No kernel changes; `tests/arch_paths.rs` compares
-//! every level the CPU has with the portable one.
+//! **Adding a level** is local to this module: a variant in [`Level`] (in order) with its
+//! name, and in `x86.rs` its detection, its `Isa` and its feature-enabled copy, plus one arm
+//! in its `dispatch`; kernels that pick tile shapes by level (the product engine, the
+//! Cholesky) do so through `Isa::by_width`. `tests/arch_paths.rs` compares every level the CPU has with
+//! the portable one. Each copy, the portable one included, is its own out-of-line function,
+//! so a kernel's stack buffers live in the frame of the copy that runs only.
 
+use crate::Scalar;
 use core::fmt;
 
 #[cfg(all(feature = "std", target_arch = "x86_64"))]
@@ -43,7 +58,7 @@ mod x86;
 ///
 /// ```
 /// use svgp::arch::{self, Level};
-/// assert!(Level::Portable < Level::Avx2Fma);
+/// assert!(Level::Portable < Level::Avx2Fma && Level::Avx2Fma < Level::Avx512);
 /// assert!(arch::level() <= arch::best());
 /// assert_eq!(Level::from_name(Level::Avx2Fma.name()), Some(Level::Avx2Fma));
 /// ```
@@ -55,17 +70,21 @@ pub enum Level {
     Portable,
     /// x86-64 with AVX2 and FMA: 256-bit vectors and fused multiply-adds.
     Avx2Fma,
+    /// x86-64 with AVX-512 (F, DQ, BW, VL) on top of AVX2 and FMA: 512-bit vectors, 32 vector
+    /// registers and mask registers.
+    Avx512,
 }
 
 impl Level {
     /// Every level, from the plainest to the widest.
-    pub const ALL: [Level; 2] = [Level::Portable, Level::Avx2Fma];
+    pub const ALL: [Level; 3] = [Level::Portable, Level::Avx2Fma, Level::Avx512];
 
     /// The level's name, as [`level`] reports it and `SVGP_ARCH` accepts it.
     pub fn name(self) -> &'static str {
         match self {
             Level::Portable => "portable",
             Level::Avx2Fma => "avx2+fma",
+            Level::Avx512 => "avx512",
         }
     }
 
@@ -129,12 +148,31 @@ pub fn with_level<R>(level: Level, f: impl FnOnce() -> R) -> R {
 
 /// What a kernel may ask of the level it is compiled for.
 pub(crate) trait Isa {
-    /// The level whose copy this is (for kernels that pick shapes per level; read by the tests).
+    /// The level whose copy this is (read by the tests; kernels pick shapes with
+    /// [`Isa::by_width`]).
     #[allow(dead_code)]
     const LEVEL: Level;
     /// `a·b + c` in f64: rounded once on a level with FMA, twice otherwise. (The f32 kernels
     /// never fuse, so their results match the FPU-only firmware's bit for bit.)
     fn mul_add(a: f64, b: f64, c: f64) -> f64;
+    /// `c + a·b` as the matrix kernels (products, Cholesky panels) accumulate it: fused
+    /// ([`Scalar::fused_mul_add`]) on [`Level::Avx512`], whose cores may issue multiplies and
+    /// adds on the same ports (Intel), so a fused one doubles the peak; written out on the
+    /// other levels, which keeps their results those of the plain loops (the AVX2 path's
+    /// numbers predate this level).
+    #[inline(always)]
+    fn madd<S: Scalar>(a: S, b: S, c: S) -> S {
+        c + a * b
+    }
+    /// `w32(args)` on levels whose vector registers hold at most 32 bytes, `w64(args)` on
+    /// those with 64-byte ones (AVX-512): how kernels pick tile shapes per level. Only the
+    /// chosen closure is compiled into a level's copy (an unoptimised build would otherwise
+    /// keep the locals of every level's shapes in each copy's frame).
+    #[inline(always)]
+    fn by_width<A, R>(args: A, w32: impl FnOnce(A) -> R, w64: impl FnOnce(A) -> R) -> R {
+        let _ = w64;
+        w32(args)
+    }
 }
 
 /// The portable level: `a·b + c` rounded twice, as written.

@@ -7,6 +7,7 @@
 #![allow(unsafe_code)]
 
 use super::{Isa, Kernel, Level, Portable};
+use crate::Scalar;
 use core::cell::Cell;
 use core::sync::atomic::{AtomicU8, Ordering};
 
@@ -28,19 +29,62 @@ fn avx2_fma<K: Kernel>(k: K) -> K::Output {
     k.run::<Avx2Fma>()
 }
 
+/// AVX-512 (F, DQ, BW, VL) with AVX2 and FMA.
+struct Avx512;
+
+impl Isa for Avx512 {
+    const LEVEL: Level = Level::Avx512;
+    #[inline(always)]
+    fn mul_add(a: f64, b: f64, c: f64) -> f64 {
+        a.mul_add(b, c)
+    }
+    #[inline(always)]
+    fn madd<S: Scalar>(a: S, b: S, c: S) -> S {
+        a.fused_mul_add(b, c)
+    }
+    #[inline(always)]
+    fn by_width<A, R>(args: A, w32: impl FnOnce(A) -> R, w64: impl FnOnce(A) -> R) -> R {
+        let _ = w32;
+        w64(args)
+    }
+}
+
+/// `k` compiled with AVX-512 enabled.
+#[inline]
+#[target_feature(enable = "avx512f,avx512dq,avx512bw,avx512vl,avx2,fma")]
+fn avx512<K: Kernel>(k: K) -> K::Output {
+    k.run::<Avx512>()
+}
+
+/// `k` for the baseline target, out of line like the feature-enabled copies: a kernel's stack
+/// buffers then live in the frame of the copy that runs, never in the dispatching frame
+/// (which would hold the portable copy's buffers while the wider copy holds its own).
+#[inline(never)]
+fn portable<K: Kernel>(k: K) -> K::Output {
+    k.run::<Portable>()
+}
+
 /// Runs `k` through the copy for this thread's [`level`].
 #[inline(always)]
 pub(super) fn dispatch<K: Kernel>(k: K) -> K::Output {
     match level() {
-        Level::Portable => k.run::<Portable>(),
+        Level::Portable => portable(k),
         // SAFETY: `level` returns `Avx2Fma` only if `best` found AVX2 and FMA on this CPU.
         Level::Avx2Fma => unsafe { avx2_fma(k) },
+        // SAFETY: `level` returns `Avx512` only if `best` found these features on this CPU.
+        Level::Avx512 => unsafe { avx512(k) },
     }
 }
 
 /// The widest level the CPU supports, by `cpuid`.
 fn detect() -> Level {
-    if std::is_x86_feature_detected!("avx2") && std::is_x86_feature_detected!("fma") {
+    let avx512 = std::is_x86_feature_detected!("avx512f")
+        && std::is_x86_feature_detected!("avx512dq")
+        && std::is_x86_feature_detected!("avx512bw")
+        && std::is_x86_feature_detected!("avx512vl");
+    if avx512 && std::is_x86_feature_detected!("avx2") && std::is_x86_feature_detected!("fma") {
+        Level::Avx512
+    } else if std::is_x86_feature_detected!("avx2") && std::is_x86_feature_detected!("fma") {
         Level::Avx2Fma
     } else {
         Level::Portable

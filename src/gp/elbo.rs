@@ -19,7 +19,9 @@
 //! path) backward; the prior then carries Ā and k̄ back to its parameters and to Z
 //! ([`Prior::backward`]).
 
-use super::model::{Prior, PriorAdjoint, PriorBlocks, PriorGrad, PriorInputs, Svgp, SvgpParts};
+use super::model::{
+    InducingBlocks, Prior, PriorAdjoint, PriorBlocks, PriorGrad, PriorInputs, Svgp, SvgpParts,
+};
 use crate::error::{check_finite, check_finite_value, check_len, check_not_empty, Error, Result};
 use crate::layout::Size;
 use crate::likelihood::{BatchAdjoint, Likelihood};
@@ -100,6 +102,18 @@ struct Fwd<'w, S> {
     ws: ElboWs<&'w mut [S]>,
 }
 
+/// Where an ELBO evaluation gets its prior blocks.
+pub(crate) enum PriorPass<'z, S> {
+    /// Both halves of the prior pass, in the ELBO's workspace.
+    Whole,
+    /// The data half only, against an inducing half computed once for several chunks of the
+    /// data ([`crate::parallel`]): its blocks, and where this chunk's contribution to the
+    /// inducing adjoint goes (the caller sums them and runs [`Prior::backward_inducing`]).
+    // Built by `crate::parallel` only (std).
+    #[cfg_attr(not(feature = "std"), allow(dead_code))]
+    Shared { inducing: InducingBlocks<&'z [S]>, adjoint: &'z mut [S] },
+}
+
 impl<P: Prior, L: Likelihood> Svgp<P, L> {
     /// The parts of the ELBO's workspace for `n` points.
     fn elbo_ws(&self, n: usize) -> Result<ElboWs<usize>> {
@@ -159,7 +173,7 @@ impl<P: Prior, L: Likelihood> Svgp<P, L> {
         opts: ElboOptions,
         ws: &mut [S],
     ) -> Result<S> {
-        Ok(self.forward(params, x, y, opts, ws, None)?.0.elbo)
+        Ok(self.forward(params, x, y, opts, &PriorPass::Whole, ws, None)?.0.elbo)
     }
 
     /// The ELBO and its parts (expected log-likelihood, KL).
@@ -171,7 +185,7 @@ impl<P: Prior, L: Likelihood> Svgp<P, L> {
         opts: ElboOptions,
         ws: &mut [S],
     ) -> Result<ElboTerms<S>> {
-        Ok(self.forward(params, x, y, opts, ws, None)?.0)
+        Ok(self.forward(params, x, y, opts, &PriorPass::Whole, ws, None)?.0)
     }
 
     /// The ELBO and its gradient with respect to every parameter (into `grad`, same layout as
@@ -204,16 +218,37 @@ impl<P: Prior, L: Likelihood> Svgp<P, L> {
         grad: &mut [S],
         ws: &mut [S],
     ) -> Result<S> {
+        self.elbo_and_grad_pass(params, x, y, opts, PriorPass::Whole, grad, ws)
+    }
+
+    /// [`Svgp::elbo_and_grad`] with the prior blocks from `pass`: for a chunk of a split ELBO,
+    /// the data half against a shared inducing half (the gradient then lacks the inducing
+    /// half's reverse, which the caller adds once for all chunks).
+    pub(crate) fn elbo_and_grad_pass<S: Scalar>(
+        &self,
+        params: &[S],
+        x: &[S],
+        y: &[S],
+        opts: ElboOptions,
+        mut pass: PriorPass<'_, S>,
+        grad: &mut [S],
+        ws: &mut [S],
+    ) -> Result<S> {
         check_len("gradient buffer", self.n_params(), grad.len())?;
-        let (terms, st) = self.forward(params, x, y, opts, ws, Some(&mut *grad))?;
-        self.backward(params, x, opts, st, grad)?;
+        let (terms, st) = self.forward(params, x, y, opts, &pass, ws, Some(&mut *grad))?;
+        self.backward(params, x, opts, st, &mut pass, grad)?;
+        self.check_gradient(grad)?;
+        Ok(terms.elbo)
+    }
+
+    /// [`Error::NonFinite`] naming the part of the first non-finite gradient entry.
+    pub(crate) fn check_gradient<S: Scalar>(&self, grad: &[S]) -> Result<()> {
         let SvgpParts { prior, z, mean, scale_tril, likelihood } = self.parts(grad)?;
         check_finite("ELBO gradient: prior parameters", prior)?;
         check_finite("ELBO gradient: inducing inputs Z", z)?;
         check_finite("ELBO gradient: variational mean", mean)?;
         check_finite("ELBO gradient: variational scale L (packed)", scale_tril)?;
-        check_finite("ELBO gradient: likelihood parameters", likelihood)?;
-        Ok(terms.elbo)
+        check_finite("ELBO gradient: likelihood parameters", likelihood)
     }
 
     /// Checks the sizes (n ≥ 1 points, x is n × D) and the finiteness of the parameters and inputs.
@@ -235,6 +270,7 @@ impl<P: Prior, L: Likelihood> Svgp<P, L> {
         x: &[S],
         y: &[S],
         opts: ElboOptions,
+        pass: &PriorPass<'_, S>,
         ws: &'w mut [S],
         grad: Option<&mut [S]>,
     ) -> Result<(ElboTerms<S>, Fwd<'w, S>)> {
@@ -250,8 +286,16 @@ impl<P: Prior, L: Likelihood> Svgp<P, L> {
         let lp = PackedLower::new(m, lp)?;
 
         let inputs = PriorInputs { params: pp, z, x };
-        let blocks = PriorBlocks { lz: &mut **lz, a: &mut **a, kxx: &mut **kxx };
-        self.prior().forward(inputs, Jitter::Fixed(self.jitter()), blocks, pws)?;
+        match pass {
+            PriorPass::Whole => {
+                let blocks = PriorBlocks { lz: &mut **lz, a: &mut **a, kxx: &mut **kxx };
+                self.prior().forward(inputs, Jitter::Fixed(self.jitter()), blocks, pws)?;
+            }
+            PriorPass::Shared { inducing, .. } => {
+                let inducing = InducingBlocks { lz: inducing.lz, state: inducing.state };
+                self.prior().forward_data(inputs, inducing, a, kxx, pws)?;
+            }
+        }
         let am = MatRef::new(m, n, a)?;
         gemv(S::one(), am, Trans::Yes, mv, S::zero(), mu)?;
         lp.unpack_into(MatMut::new(m, m, lf)?)?;
@@ -299,6 +343,7 @@ impl<P: Prior, L: Likelihood> Svgp<P, L> {
         x: &[S],
         opts: ElboOptions,
         st: Fwd<'_, S>,
+        pass: &mut PriorPass<'_, S>,
         grad: &mut [S],
     ) -> Result<()> {
         let Fwd { ws } = st;
@@ -382,12 +427,17 @@ impl<P: Prior, L: Likelihood> Svgp<P, L> {
         }
         // k̄_ii = v̄_i (undo the doubling).
         vbar.iter_mut().for_each(|v| *v *= half);
-        self.prior().backward(
-            PriorInputs { params: pp, z, x },
-            PriorBlocks { lz: &*lz, a: &*a, kxx: &*kxx },
-            PriorAdjoint { a: abar, kxx: &*vbar },
-            PriorGrad { params: g_prior, z: g_z },
-            pws,
-        )
+        let (inputs, adjoint) = (PriorInputs { params: pp, z, x }, PriorAdjoint { a: abar, kxx: &*vbar });
+        let grad = PriorGrad { params: g_prior, z: g_z };
+        match pass {
+            PriorPass::Whole => {
+                let blocks = PriorBlocks { lz: &*lz, a: &*a, kxx: &*kxx };
+                self.prior().backward(inputs, blocks, adjoint, grad, pws)
+            }
+            PriorPass::Shared { inducing, adjoint: z_adj } => {
+                let inducing = InducingBlocks { lz: inducing.lz, state: inducing.state };
+                self.prior().backward_data(inputs, inducing, a, adjoint, grad, z_adj, pws)
+            }
+        }
     }
 }

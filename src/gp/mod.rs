@@ -81,10 +81,12 @@ mod prior;
 
 pub use crate::likelihood::{Gaussian, GaussianParams, Likelihood};
 pub(crate) use elbo::check_chunk_sum;
+#[cfg(feature = "std")]
+pub(crate) use elbo::PriorPass;
 pub use elbo::{ElboOptions, ElboTerms};
 pub use model::{
-    ParamsMut, ParamsRef, Prior, PriorAdjoint, PriorBlocks, PriorGrad, PriorInputs, Svgp, SvgpParams,
-    SvgpParts,
+    InducingBlocks, ParamsMut, ParamsRef, Prior, PriorAdjoint, PriorBlocks, PriorGrad, PriorInputs, Svgp,
+    SvgpParams, SvgpParts,
 };
 pub use natural::{NaturalGuide, MAX_GAMMA_HALVINGS};
 pub use predict::PREDICT_CHUNK;

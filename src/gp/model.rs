@@ -50,13 +50,37 @@ pub struct PriorGrad<'a, S> {
     pub z: &'a mut [S],
 }
 
+/// The inducing half of a prior pass (`T` = `&mut [S]` or `&[S]`): L_z = chol(K_zz + jitter·I)
+/// (M × M, upper triangle zero) and the prior's own state ([`Prior::inducing_state_len`]
+/// values: K_zz, or Ψ_z and B = L_z⁻¹Ψ_z, and scratch for the reverse), which depend on the
+/// parameters and Z only. A split ELBO computes it once per step for all its chunks.
+#[derive(Debug)]
+pub struct InducingBlocks<T> {
+    /// L_z.
+    pub lz: T,
+    /// The prior's state.
+    pub state: T,
+}
+
+crate::parts! {
+    /// A prior's workspace for a whole pass ([`Prior::forward`], [`Prior::backward`]): the
+    /// inducing half's state and adjoint, then the data half's workspace.
+    "prior workspace": struct PriorWs { state, adjoint, data }
+}
+
 /// What the ELBO needs from a prior: the whitened projection of the inducing prior.
 ///
-/// [`Prior::forward`] writes the [`PriorBlocks`] (L_z, A = L_z⁻¹K_zx, diag K_xx);
-/// [`Prior::backward`] takes their adjoints ([`PriorAdjoint`]) and adds the prior's parameter
-/// and inducing-input gradients ([`PriorGrad`]). Two implementations: [`Closed`](super::Closed)
-/// (any closed-form [`Kernel`](crate::kernel::Kernel)) and [`Features`](super::Features)
-/// (σ²·ψ(x)·ψ(x') for any [`FeatureMap`](crate::features::FeatureMap)).
+/// A pass has two halves. The *inducing* half depends on the parameters and Z only: L_z and
+/// the prior's state ([`Prior::forward_inducing`]), and at the end of the reverse sweep the
+/// carry through the Cholesky ([`Prior::backward_inducing`]). The *data* half maps them to
+/// the [`PriorBlocks`] of the inputs x (A = L_z⁻¹K_zx and diag K_xx, [`Prior::forward_data`])
+/// and back ([`Prior::backward_data`]), and leaves the inputs' contribution to the inducing
+/// half's adjoint ([`Prior::inducing_adjoint_len`] values: L̄_z, or B̄), a sum over the data.
+/// So the data can be cut into chunks with one inducing half for all of them
+/// ([`crate::parallel`]); [`Prior::forward`] and [`Prior::backward`] run both halves on one
+/// batch. Two implementations: [`Closed`](super::Closed) (any closed-form
+/// [`Kernel`](crate::kernel::Kernel)) and [`Features`](super::Features) (σ²·ψ(x)·ψ(x') for any
+/// [`FeatureMap`](crate::features::FeatureMap)).
 pub trait Prior: Copy + core::fmt::Debug {
     /// The named view of the prior's parameters over `&[S]` or `&mut [S]` (the kernel's, or
     /// [`FeaturePriorParams`](super::FeaturePriorParams)).
@@ -81,19 +105,85 @@ pub trait Prior: Copy + core::fmt::Debug {
     }
     /// Number of prior (kernel) parameters at the front of the flat buffer.
     fn n_params(&self) -> usize;
+
+    /// Length of the inducing half's state for `m` inducing points (kept from
+    /// [`Prior::forward_inducing`] to [`Prior::backward_inducing`], which may use it as scratch).
+    fn inducing_state_len(&self, m: usize) -> Result<usize>;
+    /// Length of the inducing half's adjoint for `m` inducing points.
+    fn inducing_adjoint_len(&self, m: usize) -> Result<usize>;
+    /// Workspace of the data half for `n` inputs and `m` inducing points (kept from
+    /// [`Prior::forward_data`] to [`Prior::backward_data`]).
+    fn data_workspace_len(&self, n: usize, m: usize) -> Result<usize>;
+    /// The inducing half: writes L_z (factored with the `jitter` policy) and the state.
+    fn forward_inducing<S: Scalar>(
+        &self,
+        params: &[S],
+        z: &[S],
+        jitter: Jitter,
+        out: InducingBlocks<&mut [S]>,
+    ) -> Result<()>;
+    /// The data half: A = L_z⁻¹K_zx (M × N) into `a`, diag K_xx (N) into `kxx`; keeps what
+    /// [`Prior::backward_data`] needs in `ws`.
+    fn forward_data<S: Scalar>(
+        &self,
+        inputs: PriorInputs<'_, S>,
+        inducing: InducingBlocks<&[S]>,
+        a: &mut [S],
+        kxx: &mut [S],
+        ws: &mut [S],
+    ) -> Result<()>;
+    /// Reverse of the data half: from the adjoints of A and diag K_xx, *adds* the gradients
+    /// it owns into `grad` and *writes* the inputs' contribution to the inducing adjoint into
+    /// `inducing_adjoint`. `ws` must be the forward half's.
+    fn backward_data<S: Scalar>(
+        &self,
+        inputs: PriorInputs<'_, S>,
+        inducing: InducingBlocks<&[S]>,
+        a: &[S],
+        adjoint: PriorAdjoint<'_, S>,
+        grad: PriorGrad<'_, S>,
+        inducing_adjoint: &mut [S],
+        ws: &mut [S],
+    ) -> Result<()>;
+    /// Reverse of the inducing half, from the inducing adjoint summed over all the data
+    /// (consumed: overwritten): *adds* the remaining gradients into `grad`. `state` must be
+    /// the forward half's (it may be overwritten).
+    fn backward_inducing<S: Scalar>(
+        &self,
+        params: &[S],
+        z: &[S],
+        lz: &[S],
+        state: &mut [S],
+        inducing_adjoint: &mut [S],
+        grad: PriorGrad<'_, S>,
+    ) -> Result<()>;
+
     /// Scratch kept from [`Prior::forward`] to [`Prior::backward`] for `n` inputs and `m`
     /// inducing points (the backward pass's own scratch included).
-    fn workspace_len(&self, n: usize, m: usize) -> Result<usize>;
-    /// Writes the blocks for the inputs; keeps what the backward pass needs in `ws`. `jitter`
-    /// is the policy K_zz is factored with.
+    fn workspace_len(&self, n: usize, m: usize) -> Result<usize> {
+        Ok(prior_ws(self, n, m)?.total())
+    }
+    /// Both halves on one batch: writes the blocks for the inputs and keeps what the backward
+    /// pass needs in `ws`. `jitter` is the policy K_zz is factored with.
     fn forward<S: Scalar>(
         &self,
         inputs: PriorInputs<'_, S>,
         jitter: Jitter,
         out: PriorBlocks<&mut [S]>,
         ws: &mut [S],
-    ) -> Result<()>;
-    /// Reverse sweep from the blocks' adjoints; `ws` must be the forward pass's.
+    ) -> Result<()> {
+        let m = out.lz.len().isqrt();
+        let PriorWs { state, data, .. } = prior_ws(self, out.kxx.len(), m)?.carve(ws)?;
+        let PriorBlocks { lz, a, kxx } = out;
+        self.forward_inducing(
+            inputs.params,
+            inputs.z,
+            jitter,
+            InducingBlocks { lz: &mut *lz, state: &mut *state },
+        )?;
+        self.forward_data(inputs, InducingBlocks { lz: &*lz, state: &*state }, a, kxx, data)
+    }
+    /// Reverse sweep of both halves from the blocks' adjoints; `ws` must be the forward pass's.
     fn backward<S: Scalar>(
         &self,
         inputs: PriorInputs<'_, S>,
@@ -101,11 +191,43 @@ pub trait Prior: Copy + core::fmt::Debug {
         adjoint: PriorAdjoint<'_, S>,
         grad: PriorGrad<'_, S>,
         ws: &mut [S],
-    ) -> Result<()>;
+    ) -> Result<()> {
+        let m = blocks.lz.len().isqrt();
+        let PriorWs { state, adjoint: z_adj, data } = prior_ws(self, blocks.kxx.len(), m)?.carve(ws)?;
+        let PriorBlocks { lz, a, .. } = blocks;
+        let PriorGrad { params: g_params, z: g_z } = grad;
+        self.backward_data(
+            inputs,
+            InducingBlocks { lz, state: &*state },
+            a,
+            adjoint,
+            PriorGrad { params: &mut *g_params, z: &mut *g_z },
+            &mut *z_adj,
+            data,
+        )?;
+        self.backward_inducing(
+            inputs.params,
+            inputs.z,
+            lz,
+            state,
+            z_adj,
+            PriorGrad { params: g_params, z: g_z },
+        )
+    }
     /// Scratch for [`Prior::covariance`] on `n` inputs.
     fn covariance_workspace_len(&self, n: usize) -> Result<usize>;
     /// The prior covariance K(x, x) (n × n) into `out`.
     fn covariance<S: Scalar>(&self, params: &[S], x: &[S], out: &mut [S], ws: &mut [S]) -> Result<()>;
+}
+
+/// The parts of a whole pass's workspace for `n` inputs and `m` inducing points.
+fn prior_ws<P: Prior>(prior: &P, n: usize, m: usize) -> Result<PriorWs<usize>> {
+    PriorWs {
+        state: Size::from_result(prior.inducing_state_len(m)),
+        adjoint: Size::from_result(prior.inducing_adjoint_len(m)),
+        data: Size::from_result(prior.data_workspace_len(n, m)),
+    }
+    .resolve()
 }
 
 crate::parts! {

@@ -1,6 +1,6 @@
 //! The two priors: a closed-form kernel ([`Closed`]) and a feature kernel ([`Features`]).
 
-use super::model::{Prior, PriorAdjoint, PriorBlocks, PriorGrad, PriorInputs};
+use super::model::{InducingBlocks, Prior, PriorAdjoint, PriorGrad, PriorInputs};
 use crate::error::{check_finite, Result};
 use crate::features::FeatureMap;
 use crate::kernel::{check_log_param, cross_covariance, diagonal, log_of_positive, BlockGrad, Kernel};
@@ -116,27 +116,31 @@ fn solve_cholesky_adjoint<S: Scalar>(
     cholesky_adjoint(l, MatMut::new(m, m, lz_bar)?)
 }
 
-/// M and N of a pass, from the blocks (L_z is M × M, diag K_xx has N entries).
-fn sizes<T: Deref<Target = [S]>, S>(blocks: &PriorBlocks<T>) -> (usize, usize) {
-    (blocks.lz.len().isqrt(), blocks.kxx.len())
+crate::parts! {
+    /// A closed-form prior's inducing state: K_zz and the kernel's workspace for that block
+    /// (kept from the forward half), and the second Z gradient of the K_zz block (scratch of
+    /// the reverse).
+    "closed-form prior inducing state": struct ClosedZ { kzz, wzz, gz2 }
 }
 
 crate::parts! {
-    /// A closed-form prior's workspace: K_zz and K_zx (kept from the forward pass), K̄_zz, the
-    /// second Z gradient of the K_zz block, and the kernel's own workspaces for the two blocks
-    /// (kept too) and for the diagonal's reverse rule.
-    "closed-form prior workspace": struct ClosedWs { kzz, kzx, g, gz2, wzz, wzx, wdiag }
+    /// A closed-form prior's data workspace: K_zx and the kernel's workspace for that block
+    /// (kept from the forward half), and the kernel's workspace for the diagonal's reverse rule.
+    "closed-form prior data workspace": struct ClosedX { kzx, wzx, wdiag }
 }
 
 impl<K: Kernel> Closed<K> {
-    fn ws(&self, n: usize, m: usize) -> Result<ClosedWs<usize>> {
-        let mm = Size::of(m) * m;
-        ClosedWs {
-            kzz: mm,
-            kzx: Size::of(m) * n,
-            g: mm,
-            gz2: Size::of(m) * self.0.input_dim(),
+    fn z_state(&self, m: usize) -> Result<ClosedZ<usize>> {
+        ClosedZ {
+            kzz: Size::of(m) * m,
             wzz: Size::from_result(self.0.block_workspace_len(m, m)),
+            gz2: Size::of(m) * self.0.input_dim(),
+        }
+        .resolve()
+    }
+    fn x_ws(&self, n: usize, m: usize) -> Result<ClosedX<usize>> {
+        ClosedX {
+            kzx: Size::of(m) * n,
             wzx: Size::from_result(self.0.block_workspace_len(m, n)),
             wdiag: Size::from_result(self.0.diagonal_workspace_len(n)),
         }
@@ -164,54 +168,99 @@ impl<K: Kernel> Prior for Closed<K> {
     fn n_params(&self) -> usize {
         self.0.n_params()
     }
-    fn workspace_len(&self, n: usize, m: usize) -> Result<usize> {
-        Ok(self.ws(n, m)?.total())
+    fn inducing_state_len(&self, m: usize) -> Result<usize> {
+        Ok(self.z_state(m)?.total())
     }
-    fn forward<S: Scalar>(
+    /// L̄_z (M × M), which the reverse turns into K̄_zz in place.
+    fn inducing_adjoint_len(&self, m: usize) -> Result<usize> {
+        (Size::of(m) * m).get("closed-form prior inducing adjoint")
+    }
+    /// K_zx (M × N) and the kernel's block workspace, kept for the reverse.
+    fn data_workspace_len(&self, n: usize, m: usize) -> Result<usize> {
+        Ok(self.x_ws(n, m)?.total())
+    }
+    fn forward_inducing<S: Scalar>(
         &self,
-        inputs: PriorInputs<'_, S>,
+        params: &[S],
+        z: &[S],
         jitter: Jitter,
-        out: PriorBlocks<&mut [S]>,
-        ws: &mut [S],
+        out: InducingBlocks<&mut [S]>,
     ) -> Result<()> {
-        let PriorInputs { params, z, x } = inputs;
-        let (m, n) = sizes(&out);
-        let PriorBlocks { lz, a, kxx } = out;
-        let ClosedWs { kzz, kzx, wzz, wzx, .. } = self.ws(n, m)?.carve(ws)?;
+        let InducingBlocks { lz, state } = out;
+        let m = lz.len().isqrt();
+        let ClosedZ { kzz, wzz, .. } = self.z_state(m)?.carve(state)?;
         // K(Z, Z) by the cross formula, as the reference computes it (sizes checked by the caller).
         self.0.cross_covariance_block(params, z, z, kzz, wzz)?;
         lz.copy_from_slice(kzz);
         cholesky_in_place(MatMut::new(m, m, lz)?, jitter)?;
-        self.0.cross_covariance_block(params, z, x, kzx, wzx)?;
-        a.copy_from_slice(kzx);
-        solve_triangular(MatRef::new(m, m, lz)?, Side::Lower, MatMut::new(m, n, a)?)?;
-        diagonal(&self.0, params, x, kxx)
+        Ok(())
     }
-    fn backward<S: Scalar>(
+    fn forward_data<S: Scalar>(
         &self,
         inputs: PriorInputs<'_, S>,
-        blocks: PriorBlocks<&[S]>,
-        adjoint: PriorAdjoint<'_, S>,
-        grad: PriorGrad<'_, S>,
+        inducing: InducingBlocks<&[S]>,
+        a: &mut [S],
+        kxx: &mut [S],
         ws: &mut [S],
     ) -> Result<()> {
         let PriorInputs { params, z, x } = inputs;
-        let (m, n) = sizes(&blocks);
-        let PriorBlocks { lz, a, .. } = blocks;
+        let (m, n) = (inducing.lz.len().isqrt(), kxx.len());
+        let ClosedX { kzx, wzx, .. } = self.x_ws(n, m)?.carve(ws)?;
+        self.0.cross_covariance_block(params, z, x, kzx, wzx)?;
+        a.copy_from_slice(kzx);
+        solve_triangular(MatRef::new(m, m, inducing.lz)?, Side::Lower, MatMut::new(m, n, a)?)?;
+        diagonal(&self.0, params, x, kxx)
+    }
+    fn backward_data<S: Scalar>(
+        &self,
+        inputs: PriorInputs<'_, S>,
+        inducing: InducingBlocks<&[S]>,
+        a: &[S],
+        adjoint: PriorAdjoint<'_, S>,
+        grad: PriorGrad<'_, S>,
+        inducing_adjoint: &mut [S],
+        ws: &mut [S],
+    ) -> Result<()> {
+        let PriorInputs { params, z, x } = inputs;
         let PriorAdjoint { a: a_bar, kxx: kxx_bar } = adjoint;
+        let (m, n) = (inducing.lz.len().isqrt(), kxx_bar.len());
+        let ClosedX { kzx, wzx, wdiag } = self.x_ws(n, m)?.carve(ws)?;
+        // A = L_z⁻¹ K_zx ⇒ K̄_zx = L_z⁻ᵀ Ā and L̄_z = −tril(K̄_zx Aᵀ) (this data's share).
+        inducing_adjoint.iter_mut().for_each(|v| *v = S::zero());
+        solve_triangular_adjoint(
+            MatRef::new(m, m, inducing.lz)?,
+            Side::Lower,
+            MatRef::new(m, n, a)?,
+            MatMut::new(m, n, a_bar)?,
+            MatMut::new(m, m, inducing_adjoint)?,
+        )?;
         let PriorGrad { params: grad_params, z: grad_z } = grad;
-        let ClosedWs { kzz, kzx, g, gz2, wzz, wzx, wdiag } = self.ws(n, m)?.carve(ws)?;
-        // A = L_z⁻¹ K_zx ⇒ K̄_zx = L_z⁻ᵀ Ā, L̄_z = −tril(K̄_zx Aᵀ), then K̄_zz = G.
-        solve_cholesky_adjoint(lz, a, a_bar, n, m, g)?;
-        let grad_zx = BlockGrad { params: &mut *grad_params, x1: &mut *grad_z, x2: None };
+        let grad_zx = BlockGrad { params: &mut *grad_params, x1: grad_z, x2: None };
         self.0.cross_covariance_adjoint(params, z, x, kzx, a_bar, grad_zx, wzx)?;
+        self.0.diagonal_adjoint(params, x, kxx_bar, grad_params, wdiag)
+    }
+    fn backward_inducing<S: Scalar>(
+        &self,
+        params: &[S],
+        z: &[S],
+        lz: &[S],
+        state: &mut [S],
+        inducing_adjoint: &mut [S],
+        grad: PriorGrad<'_, S>,
+    ) -> Result<()> {
+        let m = lz.len().isqrt();
+        let ClosedZ { kzz, wzz, gz2 } = self.z_state(m)?.carve(state)?;
+        // L̄_z (summed over the data) → K̄_zz = G, then the K_zz block's reverse.
+        let g = inducing_adjoint;
+        cholesky_adjoint(MatRef::new(m, m, lz)?, MatMut::new(m, m, g)?)?;
         gz2.iter_mut().for_each(|v| *v = S::zero());
-        let grad_zz = BlockGrad { params: &mut *grad_params, x1: &mut *grad_z, x2: Some(&mut *gz2) };
+        let PriorGrad { params: grad_params, z: grad_z } = grad;
+        let grad_zz = BlockGrad { params: grad_params, x1: &mut *grad_z, x2: Some(&mut *gz2) };
         self.0.cross_covariance_adjoint(params, z, z, kzz, g, grad_zz, wzz)?;
         for (gv, &t) in grad_z.iter_mut().zip(gz2.iter()) {
             *gv += t;
         }
-        self.0.diagonal_adjoint(params, x, kxx_bar, grad_params, wdiag)
+        Ok(())
     }
     fn covariance_workspace_len(&self, _n: usize) -> Result<usize> {
         Ok(0)
@@ -222,26 +271,26 @@ impl<K: Kernel> Prior for Closed<K> {
 }
 
 crate::parts! {
-    /// A feature prior's workspace: Ψ_z, Ψ_x and B = L_z⁻¹Ψ_z (kept from the forward pass),
-    /// the map's own workspace for Z and for x, then B̄, Ψ̄_x and K̄_zz for the reverse sweep.
-    "feature prior workspace": struct FeatureWs { psi_z, psi_x, b, wz, wx, b_bar, psi_x_bar, g }
+    /// A feature prior's inducing state: Ψ_z and B = L_z⁻¹Ψ_z (M × J each, B then GΨ_z in the
+    /// reverse), the map's workspace for Z and K̄_zz (M × M, the reverse's).
+    "feature prior inducing state": struct FeatureZ { psi_z, b, wz, g }
+}
+
+crate::parts! {
+    /// A feature prior's data workspace: Ψ_x (N × J) and the map's workspace for x (kept from
+    /// the forward half), Ψ̄_x (N × J) for the reverse.
+    "feature prior data workspace": struct FeatureX { psi_x, wx, psi_x_bar }
 }
 
 impl<F: FeatureMap> Features<F> {
-    fn ws(&self, n: usize, m: usize) -> Result<FeatureWs<usize>> {
-        let j = self.0.n_features();
-        let (mj, nj) = (Size::of(m) * j, Size::of(n) * j);
-        FeatureWs {
-            psi_z: mj,
-            psi_x: nj,
-            b: mj,
-            wz: Size::from_result(self.0.workspace_len(m)),
-            wx: Size::from_result(self.0.workspace_len(n)),
-            b_bar: mj,
-            psi_x_bar: nj,
-            g: Size::of(m) * m,
-        }
-        .resolve()
+    fn z_state(&self, m: usize) -> Result<FeatureZ<usize>> {
+        let mj = Size::of(m) * self.0.n_features();
+        FeatureZ { psi_z: mj, b: mj, wz: Size::from_result(self.0.workspace_len(m)), g: Size::of(m) * m }
+            .resolve()
+    }
+    fn x_ws(&self, n: usize) -> Result<FeatureX<usize>> {
+        let nj = Size::of(n) * self.0.n_features();
+        FeatureX { psi_x: nj, wx: Size::from_result(self.0.workspace_len(n)), psi_x_bar: nj }.resolve()
     }
 }
 
@@ -269,30 +318,51 @@ impl<F: FeatureMap> Prior for Features<F> {
     fn n_params(&self) -> usize {
         self.0.n_params().saturating_add(1)
     }
-    fn workspace_len(&self, n: usize, m: usize) -> Result<usize> {
-        Ok(self.ws(n, m)?.total())
+    fn inducing_state_len(&self, m: usize) -> Result<usize> {
+        Ok(self.z_state(m)?.total())
     }
-    fn forward<S: Scalar>(
+    /// B̄ (M × J), which the reverse turns into Ψ̄_z in place.
+    fn inducing_adjoint_len(&self, m: usize) -> Result<usize> {
+        (Size::of(m) * self.0.n_features()).get("feature prior inducing adjoint")
+    }
+    fn data_workspace_len(&self, n: usize, _m: usize) -> Result<usize> {
+        Ok(self.x_ws(n)?.total())
+    }
+    fn forward_inducing<S: Scalar>(
         &self,
-        inputs: PriorInputs<'_, S>,
+        params: &[S],
+        z: &[S],
         jitter: Jitter,
-        out: PriorBlocks<&mut [S]>,
-        ws: &mut [S],
+        out: InducingBlocks<&mut [S]>,
     ) -> Result<()> {
-        let PriorInputs { params, z, x } = inputs;
-        let (m, n) = sizes(&out);
-        let PriorBlocks { lz, a, kxx } = out;
-        let j = self.0.n_features();
+        let InducingBlocks { lz, state } = out;
+        let (m, j) = (lz.len().isqrt(), self.0.n_features());
         let FeaturePriorParts { ln_variance, map: fp } = self.parts(params)?;
         let s2 = ln_variance[0].exp();
-        let FeatureWs { psi_z, psi_x, b, wz, wx, .. } = self.ws(n, m)?.carve(ws)?;
+        let FeatureZ { psi_z, b, wz, .. } = self.z_state(m)?.carve(state)?;
         self.0.features(fp, z, psi_z, wz)?;
-        self.0.features(fp, x, psi_x, wx)?;
         let pz = MatRef::new(m, j, psi_z)?;
         gemm(s2, pz, Trans::No, pz, Trans::Yes, S::zero(), MatMut::new(m, m, lz)?)?;
         cholesky_in_place(MatMut::new(m, m, lz)?, jitter)?;
         b.copy_from_slice(psi_z);
         solve_triangular(MatRef::new(m, m, lz)?, Side::Lower, MatMut::new(m, j, b)?)?;
+        Ok(())
+    }
+    fn forward_data<S: Scalar>(
+        &self,
+        inputs: PriorInputs<'_, S>,
+        inducing: InducingBlocks<&[S]>,
+        a: &mut [S],
+        kxx: &mut [S],
+        ws: &mut [S],
+    ) -> Result<()> {
+        let PriorInputs { params, x, .. } = inputs;
+        let (m, n, j) = (inducing.lz.len().isqrt(), kxx.len(), self.0.n_features());
+        let FeaturePriorParts { ln_variance, map: fp } = self.parts(params)?;
+        let s2 = ln_variance[0].exp();
+        let FeatureZ { b, .. } = self.z_state(m)?.carve(inducing.state)?;
+        let FeatureX { psi_x, wx, .. } = self.x_ws(n)?.carve(ws)?;
+        self.0.features(fp, x, psi_x, wx)?;
         gemm(
             s2,
             MatRef::new(m, j, b)?,
@@ -307,30 +377,31 @@ impl<F: FeatureMap> Prior for Features<F> {
         }
         Ok(())
     }
-    fn backward<S: Scalar>(
+    fn backward_data<S: Scalar>(
         &self,
         inputs: PriorInputs<'_, S>,
-        blocks: PriorBlocks<&[S]>,
+        inducing: InducingBlocks<&[S]>,
+        a: &[S],
         adjoint: PriorAdjoint<'_, S>,
         grad: PriorGrad<'_, S>,
+        inducing_adjoint: &mut [S],
         ws: &mut [S],
     ) -> Result<()> {
-        let PriorInputs { params, z, x } = inputs;
-        let (m, n) = sizes(&blocks);
-        let PriorBlocks { lz, a, .. } = blocks;
+        let PriorInputs { params, x, .. } = inputs;
         let PriorAdjoint { a: a_bar, kxx: kxx_bar } = adjoint;
-        let j = self.0.n_features();
+        let (m, n, j) = (inducing.lz.len().isqrt(), kxx_bar.len(), self.0.n_features());
         let FeaturePriorParts { ln_variance, map: fp } = self.parts(params)?;
         let s2 = ln_variance[0].exp();
         let FeaturePriorParts { ln_variance: g_ln_variance, map: gfp } = self.parts(grad.params)?;
-        let FeatureWs { psi_z, psi_x, b, wz, wx, b_bar, psi_x_bar, g } = self.ws(n, m)?.carve(ws)?;
+        let FeatureZ { b, .. } = self.z_state(m)?.carve(inducing.state)?;
+        let FeatureX { psi_x, wx, psi_x_bar } = self.x_ws(n)?.carve(ws)?;
 
         // ∂/∂ln σ² through A = σ²BΨ_xᵀ and diag K_xx = σ²|ψ|²: Σ Ā∘A + Σ k̄·k.
         let mut g_s2: S = dot(a_bar, a)?;
         let (ab, bm) = (MatRef::new(m, n, a_bar)?, MatRef::new(m, j, b)?);
-        let (px, pz) = (MatRef::new(n, j, psi_x)?, MatRef::new(m, j, psi_z)?);
-        // B̄ = σ²ĀΨ_x, Ψ̄_x = σ²ĀᵀB (+ 2σ²k̄_i ψ_i).
-        gemm(s2, ab, Trans::No, px, Trans::No, S::zero(), MatMut::new(m, j, b_bar)?)?;
+        let px = MatRef::new(n, j, psi_x)?;
+        // B̄ = σ²ĀΨ_x (this data's share), Ψ̄_x = σ²ĀᵀB (+ 2σ²k̄_i ψ_i).
+        gemm(s2, ab, Trans::No, px, Trans::No, S::zero(), MatMut::new(m, j, inducing_adjoint)?)?;
         gemm(s2, ab, Trans::Yes, bm, Trans::No, S::zero(), MatMut::new(n, j, psi_x_bar)?)?;
         for i in 0..n {
             let (p, pb) = (&psi_x[i * j..(i + 1) * j], &mut psi_x_bar[i * j..(i + 1) * j]);
@@ -338,17 +409,33 @@ impl<F: FeatureMap> Prior for Features<F> {
             axpy(S::from_f64(2.0) * s2 * kb, p, pb)?;
             g_s2 += kb * s2 * dot(p, p)?;
         }
+        g_ln_variance[0] += g_s2;
+        self.0.features_adjoint(fp, x, psi_x_bar, gfp, None, wx)
+    }
+    fn backward_inducing<S: Scalar>(
+        &self,
+        params: &[S],
+        z: &[S],
+        lz: &[S],
+        state: &mut [S],
+        inducing_adjoint: &mut [S],
+        grad: PriorGrad<'_, S>,
+    ) -> Result<()> {
+        let (m, j) = (lz.len().isqrt(), self.0.n_features());
+        let FeaturePriorParts { ln_variance, map: fp } = self.parts(params)?;
+        let s2 = ln_variance[0].exp();
+        let FeaturePriorParts { ln_variance: g_ln_variance, map: gfp } = self.parts(grad.params)?;
+        let FeatureZ { psi_z, b, wz, g } = self.z_state(m)?.carve(state)?;
+        let b_bar = inducing_adjoint;
         // B = L_z⁻¹Ψ_z ⇒ Ψ̄_z = L_z⁻ᵀB̄, L̄_z = −tril(Ψ̄_z Bᵀ); then the Cholesky adjoint G.
         solve_cholesky_adjoint(lz, b, b_bar, j, m, g)?;
         // K_zz = σ²Ψ_zΨ_zᵀ + jitter·I with G symmetric: Ψ̄_z += 2σ²GΨ_z, ∂ln σ² += σ²Σ(GΨ_z)∘Ψ_z.
         // B is dead now: reuse it for GΨ_z.
+        let pz = MatRef::new(m, j, psi_z)?;
         gemm(S::one(), MatRef::new(m, m, g)?, Trans::No, pz, Trans::No, S::zero(), MatMut::new(m, j, b)?)?;
         axpy(S::from_f64(2.0) * s2, b, b_bar)?;
-        g_s2 += s2 * dot(b, psi_z)?;
-        g_ln_variance[0] += g_s2;
-        self.0.features_adjoint(fp, x, psi_x_bar, gfp, None, wx)?;
-        self.0.features_adjoint(fp, z, b_bar, gfp, Some(grad.z), wz)?;
-        Ok(())
+        g_ln_variance[0] += s2 * dot(b, psi_z)?;
+        self.0.features_adjoint(fp, z, b_bar, gfp, Some(grad.z), wz)
     }
     fn covariance_workspace_len(&self, n: usize) -> Result<usize> {
         Ok(self.covariance_ws(n)?.total())

@@ -8,7 +8,7 @@
 
 use super::vector::axpy_kernel;
 use super::MatMut;
-use crate::arch::simd;
+use crate::arch::{dispatch, simd, Isa, Kernel};
 use crate::error::{check_len, Error, Result};
 use crate::Scalar;
 
@@ -124,13 +124,17 @@ fn check_jitter(j: f64) -> Result<()> {
 /// is restored (see [`restore`] and `crout`'s `restore`).
 fn attempt<S: Scalar>(a: &mut [S], n: usize, jitter: S) -> Result<()> {
     if n <= crout::MAX_N && S::LANE_BYTES <= 8 {
-        return simd(
+        /// The blocked kernel, compiled per level (it picks its block width by level).
+        struct Crout<'a, S>(&'a mut [S], usize, S);
+        impl<S: Scalar> Kernel for Crout<'_, S> {
+            type Output = core::result::Result<(), Failure<S>>;
             #[inline(always)]
-            || {
-                crout::attempt(a, n, jitter)
-                    .map_err(|f| Error::NotPositiveDefinite { pivot: f.pivot, value: f.value.re() })
-            },
-        );
+            fn run<I: Isa>(self) -> Self::Output {
+                crout::attempt::<I, S>(self.0, self.1, self.2)
+            }
+        }
+        return dispatch(Crout(a, n, jitter))
+            .map_err(|f| Error::NotPositiveDefinite { pivot: f.pivot, value: f.value.re() });
     }
     simd(
         #[inline(always)]

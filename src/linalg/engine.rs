@@ -5,7 +5,9 @@
 //! scheme): a block of `A` (several strips of `MR × kc`) and a `kc × nc` block of `B` are
 //! copied into stack buffers in the order the micro-kernel reads them (this is where
 //! transposes disappear), then the micro-kernel keeps an `MR × NR` tile of `C` in registers
-//! for the whole `kc` loop. Buffers: 64 KiB + 96 KiB of stack (f64) for products of at
+//! for the whole `kc` loop. Tile shapes are the CPU level's ([`crate::arch`]): 6 × 8 (f64)
+//! and 6 × 16 (f32) for AVX2 and the portable copy, 12 × 16 and 12 × 32 with fused
+//! multiply–adds for AVX-512. Buffers: 64 KiB + 96 KiB of stack (f64) for products of at
 //! least 2²⁰ multiply-adds under `std`, 8 KiB + 6 KiB otherwise (the buffers are
 //! zero-initialised on each call, so their size is matched to the work; `no_std` targets
 //! only ever use the small ones).
@@ -16,8 +18,8 @@
 //! Callers (all inside `linalg`) guarantee that every index described by the strides is in
 //! bounds; the public functions check dimensions once, before calling in.
 
-use super::vector::{axpy_kernel, dot_kernel};
-use crate::arch::simd;
+use super::vector::{axpy_kernel, dot_kernel, transpose_into};
+use crate::arch::{dispatch, simd, Isa, Kernel};
 use crate::Scalar;
 
 /// Where element `(i, j)` of an operand lives: `off + i·rs + j·cs`.
@@ -89,7 +91,7 @@ pub(crate) fn product<S: Scalar>(p: &Product<'_, S>, c: &mut [S]) {
         );
         return;
     }
-    product_packed(p, c, flops, width);
+    product_packed(p, c, flops);
 }
 
 /// The packed paths of [`product`], out of line: their stack buffers (up to 160 KiB for f64)
@@ -97,38 +99,92 @@ pub(crate) fn product<S: Scalar>(p: &Product<'_, S>, c: &mut [S]) {
 /// buffers in the frame, dead or not, and for a wide type such as `Dual<f64, 8>` (which never
 /// takes this path) they came to 3.3 MB, more than a test thread's 2 MiB stack.
 #[inline(never)]
-fn product_packed<S: Scalar>(p: &Product<'_, S>, c: &mut [S], flops: usize, width: usize) {
+fn product_packed<S: Scalar>(p: &Product<'_, S>, c: &mut [S], flops: usize) {
     // `no_std` targets only ever use the small buffers (their frame then holds no large ones).
     #[cfg(not(feature = "std"))]
-    let _ = flops;
-    // Tile shapes: 6 × 8 for 8-byte scalars and 6 × 16 for 4-byte ones is 12 AVX2 accumulator
-    // registers, plus two for B and one broadcast of A: the 16 ymm registers, no spills.
+    let large = {
+        let _ = flops;
+        false
+    };
     #[cfg(feature = "std")]
-    if flops >= LARGE_MIN_FLOPS {
-        if width <= 4 {
-            simd(
-                #[inline(always)]
-                || packed::<S, 6, 16, 256, 8192, 12288>(p, c),
-            );
-        } else {
-            simd(
-                #[inline(always)]
-                || packed::<S, 6, 8, 256, 8192, 12288>(p, c),
-            );
+    let large = flops >= LARGE_MIN_FLOPS;
+    dispatch(Packed { p, c, large });
+}
+
+/// [`packed`] as a dispatched kernel: each level's copy picks its own tile shape.
+struct Packed<'p, 'a, 'c, S> {
+    p: &'p Product<'a, S>,
+    c: &'c mut [S],
+    /// Use the large buffers (products of at least [`LARGE_MIN_FLOPS`] multiply–adds).
+    large: bool,
+}
+
+impl<S: Scalar> Kernel for Packed<'_, '_, '_, S> {
+    type Output = ();
+    #[inline(always)]
+    fn run<I: Isa>(self) {
+        let Packed { p, c, large } = self;
+        // One pair of buffers per size, shared by the tile shapes: an unoptimised build keeps
+        // every inlined call's locals in this frame, so buffers owned by each shape's call
+        // would add up (megabytes, with every level's shapes).
+        #[cfg(feature = "std")]
+        if large {
+            let mut abuf = [S::zero(); LARGE_A];
+            let mut bbuf = [S::zero(); LARGE_B];
+            return shaped::<I, S, 256>(p, c, &mut abuf, &mut bbuf);
         }
-        return;
+        let _ = large;
+        let mut abuf = [S::zero(); SMALL_A];
+        let mut bbuf = [S::zero(); SMALL_B];
+        shaped::<I, S, 64>(p, c, &mut abuf, &mut bbuf)
     }
-    if width <= 4 {
-        simd(
-            #[inline(always)]
-            || packed::<S, 6, 16, 64, 1024, 768>(p, c),
-        );
-    } else {
-        simd(
-            #[inline(always)]
-            || packed::<S, 6, 8, 64, 1024, 768>(p, c),
-        );
-    }
+}
+
+/// Values in the large A-block and B-block buffers (96 + 64 KiB for f64).
+#[cfg_attr(not(feature = "std"), allow(dead_code))]
+const LARGE_A: usize = 12288;
+#[cfg_attr(not(feature = "std"), allow(dead_code))]
+const LARGE_B: usize = 8192;
+/// Values in the small buffers (6 + 8 KiB for f64).
+const SMALL_A: usize = 768;
+const SMALL_B: usize = 1024;
+
+/// [`packed`] with the level's tile shape for this product, k-blocks of at most `KC`.
+#[inline(always)]
+fn shaped<I: Isa, S: Scalar, const KC: usize>(
+    p: &Product<'_, S>,
+    c: &mut [S],
+    abuf: &mut [S],
+    bbuf: &mut [S],
+) {
+    // Tile shapes (MR × NR), in registers for the whole k loop:
+    // - 32-byte registers (AVX2; the portable copy too): 6 × 8 (f64) and 6 × 16 (f32), 12
+    //   AVX2 accumulators plus two for B and one broadcast of A: the 16 ymm registers, no
+    //   spills.
+    // - AVX-512: 32 registers of 64 bytes. 12 × 16 (f64) and 12 × 32 (f32) are 24
+    //   accumulators, two registers of B and one broadcast of A. Products at most one
+    //   register wide (n ≤ 8 f64, 16 f32: the feature map's φ̄ = ū·Wᵀ) take 16 rows of one
+    //   register instead, the broadcasts then folded into the multiply–adds' operands.
+    // (`narrow` is known at compile time, so each copy keeps its scalar's shapes only.)
+    let narrow = S::LANE_BYTES <= 4;
+    I::by_width(
+        (c, abuf, bbuf),
+        #[inline(always)]
+        |(c, abuf, bbuf)| {
+            if narrow {
+                packed::<I, S, 6, 16, KC>(p, c, abuf, bbuf)
+            } else {
+                packed::<I, S, 6, 8, KC>(p, c, abuf, bbuf)
+            }
+        },
+        #[inline(always)]
+        |(c, abuf, bbuf)| match (p.n <= if narrow { 16 } else { 8 }, narrow) {
+            (false, true) => packed::<I, S, 12, 32, KC>(p, c, abuf, bbuf),
+            (false, false) => packed::<I, S, 12, 16, KC>(p, c, abuf, bbuf),
+            (true, true) => packed::<I, S, 16, 16, KC>(p, c, abuf, bbuf),
+            (true, false) => packed::<I, S, 16, 8, KC>(p, c, abuf, bbuf),
+        },
+    )
 }
 
 /// `C ← β·C` on the entries the product writes.
@@ -186,29 +242,39 @@ fn plain<S: Scalar>(p: &Product<'_, S>, c: &mut [S]) {
 /// The register-blocked micro-kernel: `acc = Σ_p a_p ⊗ b_p` over a packed `MR`-strip of `A`
 /// and a packed `NR`-panel of `B`. The `MR × NR` accumulators live in registers for the
 /// whole loop; each step loads `NR` values of `B` once and reuses each broadcast of `A`
-/// across them, so memory traffic is `MR + NR` loads per `MR·NR` multiply-adds. Multiply
-/// and add stay separate instructions (Rust does not contract them), which on cores with
-/// separate multiply and add pipes (AMD Zen) runs near fused-multiply-add peak.
+/// across them, so memory traffic is `MR + NR` loads per `MR·NR` multiply-adds. The
+/// multiply–add is the level's [`Isa::madd`]: separate multiply and add below AVX-512 (Rust
+/// does not contract them; on cores with separate multiply and add pipes, AMD Zen, that runs
+/// near fused peak), fused on AVX-512.
+///
+/// (The loop walks both panels with `chunks_exact`: no index checks and one exit. Forms with
+/// a check that may panic, or a second exit, were measured to keep the accumulators in memory,
+/// a store per multiply–add; so operands are always packed, even those already laid out as
+/// the kernel reads them.)
 #[inline(always)]
-fn micro<S: Scalar, const MR: usize, const NR: usize>(ap: &[S], bp: &[S]) -> [[S; NR]; MR] {
+fn micro<I: Isa, S: Scalar, const MR: usize, const NR: usize>(ap: &[S], bp: &[S]) -> [[S; NR]; MR] {
     let mut acc = [[S::zero(); NR]; MR];
     for (a, b) in ap.chunks_exact(MR).zip(bp.chunks_exact(NR)) {
-        for i in 0..MR {
+        unrolled!(MR, |i| {
             let ai = a[i];
+            let row = &mut acc[i];
             for j in 0..NR {
-                acc[i][j] += ai * b[j];
+                row[j] = I::madd(ai, b[j], row[j]);
             }
-        }
+        });
     }
     acc
 }
 
-/// Packed product; `BB` is the B-block buffer length, `AB ≥ MR·KC` the A-block buffer
-/// (up to `AB / (MR·kc)` strips).
+/// Packed product with k-blocks of at most `KC`, packing B in blocks of up to `bbuf.len()`
+/// values and A in up to `abuf.len() / (MR·kc)` strips (both buffers hold at least one
+/// `MR`-strip and `NR`-panel of `KC` steps).
 #[inline(always)]
-fn packed<S: Scalar, const MR: usize, const NR: usize, const KC: usize, const BB: usize, const AB: usize>(
+fn packed<I: Isa, S: Scalar, const MR: usize, const NR: usize, const KC: usize>(
     p: &Product<'_, S>,
     c: &mut [S],
+    abuf: &mut [S],
+    bbuf: &mut [S],
 ) {
     if p.m == 0 || p.n == 0 {
         return;
@@ -217,11 +283,10 @@ fn packed<S: Scalar, const MR: usize, const NR: usize, const KC: usize, const BB
         scale_c(p, c);
         return;
     }
-    let mut abuf = [S::zero(); AB];
-    let mut bbuf = [S::zero(); BB];
-    let kcmax = KC.min(BB / NR).min(AB / MR).max(1);
+    let (ab, bb) = (abuf.len(), bbuf.len());
+    let kcmax = KC.min(bb / NR).min(ab / MR).max(1);
     let lower = p.part == Part::Lower;
-    // Loop order (BLIS): for each k-block, pack up to `AB / (MR·kc)` strips of A once, then
+    // Loop order (BLIS): for each k-block, pack up to `ab / (MR·kc)` strips of A once, then
     // stream B through in `nc`-wide packed blocks; so each operand is packed about once
     // per k-block whatever the shape (thin A for the flagship's M = 30, thin B for its
     // 600 × 30 products).
@@ -229,8 +294,8 @@ fn packed<S: Scalar, const MR: usize, const NR: usize, const KC: usize, const BB
     while pc < p.k {
         let kc = kcmax.min(p.k - pc);
         let first = pc == 0;
-        let ncmax = (BB / kc) / NR * NR;
-        let mcmax = (AB / (kc * MR)).max(1) * MR;
+        let ncmax = (bb / kc) / NR * NR;
+        let mcmax = (ab / (kc * MR)).max(1) * MR;
         let mut icb = 0;
         while icb < p.m {
             let mc = mcmax.min(p.m - icb);
@@ -248,7 +313,7 @@ fn packed<S: Scalar, const MR: usize, const NR: usize, const KC: usize, const BB
                     break;
                 }
                 let panels = nc.div_ceil(NR);
-                pack_b::<S, NR>(p.b, p.sb, pc, kc, jc, nc, &mut bbuf);
+                pack_b::<S, NR>(p.b, p.sb, pc, kc, jc, nc, bbuf);
                 for s in 0..strips {
                     let ic = icb + s * MR;
                     let mr = MR.min(p.m - ic);
@@ -259,7 +324,7 @@ fn packed<S: Scalar, const MR: usize, const NR: usize, const KC: usize, const BB
                             break;
                         }
                         let nr = NR.min(p.n - j0);
-                        let acc = micro::<S, MR, NR>(ap, &bbuf[q * kc * NR..(q + 1) * kc * NR]);
+                        let acc = micro::<I, S, MR, NR>(ap, &bbuf[q * kc * NR..(q + 1) * kc * NR]);
                         store(p, c, &acc, ic, mr, j0, nr, first);
                     }
                 }
@@ -274,7 +339,7 @@ fn packed<S: Scalar, const MR: usize, const NR: usize, const KC: usize, const BB
 /// `abuf[q·MR + i] = A(i0 + i, p0 + q)`, zero-padded to `MR` rows.
 ///
 /// The loops follow the source's contiguous direction (reads stream; the scattered writes
-/// land in the small, L1-resident buffer).
+/// land in the small, L1-resident buffer; see [`transpose_into`]).
 #[inline(always)]
 fn pack_a<S: Scalar, const MR: usize>(
     a: &[S],
@@ -291,12 +356,7 @@ fn pack_a<S: Scalar, const MR: usize>(
     }
     if s.cs == 1 {
         // Rows of A are contiguous along k.
-        for i in 0..mr {
-            let start = s.at(i0 + i, p0);
-            for (dst, &v) in buf.chunks_exact_mut(MR).zip(&a[start..start + kc]) {
-                dst[i] = v;
-            }
-        }
+        transpose_into(a, s.at(i0, p0), s.rs, mr, kc, buf, MR);
     } else if s.rs == 1 && mr == MR {
         // A enters transposed: each k step is a contiguous run of MR values.
         for (q, dst) in buf.chunks_exact_mut(MR).enumerate() {
@@ -339,12 +399,7 @@ fn pack_b<S: Scalar, const NR: usize>(
             }
             if s.rs == 1 {
                 // B enters transposed: column j of op(B) is a contiguous run along k.
-                for j in 0..nr {
-                    let start = s.at(p0, jt + j);
-                    for (dst, &v) in panel.chunks_exact_mut(NR).zip(&b[start..start + kc]) {
-                        dst[j] = v;
-                    }
-                }
+                transpose_into(b, s.at(p0, jt), s.cs, nr, kc, panel, NR);
             } else {
                 for (q, dst) in panel.chunks_exact_mut(NR).enumerate() {
                     for j in 0..nr {

@@ -10,6 +10,41 @@
 //! loops run through [`crate::arch`]'s CPU dispatch (under `std`, copies compiled for AVX2 +
 //! FMA chosen at run time; [`crate::arch::level`] says which copy runs).
 
+/// Runs `$body` with `$i` = 0, 1, …, `$n − 1` for a constant `$n` ≤ 24, written out one by one:
+/// the register tiles' row loops. Written as a loop, a short row loop is what LLVM's loop
+/// vectoriser picks in the AVX-512 copies (masked, with gathers and scatters across the rows,
+/// the tile in memory): measured 30× slower. Written out, every index is a constant and the
+/// tile stays in registers whatever the level.
+///
+/// Builds with debug assertions (unoptimised ones, as a rule) keep the loop: unoptimised
+/// code gains nothing from the copies, and its frames would hold every copy's locals (they
+/// tripled the stack a training step needs, `tests/train_stack.rs`).
+#[cfg(debug_assertions)]
+macro_rules! unrolled {
+    ($n:expr, |$i:ident| $body:block) => {
+        for $i in 0..$n {
+            $body
+        }
+    };
+}
+
+/// Runs `$body` with `$i` = 0, 1, …, `$n − 1` (see the `debug_assertions` twin for the docs).
+#[cfg(not(debug_assertions))]
+macro_rules! unrolled {
+    ($n:expr, |$i:ident| $body:block) => {
+        unrolled!(@ $n, $i, $body; 0 1 2 3 4 5 6 7 8 9 10 11 12 13 14 15 16 17 18 19 20 21 22 23)
+    };
+    (@ $n:expr, $i:ident, $body:block; $($k:literal)*) => {{
+        const { assert!($n <= 24, "unrolled!: at most 24 rows") };
+        $(
+            if $k < $n {
+                let $i: usize = $k;
+                $body
+            }
+        )*
+    }};
+}
+
 mod adjoint;
 mod cholesky;
 mod engine;

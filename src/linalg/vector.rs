@@ -1,4 +1,5 @@
-//! Level-1 kernels (dot, axpy) shaped for vectorisation.
+//! Level-1 kernels (dot, axpy) shaped for vectorisation, and the transposing copy of the packing
+//! routines.
 //!
 //! IEEE addition is not associative, so LLVM will not vectorise a plain `sum += x*y` loop.
 //! [`dot_kernel`] keeps `LANES` independent partial sums in a local array instead: each
@@ -43,5 +44,32 @@ pub(crate) fn dot_kernel<S: Scalar>(x: &[S], y: &[S]) -> S {
 pub(crate) fn axpy_kernel<S: Scalar>(alpha: S, x: &[S], y: &mut [S]) {
     for (yi, &xi) in y.iter_mut().zip(x) {
         *yi += alpha * xi;
+    }
+}
+
+/// `dst[q·dst_stride + r] = src[start + r·src_stride + q]` for `r < rows`, `q < len`: `rows`
+/// contiguous runs of `src`, written across `dst` (the transposing copies of the product
+/// engine's packing and the Cholesky's panel).
+///
+/// Out of line, so it is compiled for the baseline target only: inlined into the AVX-512
+/// copies, LLVM vectorised these strided writes with scatter instructions, which the
+/// measured Zen 4 runs slower than scalar stores. Reads stream; the writes land in a small,
+/// L1-resident buffer.
+#[inline(never)]
+pub(crate) fn transpose_into<S: Scalar>(
+    src: &[S],
+    start: usize,
+    src_stride: usize,
+    rows: usize,
+    len: usize,
+    dst: &mut [S],
+    dst_stride: usize,
+) {
+    let dst = &mut dst[..len * dst_stride];
+    for r in 0..rows {
+        let run = &src[start + r * src_stride..][..len];
+        for (d, &v) in dst.chunks_exact_mut(dst_stride).zip(run) {
+            d[r] = v;
+        }
     }
 }

@@ -3,11 +3,12 @@
 
 use super::team::{with_team, Job, Shared, Team};
 use super::{chunking, Split};
-use crate::error::{check_len, check_not_empty, Error, Result};
-use crate::gp::{check_chunk_sum, ElboOptions, Prior, Svgp};
+use crate::error::{check_finite, check_len, check_not_empty, Error, Result};
+use crate::gp::{check_chunk_sum, ElboOptions, InducingBlocks, Prior, PriorGrad, PriorPass, Svgp};
 use crate::layout::Size;
 use crate::likelihood::{Gaussian, Likelihood};
 use crate::linalg::rows_of;
+use crate::linalg::Jitter;
 use crate::objective::{loss_from_elbo, Objective};
 use crate::Scalar;
 use std::vec;
@@ -20,19 +21,26 @@ pub(crate) struct ElboJob<'a, P, S, L> {
     chunks: usize,
 }
 
-/// What a call reads: the parameters, the options and (batch mode) the batch.
+/// What a call reads: the parameters, the options, (batch mode) the batch, and the inducing
+/// half of the prior pass, computed once by the caller for all chunks.
 pub(crate) struct ElboInput<S> {
     params: Vec<S>,
     opts: ElboOptions,
     x: Vec<S>,
     y: Vec<S>,
     n: usize,
+    /// L_z (M × M).
+    lz: Vec<S>,
+    /// The prior's inducing state.
+    state: Vec<S>,
 }
 
-/// One chunk's ELBO term and gradient.
+/// One chunk's ELBO term, gradient (without the inducing half's reverse) and contribution to
+/// the inducing adjoint.
 pub(crate) struct ElboOut<S> {
     elbo: S,
     grad: Vec<S>,
+    inducing_adjoint: Vec<S>,
 }
 
 impl<P: Prior, S, L: Likelihood> ElboJob<'_, P, S, L> {
@@ -63,11 +71,16 @@ impl<P: Prior + Sync, S: Scalar + Send + Sync, L: Likelihood + Sync> Job for Elb
         let (len, _) = chunking(y.len(), self.chunks);
         let (lo, hi) = (c * len, ((c + 1) * len).min(y.len()));
         let opts = ElboOptions { include_kl: c == 0 && input.opts.include_kl, ..input.opts };
-        out.elbo = self.model.elbo_and_grad(
+        let pass = PriorPass::Shared {
+            inducing: InducingBlocks { lz: &input.lz, state: &input.state },
+            adjoint: &mut out.inducing_adjoint,
+        };
+        out.elbo = self.model.elbo_and_grad_pass(
             &input.params,
             &x[lo * d..hi * d],
             &y[lo..hi],
             opts,
+            pass,
             &mut out.grad,
             ws,
         )?;
@@ -79,6 +92,8 @@ impl<P: Prior + Sync, S: Scalar + Send + Sync, L: Likelihood + Sync> Job for Elb
 /// [`with_split_elbo`]. It is an [`Objective`] (the loss −ELBO) for [`crate::train::fit`].
 pub struct SplitElbo<'a, P: Prior + Sync, S: Scalar + Send + Sync, L: Likelihood + Sync = Gaussian> {
     team: Team<'a, ElboJob<'a, P, S, L>>,
+    /// The chunks' inducing adjoints, summed.
+    inducing_adjoint: Vec<S>,
 }
 
 impl<P: Prior + Sync, S: Scalar + Send + Sync, L: Likelihood + Sync> SplitElbo<'_, P, S, L> {
@@ -86,8 +101,14 @@ impl<P: Prior + Sync, S: Scalar + Send + Sync, L: Likelihood + Sync> SplitElbo<'
     /// [`Svgp::elbo_and_grad`] on the whole data set, up to summation order (fixed by the
     /// chunk count). A sum of finite chunks that overflows is [`Error::NonFinite`], as the
     /// whole batch's ELBO would be.
+    ///
+    /// The inducing half of the prior pass (the prior at Z, the M × M Cholesky, and their
+    /// reverse) runs once, on the calling thread; the chunks share it and each adds its
+    /// contribution to the inducing adjoint, summed in chunk order before the one reverse
+    /// through the Cholesky.
     pub fn elbo_and_grad(&mut self, params: &[S], grad: &mut [S]) -> Result<S> {
-        let np = self.team.job().model.n_params();
+        let model = self.team.job().model;
+        let np = model.n_params();
         check_len("parameters", np, params.len())?;
         check_len("gradient buffer", np, grad.len())?;
         let chunks = {
@@ -99,17 +120,34 @@ impl<P: Prior + Sync, S: Scalar + Send + Sync, L: Likelihood + Sync> SplitElbo<'
         if chunks == 0 {
             return Err(Error::InvalidParameter { what: "points in the batch (must be ≥ 1)", value: 0.0 });
         }
+        check_finite("parameters", params)?;
+        {
+            let mut input = self.team.input_mut();
+            let ElboInput { params, lz, state, .. } = &mut *input;
+            let p = model.parts(&params[..])?;
+            let out = InducingBlocks { lz: &mut lz[..], state: &mut state[..] };
+            model.prior().forward_inducing(p.prior, p.z, Jitter::Fixed(model.jitter()), out)?;
+        }
         self.team.run()?;
         let mut elbo = S::zero();
+        let adjoint = &mut self.inducing_adjoint;
         self.team.gather(|c, out| {
             if c == 0 {
                 elbo = out.elbo;
                 grad.copy_from_slice(&out.grad);
+                adjoint.copy_from_slice(&out.inducing_adjoint);
             } else {
                 elbo += out.elbo;
                 grad.iter_mut().zip(&out.grad).for_each(|(g, &v)| *g += v);
+                adjoint.iter_mut().zip(&out.inducing_adjoint).for_each(|(g, &v)| *g += v);
             }
         })?;
+        let mut input = self.team.input_mut();
+        let ElboInput { params, lz, state, .. } = &mut *input;
+        let p = model.parts(&params[..])?;
+        let g = model.parts_mut(&mut *grad)?;
+        let g = PriorGrad { params: g.prior, z: g.z };
+        model.prior().backward_inducing(p.prior, p.z, lz, state, &mut self.inducing_adjoint, g)?;
         check_chunk_sum(elbo, grad)
     }
 
@@ -205,7 +243,9 @@ where
     check_not_empty(n)?;
     model.check_targets(y)?;
     check_len("inputs x (n × D): rows", n, rows_of(x, model.input_dim(), "inputs x (n × D)")?)?;
-    launch(model, Some((x, y)), n, opts, split, |team| body(&mut SplitElbo { team }))
+    launch(model, Some((x, y)), n, opts, split, |team, inducing_adjoint| {
+        body(&mut SplitElbo { team, inducing_adjoint })
+    })
 }
 
 /// Runs `body` with a [`SplitElbo`] in batch mode: batches of up to `capacity ≥ 1` points are
@@ -221,7 +261,9 @@ where
     S: Scalar + Send + Sync,
     L: Likelihood + Sync,
 {
-    launch(model, None, capacity, ElboOptions::default(), split, |team| body(SplitElbo { team }))
+    launch(model, None, capacity, ElboOptions::default(), split, |team, inducing_adjoint| {
+        body(SplitElbo { team, inducing_adjoint })
+    })
 }
 
 /// Checks the sizes, allocates every buffer, and starts the team.
@@ -231,7 +273,7 @@ fn launch<'d, P, S, R, L>(
     capacity: usize,
     opts: ElboOptions,
     split: Split,
-    body: impl for<'t> FnOnce(Team<'t, ElboJob<'t, P, S, L>>) -> R,
+    body: impl for<'t> FnOnce(Team<'t, ElboJob<'t, P, S, L>>, Vec<S>) -> R,
 ) -> Result<R>
 where
     P: Prior + Sync,
@@ -248,19 +290,27 @@ where
     (Size::of(np) * chunks).get("split ELBO chunk gradients")?;
     let batch = if data.is_some() { 0 } else { capacity };
     let x_len = (Size::of(batch) * d).get("split ELBO batch inputs")?;
+    // The inducing half: L_z and the prior's state once, an adjoint per chunk and their sum.
+    let m = model.n_inducing();
+    let lz_len = (Size::of(m) * m).get("split ELBO L_z")?;
+    let state_len = model.prior().inducing_state_len(m)?;
+    let adj_len = model.prior().inducing_adjoint_len(m)?;
+    (Size::of(adj_len) * chunks).get("split ELBO chunk inducing adjoints")?;
     let input = ElboInput {
         params: vec![S::zero(); np],
         opts,
         x: vec![S::zero(); x_len],
         y: vec![S::zero(); batch],
         n: 0,
+        lz: vec![S::zero(); lz_len],
+        state: vec![S::zero(); state_len],
     };
     let (shared, own) = Shared::new(
         input,
         Split::new(chunks, split.threads),
         || vec![S::zero(); ws_len],
-        || ElboOut { elbo: S::zero(), grad: vec![S::zero(); np] },
+        || ElboOut { elbo: S::zero(), grad: vec![S::zero(); np], inducing_adjoint: vec![S::zero(); adj_len] },
     );
     let job = ElboJob { model, data, chunks };
-    Ok(with_team(&job, &shared, own, body))
+    Ok(with_team(&job, &shared, own, |team| body(team, vec![S::zero(); adj_len])))
 }

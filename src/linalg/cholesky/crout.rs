@@ -17,7 +17,9 @@
 //! still holds `A_jj`, earlier rows rebuild theirs from `L`, and the overwritten entries come
 //! back from the backup (see [`restore`]).
 
+use super::super::vector::transpose_into;
 use super::{lower_to_upper, Failure};
+use crate::arch::Isa;
 use crate::Scalar;
 
 /// Largest `n` this kernel handles: it bounds the stack packing buffer, 8 KiB at 256 (kept
@@ -29,26 +31,30 @@ pub(super) const MAX_N: usize = 256;
 pub(super) const MAX_N: usize = 64;
 
 /// Factors `a + jitter·I` (n ≤ [`MAX_N`]) in place with the block width matched to the
-/// scalar's [`Scalar::LANE_BYTES`] (one AVX2 register of accumulators per row). On success the strict upper
+/// scalar's [`Scalar::LANE_BYTES`] and the level (one register of accumulators per row: eight
+/// columns, also for f64 on AVX-512 above n = 32, where they were measured faster than four;
+/// f32 keeps eight there, sixteen measured slower). On success the strict upper
 /// triangle is zeroed; on failure `a` is restored as [`restore`] describes.
 #[inline(always)]
-pub(super) fn attempt<S: Scalar>(a: &mut [S], n: usize, jitter: S) -> core::result::Result<(), Failure<S>> {
+pub(super) fn attempt<I: Isa, S: Scalar>(
+    a: &mut [S],
+    n: usize,
+    jitter: S,
+) -> core::result::Result<(), Failure<S>> {
     let narrow = S::LANE_BYTES <= 4;
-    // The packing buffer holds CB·(n − CB) values at most; it is zero-initialised on every
-    // call, so it comes in sizes. Narrow scalars use 8-column blocks (a full AVX2 register)
-    // except for n ≤ 16, where the shorter 4-column blocks were measured faster.
-    let r = match (narrow, n) {
-        (true, ..=8) => factor::<S, 4, 8, { 4 * 4 }>(a, n, jitter),
-        (true, ..=16) => factor::<S, 4, 8, { 4 * 12 }>(a, n, jitter),
-        (false, ..=8) => factor::<S, 4, 8, { 4 * 4 }>(a, n, jitter),
-        (false, ..=16) => factor::<S, 4, 8, { 4 * 12 }>(a, n, jitter),
-        #[cfg(feature = "std")]
-        (true, 65..) => factor::<S, 8, 6, { 8 * (MAX_N - 8) }>(a, n, jitter),
-        #[cfg(feature = "std")]
-        (false, 65..) => factor::<S, 4, 8, { 4 * (MAX_N - 4) }>(a, n, jitter),
-        (true, _) => factor::<S, 8, 6, { 8 * (64 - 8) }>(a, n, jitter),
-        (false, _) => factor::<S, 4, 8, { 4 * (64 - 4) }>(a, n, jitter),
-    };
+    let r = I::by_width(
+        &mut *a,
+        #[inline(always)]
+        |a: &mut [S]| factor_w32::<I, S>(a, n, jitter),
+        // AVX-512: f64 also in 8-column blocks above n = 32.
+        #[inline(always)]
+        |a: &mut [S]| match (narrow, n) {
+            (false, 33..=64) => factor::<I, S, 8, 6, { 8 * (64 - 8) }>(a, n, jitter),
+            #[cfg(feature = "std")]
+            (false, 65..) => factor::<I, S, 8, 6, { 8 * (MAX_N - 8) }>(a, n, jitter),
+            _ => factor_w32::<I, S>(a, n, jitter),
+        },
+    );
     match r {
         Ok(()) => {
             zero_upper(a, n);
@@ -58,6 +64,30 @@ pub(super) fn attempt<S: Scalar>(a: &mut [S], n: usize, jitter: S) -> core::resu
             restore(a, n, block, jitter);
             Err(f)
         }
+    }
+}
+
+/// The block widths of the 32-byte-register levels (and of f32 and small n on AVX-512).
+#[inline(always)]
+fn factor_w32<I: Isa, S: Scalar>(
+    a: &mut [S],
+    n: usize,
+    jitter: S,
+) -> core::result::Result<(), (Failure<S>, usize)> {
+    // The packing buffer holds CB·(n − CB) values at most; it is zero-initialised on every
+    // call, so it comes in sizes. Narrow scalars use 8-column blocks (a full AVX2 register)
+    // except for n ≤ 16, where the shorter 4-column blocks were measured faster.
+    match (S::LANE_BYTES <= 4, n) {
+        (true, ..=8) => factor::<I, S, 4, 8, { 4 * 4 }>(a, n, jitter),
+        (true, ..=16) => factor::<I, S, 4, 8, { 4 * 12 }>(a, n, jitter),
+        (false, ..=8) => factor::<I, S, 4, 8, { 4 * 4 }>(a, n, jitter),
+        (false, ..=16) => factor::<I, S, 4, 8, { 4 * 12 }>(a, n, jitter),
+        #[cfg(feature = "std")]
+        (true, 65..) => factor::<I, S, 8, 6, { 8 * (MAX_N - 8) }>(a, n, jitter),
+        #[cfg(feature = "std")]
+        (false, 65..) => factor::<I, S, 4, 8, { 4 * (MAX_N - 4) }>(a, n, jitter),
+        (true, _) => factor::<I, S, 8, 6, { 8 * (64 - 8) }>(a, n, jitter),
+        (false, _) => factor::<I, S, 4, 8, { 4 * (64 - 4) }>(a, n, jitter),
     }
 }
 
@@ -104,7 +134,7 @@ fn restore<S: Scalar>(a: &mut [S], n: usize, block: usize, jitter: S) {
 
 /// `acc[r][c] = Σ_{k<kn} a[(i0+r)·n + k] · p[k·CB + c]` for `R` rows from `i0`.
 #[inline(always)]
-fn dots<S: Scalar, const R: usize, const CB: usize>(
+fn dots<I: Isa, S: Scalar, const R: usize, const CB: usize>(
     a: &[S],
     n: usize,
     i0: usize,
@@ -119,12 +149,13 @@ fn dots<S: Scalar, const R: usize, const CB: usize>(
         rows[r] = &a[(i0 + r) * n..][..kn];
     }
     for (k, pk) in (0..kn).zip(p.chunks_exact(CB)) {
-        for r in 0..R {
+        unrolled!(R, |r| {
             let x = rows[r][k];
+            let row = &mut acc[r];
             for c in 0..CB {
-                acc[r][c] += x * pk[c];
+                row[c] = I::madd(x, pk[c], row[c]);
             }
-        }
+        });
     }
     acc
 }
@@ -136,7 +167,7 @@ fn dots<S: Scalar, const R: usize, const CB: usize>(
 /// only the lower triangle and writes only its strict part until a block's diagonal has
 /// factored. A failure comes with the start of the block it happened in.
 #[inline(always)]
-fn factor<S: Scalar, const CB: usize, const R: usize, const PB: usize>(
+fn factor<I: Isa, S: Scalar, const CB: usize, const R: usize, const PB: usize>(
     a: &mut [S],
     n: usize,
     jitter: S,
@@ -147,31 +178,14 @@ fn factor<S: Scalar, const CB: usize, const R: usize, const PB: usize>(
         let w = CB.min(n - jb);
         // Pack P[k][c] = L[jb+c][k] for k < jb (in a partial block, columns c ≥ w keep
         // stale values; their results are never used).
-        if w == CB {
-            let mut rows: [&[S]; CB] = [&[]; CB];
-            for c in 0..CB {
-                rows[c] = &a[(jb + c) * n..][..jb];
-            }
-            for (k, pk) in (0..jb).zip(p.chunks_exact_mut(CB)) {
-                for c in 0..CB {
-                    pk[c] = rows[c][k];
-                }
-            }
-        } else {
-            for c in 0..w {
-                let row = &a[(jb + c) * n..(jb + c) * n + jb];
-                for (k, &v) in row.iter().enumerate() {
-                    p[k * CB + c] = v;
-                }
-            }
-        }
+        transpose_into(a, jb * n, n, w, jb, &mut p, CB);
         // Diagonal block: S = A − (rows jb.. of L)·Pᵀ, then factor it in registers.
         let mut s = [[S::zero(); CB]; CB];
         if w == CB {
-            s = dots::<S, CB, CB>(a, n, jb, jb, &p);
+            s = dots::<I, S, CB, CB>(a, n, jb, jb, &p);
         } else {
             for r in 0..w {
-                s[r] = dots::<S, 1, CB>(a, n, jb + r, jb, &p)[0];
+                s[r] = dots::<I, S, 1, CB>(a, n, jb + r, jb, &p)[0];
             }
         }
         // The block minus its sums, padded to CB × CB with the identity so the factor loops
@@ -239,21 +253,21 @@ fn factor<S: Scalar, const CB: usize, const R: usize, const PB: usize>(
         }
         let mut i = jb + w;
         while i + R <= n {
-            let acc = dots::<S, R, CB>(a, n, i, jb, &p);
+            let acc = dots::<I, S, R, CB>(a, n, i, jb, &p);
             for r in 0..R {
                 solve_row(a, n, i + r, jb, &acc[r], &lcol, &inv);
             }
             i += R;
         }
         if i + 4 <= n && R > 4 {
-            let acc = dots::<S, 4, CB>(a, n, i, jb, &p);
+            let acc = dots::<I, S, 4, CB>(a, n, i, jb, &p);
             for r in 0..4 {
                 solve_row(a, n, i + r, jb, &acc[r], &lcol, &inv);
             }
             i += 4;
         }
         while i < n {
-            let acc = dots::<S, 1, CB>(a, n, i, jb, &p);
+            let acc = dots::<I, S, 1, CB>(a, n, i, jb, &p);
             solve_row(a, n, i, jb, &acc[0], &lcol, &inv);
             i += 1;
         }
@@ -418,9 +432,14 @@ mod tests {
         }
     }
 
+    /// Whether this thread's dispatch runs the AVX-512 copy (wider blocks above n = 16).
+    fn wide() -> bool {
+        crate::arch::level() >= crate::arch::Level::Avx512
+    }
+
     #[test]
     fn failure_restores_the_input_f64() {
-        failure_restores::<f64>(|_| 4, 1e-13);
+        failure_restores::<f64>(|n| if n > 32 && wide() { 8 } else { 4 }, 1e-13);
     }
 
     #[test]
