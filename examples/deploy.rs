@@ -33,6 +33,7 @@ use svgp::features::DeepRff;
 use svgp::gp::{Closed, Features, Prior, Svgp};
 use svgp::kernel::{Kernel, Rbf};
 use svgp::linalg::MatRef;
+use svgp::metrics::rmse;
 use svgp::nn::{Activation, Mlp};
 use svgp::optim::AdamConfig;
 use svgp::train::{FitOptions, Trainer};
@@ -41,6 +42,7 @@ use svgp::Scalar;
 type Res<T> = Result<T, Box<dyn StdError>>;
 
 /// Options from the command line.
+#[derive(Debug)]
 struct Opts {
     kernel: String,
     plan: Plan,
@@ -51,7 +53,25 @@ struct Opts {
     model: PathBuf,
 }
 
-fn opts() -> Res<Opts> {
+#[allow(dead_code)] // shared by the examples: each uses a part
+#[path = "common/checks.rs"]
+mod checks;
+
+const USAGE: &str = "\
+usage: cargo run --release --example deploy -- [flags]
+
+  --kernel K      deep (default) or rbf
+  --steps N       training steps of the deep kernel (default 3000)
+  --jax-final     deploy the parameters JAX trained instead of training here
+  --precision P   the blob's storage plan: compact (default: 16-bit integers with per-row
+                  scales, f32 single values) or one of f64, f32, f16, bf16, i16, i8
+  --export PATH   write the blob to PATH and the all-f64 reference to PATH.f64
+  --check LOG     compare the firmware's output LOG with the host's predictions
+  --model PATH    the blob --check reads (default firmware/model.bin, and PATH.f64)
+  -h, --help      this text";
+
+/// Parses the command line (without the program name); `Ok(None)` for `--help`.
+fn parse<I: IntoIterator<Item = String>>(args: I) -> Result<Option<Opts>, String> {
     let mut o = Opts {
         kernel: "deep".into(),
         plan: Plan::compact(),
@@ -61,30 +81,50 @@ fn opts() -> Res<Opts> {
         check: None,
         model: "firmware/model.bin".into(),
     };
-    let mut args = std::env::args().skip(1);
+    let mut args = args.into_iter();
     while let Some(a) = args.next() {
         let mut val = || args.next().ok_or(format!("{a} needs a value"));
         match a.as_str() {
-            "--kernel" => o.kernel = val()?,
+            "--kernel" => {
+                o.kernel = val()?;
+                if o.kernel != "deep" && o.kernel != "rbf" {
+                    return Err(format!("--kernel: expected deep or rbf, got {:?}", o.kernel));
+                }
+            }
             "--precision" => o.plan = plan(&val()?)?,
-            "--steps" => o.steps = val()?.parse()?,
+            "--steps" => o.steps = checks::count("--steps", &val()?, 1, 100_000_000)?,
             "--jax-final" => o.jax_final = true,
             "--export" => o.export = Some(val()?.into()),
             "--check" => o.check = Some(val()?.into()),
             "--model" => o.model = val()?.into(),
-            _ => return Err(format!("unknown argument {a}").into()),
+            "-h" | "--help" => return Ok(None),
+            _ => return Err(format!("unknown argument {a:?}")),
         }
     }
-    Ok(o)
+    Ok(Some(o))
+}
+
+/// Before any work: the files `--check` reads can be read, and the blobs `--export` writes can
+/// be written.
+fn check_files(o: &Opts) -> Result<(), String> {
+    if let Some(log) = &o.check {
+        checks::readable_file(log)?;
+        checks::readable_file(&o.model)?;
+        checks::readable_file(&f64_path(&o.model))?;
+    } else if let Some(path) = &o.export {
+        checks::writable_file(path)?;
+        checks::writable_file(&f64_path(path))?;
+    }
+    Ok(())
 }
 
 /// A storage plan by name: `compact`, or one encoding for every block.
-fn plan(name: &str) -> Res<Plan> {
+fn plan(name: &str) -> Result<Plan, String> {
     if name == "compact" {
         return Ok(Plan::compact());
     }
     let e = Encoding::from_name(name)
-        .ok_or(format!("unknown precision {name} (compact, f64, f32, f16, bf16, i16, i8)"))?;
+        .ok_or(format!("--precision: expected compact, f64, f32, f16, bf16, i16 or i8, got {name:?}"))?;
     Ok(Plan::uniform(e))
 }
 
@@ -291,8 +331,9 @@ fn export_rbf(o: &Opts) -> Res<()> {
 }
 
 fn write_blobs(path: &Path, b32: &[u8], b64: &[u8]) -> Res<()> {
-    std::fs::write(path, b32)?;
-    std::fs::write(f64_path(path), b64)?;
+    std::fs::write(path, b32).map_err(|e| format!("cannot write {}: {e}", path.display()))?;
+    std::fs::write(f64_path(path), b64)
+        .map_err(|e| format!("cannot write {}: {e}", f64_path(path).display()))?;
     println!(
         "wrote {} ({} bytes) and {} ({} bytes, f64)",
         path.display(),
@@ -315,11 +356,9 @@ fn report(g: &Grid, p64: &dyn Predict<f64>, blob: &dyn Predict<f32>, blob_len: u
     let a = on_grid(p64, &g.points)?;
     let b = on_grid(blob, &g.points)?;
     let (dm, dv) = max_diff(&a, &b);
-    let rmse = |p: &[(f64, f64)]| {
-        (p.iter().zip(&g.f_true).map(|(q, f)| (q.0 - f).powi(2)).sum::<f64>() / p.len() as f64).sqrt()
-    };
+    let rmse = |p: &[(f64, f64)]| rmse(&g.f_true, &p.iter().map(|q| q.0).collect::<Vec<_>>());
     println!("blob: {blob_len} bytes");
-    println!("grid RMSE vs truth: f64 {:.5}, blob {:.5}", rmse(&a), rmse(&b));
+    println!("grid RMSE vs truth: f64 {:.5}, blob {:.5}", rmse(&a)?, rmse(&b)?);
     println!(
         "blob (f32 evaluation) vs f64 model on the {}-point grid: max |Δ mean| = {dm:.3e}, max |Δ variance| = {dv:.3e} ({:.3e} of σ² = {s2:.4})",
         g.points.len(),
@@ -337,12 +376,13 @@ fn parse_line(line: &str) -> Option<(usize, [f32; 2], f32, f32)> {
 }
 
 fn check(o: &Opts, log: &Path) -> Res<()> {
-    let text = std::fs::read_to_string(log)?;
+    let text = std::fs::read_to_string(log).map_err(|e| format!("cannot read {}: {e}", log.display()))?;
     let lines: Vec<_> = text.lines().filter_map(parse_line).collect();
     if lines.is_empty() || !text.lines().any(|l| l == "DONE") {
         return Err(format!("{}: no predictions or no DONE line", log.display()).into());
     }
-    let (blob, b64) = (std::fs::read(&o.model)?, std::fs::read(f64_path(&o.model))?);
+    let read = |p: &Path| std::fs::read(p).map_err(|e| format!("cannot read {}: {e}", p.display()));
+    let (blob, b64) = (read(&o.model)?, read(&f64_path(&o.model))?);
     let h = read_header(&blob)?;
     // The same blob read the firmware's way (in place, f32), and the f64 reference.
     let (p32, p64, s2): (Box<dyn Predict<f32> + '_>, Box<dyn Predict<f64> + '_>, f64) = match h.kind {
@@ -417,14 +457,87 @@ const TOL_F64: f64 = 1e-3;
 /// a libm fallback differing between targets.
 const TOL_F32: f64 = 1e-6;
 
-fn main() -> Res<()> {
-    let o = opts()?;
-    if let Some(log) = &o.check {
-        return check(&o, log);
+fn main() -> std::process::ExitCode {
+    let o = match parse(std::env::args().skip(1)) {
+        Ok(Some(o)) => o,
+        Ok(None) => {
+            println!("{USAGE}");
+            return std::process::ExitCode::SUCCESS;
+        }
+        Err(e) => {
+            eprintln!("error: {e}\n\n{USAGE}");
+            return std::process::ExitCode::from(2);
+        }
+    };
+    if let Err(e) = check_files(&o) {
+        eprintln!("error: {e}");
+        return std::process::ExitCode::from(2);
     }
-    match o.kernel.as_str() {
-        "rbf" => export_rbf(&o),
-        "deep" => export_deep(&o),
-        k => Err(format!("unknown kernel {k}").into()),
+    let done = match (&o.check, o.kernel.as_str()) {
+        (Some(log), _) => check(&o, log),
+        (None, "rbf") => export_rbf(&o),
+        (None, _) => export_deep(&o),
+    };
+    match done {
+        Ok(()) => std::process::ExitCode::SUCCESS,
+        Err(e) => {
+            eprintln!("error: {e}");
+            std::process::ExitCode::FAILURE
+        }
+    }
+}
+
+#[cfg(test)]
+#[allow(clippy::unwrap_used)] // tests: a failed unwrap is a failed test
+mod tests {
+    use super::*;
+
+    fn parse_args(args: &[&str]) -> Result<Option<Opts>, String> {
+        parse(args.iter().map(|s| s.to_string()))
+    }
+
+    #[test]
+    fn flags_and_bad_values() {
+        let o = parse_args(&["--kernel", "rbf", "--export", "m.bin"]).unwrap().unwrap();
+        assert_eq!((o.kernel.as_str(), o.export), ("rbf", Some(PathBuf::from("m.bin"))));
+        assert!(parse_args(&["-h"]).unwrap().is_none());
+        for (args, says) in [
+            (&["--steps", "0"][..], "--steps must be in [1, "),
+            (&["--kernel", "svm"], "--kernel: expected deep or rbf"),
+            (&["--export"], "--export needs a value"),
+            (&["--bogus"], "unknown argument \"--bogus\""),
+            (&["--precision", "f8"], "--precision: expected compact"),
+        ] {
+            let e = parse_args(args).unwrap_err();
+            assert!(e.contains(says), "{args:?}: {e}");
+        }
+    }
+
+    #[test]
+    fn files_are_checked_before_work() {
+        let base = std::env::temp_dir().join(format!("svgp-deploy-args-{}", std::process::id()));
+        std::fs::create_dir_all(&base).unwrap();
+        let file = base.join("plain");
+        std::fs::write(&file, b"x").unwrap();
+        // An export under a regular file: refused, naming the directory.
+        let o = parse_args(&["--export", file.join("model.bin").to_str().unwrap()]).unwrap().unwrap();
+        let e = check_files(&o).unwrap_err();
+        assert!(e.contains("cannot create output directory") && e.contains("plain"), "{e}");
+        // A writable export passes and creates nothing.
+        let ok = base.join("out/model.bin");
+        let o = parse_args(&["--export", ok.to_str().unwrap()]).unwrap().unwrap();
+        check_files(&o).unwrap();
+        assert!(!ok.exists());
+        // --check needs its log and both blobs.
+        let o = parse_args(&[
+            "--check",
+            file.to_str().unwrap(),
+            "--model",
+            base.join("none.bin").to_str().unwrap(),
+        ])
+        .unwrap()
+        .unwrap();
+        assert!(check_files(&o).unwrap_err().contains("none.bin"));
+        std::fs::remove_dir_all(&base).unwrap();
     }
 }

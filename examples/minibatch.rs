@@ -32,6 +32,9 @@
 //! 10,000-point random sample. Prints time per epoch, the grid RMSE, and peak resident memory
 //! (VmHWM) at the end.
 
+#[allow(dead_code)] // shared by the examples: each uses a part
+#[path = "common/checks.rs"]
+mod checks;
 #[allow(dead_code)]
 #[path = "deep_rff/experiment.rs"]
 mod experiment;
@@ -41,6 +44,7 @@ use std::time::Instant;
 use svgp::batch::{with_split_minibatch, FnSource, Minibatch, MinibatchElbo, ShuffledEpochs, SliceSource};
 use svgp::gp::{Features, Svgp};
 use svgp::inducing::{kmeans_pp, kmeans_pp_workspace_len, lloyd, lloyd_workspace_len};
+use svgp::metrics::rmse;
 use svgp::optim::{Adam, AdamConfig};
 use svgp::parallel::Split;
 use svgp::rng::{standard_normal, uniform, Xoshiro256};
@@ -68,7 +72,26 @@ struct Opts {
     tail: Option<f64>,
 }
 
-fn parse() -> Res<Opts> {
+const USAGE: &str = "\
+usage: cargo run --release --example minibatch -- [flagship | million | all] [flags]
+
+  --seed S       data and initialisation seed (default 0)
+  --passes P     data passes of both flagship runs (default 3000)
+  --batch B      batch size (default 100 for flagship, 1000 for million; at most N)
+  --lr L[,L2..]  minibatch learning rate(s) (default 5e-3 for flagship, 1e-2 for million)
+  --tail F       last fraction of the minibatch steps at lr/5, in [0, 1) (default 0.3 flagship, 0 million)
+  --threads T    threads per batch (default 1)
+  --n N          streamed points of the million run (default 1000000, at most 1e10)
+  --epochs E     epochs of the million run (default 1)
+  -h, --help     this text";
+
+/// The most points `--n` takes: 10¹⁰ streamed points would take about a day and a half per
+/// epoch (12 s per 10⁶ on the reference machine).
+const MAX_N: usize = 10_000_000_000;
+
+/// Parses and checks the command line (without the program name); `Ok(None)` for `--help`.
+/// Every value is checked here, before any work: sizes, rates, and the step counts they imply.
+fn parse<I: IntoIterator<Item = String>>(args: I) -> Result<Option<Opts>, String> {
     let mut o = Opts {
         part: "all".into(),
         seed: 0,
@@ -80,32 +103,91 @@ fn parse() -> Res<Opts> {
         epochs: 1,
         tail: None,
     };
-    let mut it = std::env::args().skip(1);
+    let mut it = args.into_iter();
     while let Some(a) = it.next() {
         let mut val = || it.next().ok_or_else(|| format!("{a} needs a value"));
         match a.as_str() {
             "flagship" | "million" | "all" => o.part = a.clone(),
-            "--seed" => o.seed = val()?.parse()?,
-            "--passes" => o.passes = val()?.parse()?,
-            "--batch" => o.batch = Some(val()?.parse()?),
-            "--lr" => o.lr = Some(val()?.split(',').map(str::parse).collect::<Result<_, _>>()?),
-            "--threads" => o.threads = val()?.parse()?,
-            "--n" => o.n = val()?.parse()?,
-            "--epochs" => o.epochs = val()?.parse()?,
-            "--tail" => o.tail = Some(val()?.parse()?),
-            _ => return Err(format!("unknown argument {a}").into()),
+            "--seed" => {
+                let v = val()?;
+                o.seed = v.parse().map_err(|_| format!("--seed: not a non-negative integer: {v:?}"))?
+            }
+            "--passes" => o.passes = checks::count("--passes", &val()?, 1, 100_000_000)?,
+            "--batch" => o.batch = Some(checks::count("--batch", &val()?, 1, MAX_N)?),
+            "--lr" => {
+                o.lr = Some(
+                    val()?
+                        .split(',')
+                        .map(|v| checks::number("--lr", v, "finite and > 0", |x| x > 0.0))
+                        .collect::<Result<_, _>>()?,
+                )
+            }
+            "--threads" => o.threads = checks::count("--threads", &val()?, 1, 1024)?,
+            "--n" => o.n = checks::count("--n", &val()?, 1, MAX_N)?,
+            "--epochs" => o.epochs = checks::count("--epochs", &val()?, 1, 1_000_000)?,
+            "--tail" => {
+                o.tail = Some(checks::number("--tail", &val()?, "in [0, 1)", |x| (0.0..1.0).contains(&x))?)
+            }
+            "-h" | "--help" => return Ok(None),
+            _ => return Err(format!("unknown argument {a:?}")),
         }
     }
-    Ok(o)
+    let flagship = o.part != "million";
+    let million = o.part != "flagship";
+    if let Some(b) = o.batch {
+        if flagship && b > experiment::N_TRAIN {
+            return Err(format!("--batch {b} exceeds the flagship's N = {}", experiment::N_TRAIN));
+        }
+        if million && b > o.n {
+            return Err(format!("--batch {b} exceeds --n {}", o.n));
+        }
+    }
+    if flagship {
+        let b = o.batch.unwrap_or(100);
+        o.passes
+            .checked_mul(experiment::N_TRAIN)
+            .map(|v| v / b)
+            .filter(|&steps| steps <= 1_000_000_000)
+            .ok_or_else(|| {
+                format!("--passes {} with batches of {b} asks for more than 10^9 steps", o.passes)
+            })?;
+    }
+    if million {
+        let b = o.batch.unwrap_or(1000);
+        o.n.div_ceil(b).checked_mul(o.epochs).filter(|&steps| steps <= 1_000_000_000).ok_or_else(|| {
+            format!("--n {} in batches of {b} for {} epochs asks for more than 10^9 steps", o.n, o.epochs)
+        })?;
+    }
+    Ok(Some(o))
 }
 
-fn main() -> Res<()> {
-    let o = parse()?;
+fn main() -> std::process::ExitCode {
+    let o = match parse(std::env::args().skip(1)) {
+        Ok(Some(o)) => o,
+        Ok(None) => {
+            println!("{USAGE}");
+            return std::process::ExitCode::SUCCESS;
+        }
+        Err(e) => {
+            eprintln!("error: {e}\n\n{USAGE}");
+            return std::process::ExitCode::from(2);
+        }
+    };
+    match run(&o) {
+        Ok(()) => std::process::ExitCode::SUCCESS,
+        Err(e) => {
+            eprintln!("error: {e}");
+            std::process::ExitCode::FAILURE
+        }
+    }
+}
+
+fn run(o: &Opts) -> Res<()> {
     if o.part == "flagship" || o.part == "all" {
-        flagship(&o)?;
+        flagship(o)?;
     }
     if o.part == "million" || o.part == "all" {
-        million(&o)?;
+        million(o)?;
     }
     Ok(())
 }
@@ -131,7 +213,7 @@ fn flagship(o: &Opts) -> Res<()> {
     })?;
     let full_s = t0.elapsed().as_secs_f64();
     let (_, truth) = experiment::eval_grid();
-    let rmse_full = experiment::rmse(&experiment::predict_grid(&model, &full.params)?, &truth);
+    let rmse_full = rmse(&truth, &experiment::predict_grid(&model, &full.params)?)?;
 
     println!(
         "  full batch: {:>6} steps, {full_s:>6.1} s, final -ELBO {:>9.3}, grid RMSE {rmse_full:.4}",
@@ -147,7 +229,7 @@ fn flagship(o: &Opts) -> Res<()> {
         let (params, last) =
             train_minibatch(&model, init.clone(), mb, src, o.threads, &schedule(lr, steps, tail), 0)?;
         let mb_s = t1.elapsed().as_secs_f64();
-        let rmse_mb = experiment::rmse(&experiment::predict_grid(&model, &params)?, &truth);
+        let rmse_mb = rmse(&truth, &experiment::predict_grid(&model, &params)?)?;
         let ratio = rmse_mb / rmse_full;
         let verdict = if ratio <= 1.15 { "within" } else { "NOT within" };
         println!(
@@ -284,7 +366,7 @@ fn million(o: &Opts) -> Res<()> {
     let train_s = t1.elapsed().as_secs_f64();
     let peak_train = peak_rss_mib();
     let (grid, truth) = experiment::eval_grid();
-    let rmse = experiment::rmse(&predict_chunked(&model, &params, &grid, 500)?, &truth);
+    let rmse = rmse(&truth, &predict_chunked(&model, &params, &grid, 500)?)?;
     println!(
         "  {} steps in {train_s:.1} s: {:.2} s per epoch, {:.2} ms per step; last batch -ELBO {last:.1}",
         o.epochs * steps_per_epoch,
@@ -317,4 +399,50 @@ fn predict_chunked(
         out.extend_from_slice(&mean[..k]);
     }
     Ok(out)
+}
+
+#[cfg(test)]
+#[allow(clippy::unwrap_used)] // tests: a failed unwrap is a failed test
+mod tests {
+    use super::*;
+
+    fn parse_args(args: &[&str]) -> Result<Option<Opts>, String> {
+        parse(args.iter().map(|s| s.to_string()))
+    }
+
+    #[test]
+    fn defaults_and_parts() {
+        let o = parse_args(&[]).unwrap().unwrap();
+        assert_eq!((o.part.as_str(), o.passes, o.n, o.batch), ("all", 3000, 1_000_000, None));
+        let o = parse_args(&["flagship", "--batch", "50", "--lr", "0.01,0.005", "--tail", "0.2"])
+            .unwrap()
+            .unwrap();
+        assert_eq!(
+            (o.part.as_str(), o.batch, o.lr, o.tail),
+            ("flagship", Some(50), Some(vec![0.01, 0.005]), Some(0.2))
+        );
+        assert!(parse_args(&["--help"]).unwrap().is_none());
+    }
+
+    #[test]
+    fn bad_arguments_are_refused_before_work() {
+        for (args, says) in [
+            (&["flagship", "--batch", "0"][..], "--batch must be in [1, "),
+            (&["flagship", "--batch", "601"], "--batch 601 exceeds the flagship's N = 600"),
+            (&["million", "--n", "100", "--batch", "1000"], "--batch 1000 exceeds --n 100"),
+            (&["million", "--n", "160000000000000"], "--n must be in [1, 10000000000]"),
+            (&["million", "--n", "10000000000", "--batch", "1", "--epochs", "1"], "more than 10^9 steps"),
+            (&["flagship", "--passes", "100000000", "--batch", "1"], "more than 10^9 steps"),
+            (&["--lr", "0.01,-1"], "--lr must be finite and > 0"),
+            (&["--lr", "0.01,abc"], "--lr: not a number"),
+            (&["--tail", "1"], "--tail must be in [0, 1)"),
+            (&["--threads", "0"], "--threads must be in [1, 1024]"),
+            (&["--epochs", "0"], "--epochs must be in [1, "),
+            (&["--passes"], "--passes needs a value"),
+            (&["bogus"], "unknown argument \"bogus\""),
+        ] {
+            let e = parse_args(args).unwrap_err();
+            assert!(e.contains(says), "{args:?}: {e}");
+        }
+    }
 }

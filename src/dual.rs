@@ -535,6 +535,12 @@ impl<T: Scalar, const N: usize> Scalar for Dual<T, N> {
         Self { re: h, eps }
     }
     #[inline]
+    fn erfc(self) -> Self {
+        // d/dx erfc x = −(2/√π)·e^{−x²} (0, not NaN, far in either tail).
+        let d = T::from_f64(-core::f64::consts::FRAC_2_SQRT_PI) * (-(self.re * self.re)).exp();
+        self.chain(self.re.erfc(), d)
+    }
+    #[inline]
     fn softplus(self) -> Self {
         self.chain(self.re.softplus(), self.re.sigmoid())
     }

@@ -43,6 +43,16 @@ pub enum Error {
         /// The value of the pivot before the square root.
         value: f64,
     },
+    /// A target the likelihood cannot explain: a Bernoulli target other than 0 or 1, a
+    /// Poisson target that is not a non-negative integer.
+    InvalidTarget {
+        /// What the likelihood accepts (e.g. `"Bernoulli target (must be 0 or 1)"`).
+        what: &'static str,
+        /// Index of the offending target in the slice passed.
+        index: usize,
+        /// Its value.
+        value: f64,
+    },
     /// A parameter or setting outside its valid range.
     InvalidParameter {
         /// Which parameter.
@@ -148,6 +158,9 @@ impl fmt::Display for Error {
             }
             Error::NotPositiveDefinite { pivot, value } => {
                 write!(f, "matrix not positive definite: pivot {pivot} is {value}")
+            }
+            Error::InvalidTarget { what, index, value } => {
+                write!(f, "invalid target {value} at index {index}: {what}")
             }
             Error::InvalidParameter { what, value } => {
                 write!(f, "invalid parameter {what} = {value}")

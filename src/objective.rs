@@ -9,6 +9,7 @@
 
 use crate::error::{check_buf, check_len, check_not_empty, Result};
 use crate::gp::{ElboOptions, Prior, Svgp};
+use crate::likelihood::{Gaussian, Likelihood};
 use crate::linalg::rows_of;
 use crate::Scalar;
 
@@ -81,18 +82,20 @@ pub(crate) fn loss_from_elbo<S: Scalar>(elbo: Result<S>, grad: &mut [S]) -> Resu
 /// # Ok::<(), svgp::Error>(())
 /// ```
 #[derive(Debug)]
-pub struct FullBatchElbo<'a, P, S, W = &'a mut [S]> {
-    model: &'a Svgp<P>,
+pub struct FullBatchElbo<'a, P, S, W = &'a mut [S], L = Gaussian> {
+    model: &'a Svgp<P, L>,
     x: &'a [S],
     y: &'a [S],
     ws: W,
 }
 
-impl<'a, P: Prior, S: Scalar, W: AsMut<[S]>> FullBatchElbo<'a, P, S, W> {
+impl<'a, P: Prior, S: Scalar, W: AsMut<[S]>, L: Likelihood> FullBatchElbo<'a, P, S, W, L> {
     /// The objective of `model` on `x` (n × D, row-major) and `y` (n ≥ 1 points), in `ws` of at
-    /// least [`Svgp::workspace_len`] elements.
-    pub fn new(model: &'a Svgp<P>, x: &'a [S], y: &'a [S], mut ws: W) -> Result<Self> {
+    /// least [`Svgp::workspace_len`] elements. The targets are checked here, once, for the
+    /// model's likelihood ([`Svgp::check_targets`]: errors name the index in `y`).
+    pub fn new(model: &'a Svgp<P, L>, x: &'a [S], y: &'a [S], mut ws: W) -> Result<Self> {
         check_not_empty(y.len())?;
+        model.check_targets(y)?;
         check_len("inputs x (n × D): rows", y.len(), rows_of(x, model.input_dim(), "inputs x (n × D)")?)?;
         check_buf("full-batch ELBO workspace", model.workspace_len(y.len())?, ws.as_mut().len())?;
         Ok(Self { model, x, y, ws })
@@ -104,7 +107,7 @@ impl<'a, P: Prior, S: Scalar, W: AsMut<[S]>> FullBatchElbo<'a, P, S, W> {
 }
 
 #[cfg(feature = "alloc")]
-impl<'a, P: Prior, S: Scalar> FullBatchElbo<'a, P, S, alloc::vec::Vec<S>> {
+impl<'a, P: Prior, S: Scalar, L: Likelihood> FullBatchElbo<'a, P, S, alloc::vec::Vec<S>, L> {
     /// The objective with a workspace of its own.
     ///
     /// ```
@@ -122,13 +125,13 @@ impl<'a, P: Prior, S: Scalar> FullBatchElbo<'a, P, S, alloc::vec::Vec<S>> {
     /// assert!(FullBatchElbo::alloc(&model, &x[..0], &y[..0]).is_err()); // no data: a typed error
     /// # Ok::<(), svgp::Error>(())
     /// ```
-    pub fn alloc(model: &'a Svgp<P>, x: &'a [S], y: &'a [S]) -> Result<Self> {
+    pub fn alloc(model: &'a Svgp<P, L>, x: &'a [S], y: &'a [S]) -> Result<Self> {
         let ws = alloc::vec![S::zero(); model.workspace_len(y.len())?];
         Self::new(model, x, y, ws)
     }
 }
 
-impl<P: Prior, S: Scalar, W: AsMut<[S]>> Objective<S> for FullBatchElbo<'_, P, S, W> {
+impl<P: Prior, S: Scalar, W: AsMut<[S]>, L: Likelihood> Objective<S> for FullBatchElbo<'_, P, S, W, L> {
     fn n_params(&self) -> Option<usize> {
         Some(self.model.n_params())
     }

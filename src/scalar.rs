@@ -125,6 +125,9 @@ pub trait Scalar:
     fn abs(self) -> Self;
     /// sqrt(x² + y²) without undue overflow. On duals the derivative at (0, 0) is taken as 0.
     fn hypot(self, y: Self) -> Self;
+    /// The complementary error function erfc x = 1 − erf x = (2/√π)∫ₓ^∞ e^{−t²} dt, accurate in
+    /// the upper tail (where 1 − erf x would cancel): the normal CDF is Φ(z) = ½erfc(−z/√2).
+    fn erfc(self) -> Self;
 
     /// 1/x.
     #[inline]
@@ -350,6 +353,10 @@ macro_rules! impl_scalar_float {
                 libm::$hypot(self, y)
             }
             #[inline]
+            fn erfc(self) -> Self {
+                <$t as Erfc>::erfc(self)
+            }
+            #[inline]
             fn mul_add(self, a: Self, b: Self) -> Self {
                 self * a + b
             }
@@ -389,6 +396,23 @@ impl_scalar_float!(
     slices: fastmath::sin_cos_slice_f32, fastmath::cos_in_place_f32, fastmath::tanh_slice_f32,
         fastmath::exp_in_place_f32, fastmath::scaled_exp_in_place_f32
 );
+
+/// libm's erfc per float type (kept out of the macro's argument list).
+trait Erfc {
+    fn erfc(self) -> Self;
+}
+impl Erfc for f64 {
+    #[inline]
+    fn erfc(self) -> Self {
+        libm::erfc(self)
+    }
+}
+impl Erfc for f32 {
+    #[inline]
+    fn erfc(self) -> Self {
+        libm::erfcf(self)
+    }
+}
 
 /// The f64 cosine and tanh hooks in the order of evaluation their results were recorded in
 /// (the fixture and quality tests pin them bit for bit): whole blocks of [`BLOCK`] entries

@@ -162,6 +162,11 @@ unary! {
         f: |x| c::<S>(-0.7).atan2(x), d1: |a| 0.7 / (a * a + 0.49),
         d2: |a| -1.4 * a / ((a * a + 0.49) * (a * a + 0.49)), dom: -10.0 => 10.0, at: [-2.0, 0.0, 1.0],
     }
+    erfc {
+        f: |x| x.erfc(), d1: |a| -core::f64::consts::FRAC_2_SQRT_PI * (-a * a).exp(),
+        d2: |a| 2.0 * a * core::f64::consts::FRAC_2_SQRT_PI * (-a * a).exp(), dom: -6.0 => 6.0,
+        at: [-2.0, 0.0, 0.5, 3.0],
+    }
     softplus { f: |x| x.softplus(), d1: |a| sigma(a), d2: |a| sigma_d1(a), dom: -30.0 => 30.0, at: [-20.0, 0.0, 0.5, 20.0] }
     sigmoid { f: |x| x.sigmoid(), d1: |a| sigma_d1(a), d2: |a| sigma_d2(a), dom: -30.0 => 30.0, at: [-20.0, 0.0, 0.5, 20.0] }
     recip { f: |x| x.recip(), d1: |a| -1.0 / (a * a), d2: |a| 2.0 / (a * a * a), dom: 0.3 => 10.0, at: [-2.0, 0.5, 3.0] }

@@ -87,9 +87,3 @@ fn seeds_are_reproducible_and_distinct() {
         assert!(streams.iter().all(|&(d2, _)| d2 != i), "init stream {i} reused as data stream {d}");
     }
 }
-
-#[test]
-fn rmse_of_known_vectors() {
-    assert_eq!(experiment::rmse(&[0.0, 0.0], &[3.0, 4.0]), (12.5f64).sqrt());
-    assert_eq!(experiment::rmse(&[1.0, 2.0], &[1.0, 2.0]), 0.0);
-}

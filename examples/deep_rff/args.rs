@@ -1,5 +1,8 @@
 //! Command-line flags of the example (no parser crate: a handful of flags does not need one).
+//! [`Args::parse`] checks every value; [`Args::check_resources`] checks, before any training,
+//! that the output directory can be written and the buffers fit in memory.
 
+use super::checks;
 use super::experiment;
 use std::path::PathBuf;
 
@@ -77,10 +80,13 @@ impl Args {
         while let Some(flag) = it.next() {
             let mut value = |name: &str| it.next().ok_or_else(|| format!("{name} needs a value"));
             match flag.as_str() {
-                "--seed" => a.seed = parse_num(&value("--seed")?, "--seed")?,
-                "--steps" => a.steps = parse_num(&value("--steps")?, "--steps")?,
-                "--threads" => a.threads = parse_num(&value("--threads")?, "--threads")?,
-                "--n" => a.n = parse_num(&value("--n")?, "--n")?,
+                "--seed" => {
+                    let v = value("--seed")?;
+                    a.seed = v.parse().map_err(|_| format!("--seed: not a non-negative integer: {v:?}"))?
+                }
+                "--steps" => a.steps = checks::count("--steps", &value("--steps")?, 1, MAX_STEPS)?,
+                "--threads" => a.threads = checks::count("--threads", &value("--threads")?, 1, MAX_THREADS)?,
+                "--n" => a.n = checks::count("--n", &value("--n")?, 1, MAX_N)?,
                 "--kernel" => {
                     a.which = match value("--kernel")?.as_str() {
                         "rbf" => Which::Rbf,
@@ -90,11 +96,10 @@ impl Args {
                     }
                 }
                 "--f32-jitter" => {
-                    let v = value("--f32-jitter")?;
-                    a.f32_jitter = v.parse().map_err(|_| format!("--f32-jitter: not a number: {v:?}"))?;
-                    if !(a.f32_jitter.is_finite() && a.f32_jitter >= 0.0) {
-                        return Err(format!("--f32-jitter must be finite and >= 0, got {v}"));
-                    }
+                    a.f32_jitter =
+                        checks::number("--f32-jitter", &value("--f32-jitter")?, "finite and >= 0", |v| {
+                            v >= 0.0
+                        })?
                 }
                 "--out" => a.out = PathBuf::from(value("--out")?),
                 "--json" => a.json = true,
@@ -105,19 +110,82 @@ impl Args {
                 other => return Err(format!("unknown flag {other:?}")),
             }
         }
-        if a.steps == 0 {
-            return Err("--steps must be at least 1".into());
-        }
-        if a.threads == 0 {
-            return Err("--threads must be at least 1".into());
-        }
-        if a.n == 0 {
-            return Err("--n must be at least 1".into());
-        }
         Ok(Some(a))
+    }
+
+    /// Before any work: the figures' directory can be written (when figures are asked for),
+    /// and the data and the models' buffers for `--n` points fit in the memory available.
+    pub fn check_resources(&self) -> Result<(), String> {
+        checks::fits_in_memory(&format!("--n {}", self.n), experiment::memory_estimate(self.n))?;
+        if self.plots {
+            checks::writable_dir(&self.out)?;
+        }
+        Ok(())
     }
 }
 
-fn parse_num<T: std::str::FromStr>(s: &str, name: &str) -> Result<T, String> {
-    s.parse().map_err(|_| format!("{name}: not a non-negative integer: {s:?}"))
+/// The most steps `--steps` takes (a typo guard: 10⁸ deep steps would take days).
+const MAX_STEPS: usize = 100_000_000;
+/// The most points `--n` takes (a typo guard; the memory check refuses far less on most
+/// machines: the deep model needs about 6 KB a point).
+const MAX_N: usize = 1_000_000_000_000;
+/// The most threads `--threads` takes.
+const MAX_THREADS: usize = 1024;
+
+#[cfg(test)]
+#[allow(clippy::unwrap_used)] // tests: a failed unwrap is a failed test
+mod tests {
+    use super::*;
+
+    fn parse(args: &[&str]) -> Result<Option<Args>, String> {
+        Args::parse(args.iter().map(|s| s.to_string()))
+    }
+
+    #[test]
+    fn defaults_and_flags() {
+        let a = parse(&[]).unwrap().unwrap();
+        assert_eq!((a.seed, a.steps, a.n, a.which, a.plots), (0, 3000, 600, Which::Both, true));
+        let a = parse(&["--seed", "3", "--steps", "300", "--kernel", "rbf", "--no-plots", "--json"])
+            .unwrap()
+            .unwrap();
+        assert_eq!((a.seed, a.steps, a.which, a.plots, a.json), (3, 300, Which::Rbf, false, true));
+        assert!(parse(&["--help"]).unwrap().is_none());
+    }
+
+    #[test]
+    fn bad_values_name_the_flag() {
+        for (args, says) in [
+            (&["--steps", "0"][..], "--steps must be in [1, "),
+            (&["--n", "0"], "--n must be in [1, "),
+            (&["--n", "-5"], "--n: not a non-negative integer"),
+            (&["--threads", "0"], "--threads must be in [1, 1024]"),
+            (&["--kernel", "svm"], "--kernel: expected rbf, deep or both"),
+            (&["--f32-jitter", "-1"], "--f32-jitter must be finite and >= 0"),
+            (&["--f32-jitter", "nan"], "--f32-jitter must be finite and >= 0"),
+            (&["--seed"], "--seed needs a value"),
+            (&["--bogus"], "unknown flag \"--bogus\""),
+        ] {
+            let e = parse(args).unwrap_err();
+            assert!(e.contains(says), "{args:?}: {e}");
+        }
+    }
+
+    #[test]
+    fn resources_are_checked_before_work() {
+        // An absurd --n is refused by its memory estimate (no allocation is tried).
+        let a = parse(&["--n", "1000000000000"]).unwrap().unwrap();
+        let e = a.check_resources().unwrap_err();
+        assert!(e.contains("--n 1000000000000") && e.contains("GiB"), "{e}");
+        assert!(parse(&["--n", "10000000000000"]).unwrap_err().contains("--n must be in [1, 1000000000000]"));
+        // An output directory under a regular file cannot be created.
+        let file = std::env::temp_dir().join(format!("svgp-deep-rff-args-{}", std::process::id()));
+        std::fs::write(&file, b"x").unwrap();
+        let a = parse(&["--out", file.join("figs").to_str().unwrap()]).unwrap().unwrap();
+        let e = a.check_resources().unwrap_err();
+        assert!(e.contains("cannot create output directory") && e.contains("figs"), "{e}");
+        // ... which does not matter without figures.
+        let a = parse(&["--out", file.join("figs").to_str().unwrap(), "--no-plots"]).unwrap().unwrap();
+        assert!(a.check_resources().is_ok());
+        std::fs::remove_file(&file).unwrap();
+    }
 }

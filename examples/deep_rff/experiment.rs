@@ -110,12 +110,6 @@ pub fn eval_grid() -> (Vec<f64>, Vec<f64>) {
     (pts, f)
 }
 
-/// Root-mean-square difference of two equally long vectors.
-pub fn rmse(a: &[f64], b: &[f64]) -> f64 {
-    let s: f64 = a.iter().zip(b).map(|(p, q)| (p - q) * (p - q)).sum();
-    (s / a.len().max(1) as f64).sqrt()
-}
-
 /// Default jitter of the f32 runs: the recipe's 1e-4 was enough for both kernels at seed 0
 /// (f32 rounds K_zz's entries at ~6e-8 relative, and M·ε·‖K_zz‖ stays below 1e-4 here);
 /// `--f32-jitter` raises it if an f32 Cholesky ever fails.
@@ -321,7 +315,7 @@ fn finish<P: Prior, S: Scalar>(
         variance,
         lengthscale,
         noise_std: (0.5 * model.params(&t.params)?.likelihood.ln_noise_variance().re()).exp(),
-        grid_rmse: rmse(&grid_mean, &truth),
+        grid_rmse: svgp::metrics::rmse(&truth, &grid_mean)?,
         train_s: t.train_s,
         step_ms: t.step_ms,
         losses: t.losses,
@@ -339,4 +333,14 @@ pub fn predict_grid<P: Prior, S: Scalar>(model: &Svgp<P>, params: &[S]) -> Resul
     let mut ws = vec![S::zero(); model.predict_workspace_len(n)?];
     model.predict(params, &g, &mut mean, &mut var, &mut ws)?;
     Ok(mean.iter().map(|v| v.re()).collect())
+}
+
+/// Bytes the experiment needs for `n` training points, estimated before anything is allocated:
+/// the data (x and y in f64, and again in the training type) and the deep model's ELBO
+/// workspace over all n points (the larger model's; the split ELBO's chunks add up to about
+/// the same), all in f64. `None` when the size does not fit in 64 bits.
+pub fn memory_estimate(n: usize) -> Option<u64> {
+    let model = Svgp::new(Features(deep_map().ok()?), M_INDUCING, JITTER_F64).ok()?;
+    let values = model.workspace_len(n).ok()?.checked_add(n.checked_mul(6)?)?;
+    (values as u64).checked_mul(8)
 }

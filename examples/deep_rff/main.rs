@@ -12,7 +12,12 @@
 //! (truth / posterior mean / |error| maps, loss curves, the learned warp) to `--out`.
 
 mod args;
+#[allow(dead_code)] // shared by the examples: each uses a part
+#[path = "../common/checks.rs"]
+mod checks;
 mod experiment;
+#[path = "../common/font.rs"]
+mod font;
 mod plots;
 mod progress;
 
@@ -33,6 +38,10 @@ fn main() -> ExitCode {
             return ExitCode::from(2);
         }
     };
+    if let Err(e) = args.check_resources() {
+        eprintln!("error: {e}");
+        return ExitCode::from(2);
+    }
     match run(&args) {
         Ok(()) => ExitCode::SUCCESS,
         Err(e) => {
@@ -151,8 +160,9 @@ fn write_figures(
     grid: &[f64],
     truth: &[f64],
 ) -> Result<(), Box<dyn std::error::Error>> {
-    std::fs::create_dir_all(&args.out)?;
-    let text = plots::init_font();
+    std::fs::create_dir_all(&args.out)
+        .map_err(|e| format!("cannot create output directory {}: {e}", args.out.display()))?;
+    let text = font::init_font();
     let errs: Vec<Vec<f64>> =
         runs.iter().map(|o| o.grid_mean.iter().zip(truth).map(|(m, t)| (m - t).abs()).collect()).collect();
     let rows: Vec<Vec<plots::Field>> = runs
@@ -186,20 +196,20 @@ fn write_figures(
         .collect();
     let mut written = Vec::new();
     let p = args.out.join("posterior.png");
-    plots::field_grid(&p, &rows, experiment::GRID, text)?;
+    plots::field_grid(&p, &rows, experiment::GRID, text).map_err(|e| figure_error(&p, e))?;
     written.push(p);
 
     const COLOURS: [RGBColor; 2] = [RGBColor(31, 119, 180), RGBColor(214, 39, 40)];
     let curves: Vec<(&str, &[f64], RGBColor)> =
         runs.iter().map(|o| (o.kind.title(), &o.losses[..], COLOURS[o.kind as usize])).collect();
     let p = args.out.join("loss.png");
-    plots::loss_curves(&p, &curves, text)?;
+    plots::loss_curves(&p, &curves, text).map_err(|e| figure_error(&p, e))?;
     written.push(p);
 
     if let Some(w) = runs.iter().find_map(|o| o.warp.as_ref()) {
         let pcs = plots::first_two_pcs(w, w.len() / truth.len());
         let p = args.out.join("warp.png");
-        plots::warp(&p, grid, &pcs, truth, text)?;
+        plots::warp(&p, grid, &pcs, truth, text).map_err(|e| figure_error(&p, e))?;
         written.push(p);
     }
     if !args.json {
@@ -209,4 +219,9 @@ fn write_figures(
         }
     }
     Ok(())
+}
+
+/// A figure that could not be written, naming its path.
+fn figure_error(path: &std::path::Path, e: Box<dyn std::error::Error>) -> String {
+    format!("cannot write figure {}: {e}", path.display())
 }

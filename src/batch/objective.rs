@@ -3,8 +3,9 @@
 
 use super::source::BatchSource;
 use crate::error::{check_len, check_not_empty, Error, Result};
-use crate::gp::{ElboOptions, Prior, Svgp};
+use crate::gp::{check_chunk_sum, ElboOptions, Prior, Svgp};
 use crate::layout::Size;
+use crate::likelihood::{Gaussian, Likelihood};
 use crate::linalg::rows_of;
 use crate::objective::{loss_from_elbo, Objective};
 use crate::Scalar;
@@ -55,11 +56,11 @@ impl Minibatch {
     }
     /// Buffer length [`MinibatchElbo::new`] needs for `model`: B inputs and targets plus the
     /// model's workspace for B points ([`Error::SizeOverflow`] for absurd sizes).
-    pub fn workspace_len<P: Prior>(&self, model: &Svgp<P>) -> Result<usize> {
+    pub fn workspace_len<P: Prior, L: Likelihood>(&self, model: &Svgp<P, L>) -> Result<usize> {
         Ok(self.ws(model)?.total())
     }
     /// The buffer's parts: the batch's inputs and targets, the model's ELBO workspace.
-    fn ws<P: Prior>(&self, model: &Svgp<P>) -> Result<MinibatchWs<usize>> {
+    fn ws<P: Prior, L: Likelihood>(&self, model: &Svgp<P, L>) -> Result<MinibatchWs<usize>> {
         let b = self.batch;
         let elbo = Size::from_result(model.workspace_len(b));
         MinibatchWs { x: Size::of(b) * model.input_dim(), y: Size::of(b), elbo }.resolve()
@@ -105,21 +106,23 @@ impl Minibatch {
 /// # Ok::<(), svgp::Error>(())
 /// ```
 #[derive(Debug)]
-pub struct MinibatchElbo<'w, P: Prior + Sync, Src, S: Scalar + Send + Sync> {
-    model: Svgp<P>,
+pub struct MinibatchElbo<'w, P: Prior + Sync, Src, S: Scalar + Send + Sync, L: Likelihood + Sync = Gaussian> {
+    model: Svgp<P, L>,
     cfg: Minibatch,
     source: Src,
     xb: &'w mut [S],
     yb: &'w mut [S],
     ws: &'w mut [S],
     #[cfg(feature = "std")]
-    team: Option<crate::parallel::SplitElbo<'w, P, S>>,
+    team: Option<crate::parallel::SplitElbo<'w, P, S, L>>,
     last: usize,
 }
 
-impl<'w, P: Prior + Sync, Src: BatchSource<S>, S: Scalar + Send + Sync> MinibatchElbo<'w, P, Src, S> {
+impl<'w, P: Prior + Sync, Src: BatchSource<S>, S: Scalar + Send + Sync, L: Likelihood + Sync>
+    MinibatchElbo<'w, P, Src, S, L>
+{
     /// The objective of `model` on batches from `source`, in the caller's buffer `ws`.
-    pub fn new(model: Svgp<P>, cfg: Minibatch, source: Src, ws: &'w mut [S]) -> Result<Self> {
+    pub fn new(model: Svgp<P, L>, cfg: Minibatch, source: Src, ws: &'w mut [S]) -> Result<Self> {
         check_len("batch source input dimension", model.input_dim(), source.input_dim())?;
         let MinibatchWs { x: xb, y: yb, elbo: ws } = cfg.ws(&model)?.carve(ws)?;
         #[cfg(feature = "std")]
@@ -131,7 +134,8 @@ impl<'w, P: Prior + Sync, Src: BatchSource<S>, S: Scalar + Send + Sync> Minibatc
     /// Draws the next batch; writes ∂ELBO_b/∂params into `grad` and returns ELBO_b.
     ///
     /// A source that has ended (returns 0 points) gives [`Error::DimensionMismatch`] naming
-    /// the batch.
+    /// the batch; a target the likelihood cannot explain gives [`Error::InvalidTarget`] with
+    /// its index in the batch.
     pub fn elbo_and_grad(&mut self, params: &[S], grad: &mut [S]) -> Result<S> {
         #[cfg(feature = "std")]
         if let Some(team) = &mut self.team {
@@ -162,8 +166,8 @@ impl<'w, P: Prior + Sync, Src: BatchSource<S>, S: Scalar + Send + Sync> Minibatc
     }
 }
 
-impl<P: Prior + Sync, Src: BatchSource<S>, S: Scalar + Send + Sync> Objective<S>
-    for MinibatchElbo<'_, P, Src, S>
+impl<P: Prior + Sync, Src: BatchSource<S>, S: Scalar + Send + Sync, L: Likelihood + Sync> Objective<S>
+    for MinibatchElbo<'_, P, Src, S, L>
 {
     fn n_params(&self) -> Option<usize> {
         Some(self.model.n_params())
@@ -206,15 +210,16 @@ impl<P: Prior + Sync, Src: BatchSource<S>, S: Scalar + Send + Sync> Objective<S>
 /// # Ok::<(), svgp::Error>(())
 /// ```
 #[cfg(feature = "std")]
-pub fn with_split_minibatch<P, Src, S, R>(
-    model: Svgp<P>,
+pub fn with_split_minibatch<P, Src, S, R, L>(
+    model: Svgp<P, L>,
     cfg: Minibatch,
     source: Src,
     split: crate::parallel::Split,
-    body: impl FnOnce(&mut MinibatchElbo<'_, P, Src, S>) -> R,
+    body: impl FnOnce(&mut MinibatchElbo<'_, P, Src, S, L>) -> R,
 ) -> Result<R>
 where
     P: Prior + Sync,
+    L: Likelihood + Sync,
     Src: BatchSource<S>,
     S: Scalar + Send + Sync,
 {
@@ -236,7 +241,7 @@ where
 
 /// Workspace length for [`accumulate_elbo_and_grad`] with chunks of `chunk` points
 /// ([`Error::SizeOverflow`] for absurd sizes).
-pub fn accumulate_workspace_len<P: Prior>(model: &Svgp<P>, chunk: usize) -> Result<usize> {
+pub fn accumulate_workspace_len<P: Prior, L: Likelihood>(model: &Svgp<P, L>, chunk: usize) -> Result<usize> {
     Ok(accumulate_ws(model, chunk)?.total())
 }
 
@@ -245,7 +250,7 @@ crate::parts! {
     "accumulate workspace": struct AccumulateWs { grad, elbo }
 }
 
-fn accumulate_ws<P: Prior>(model: &Svgp<P>, chunk: usize) -> Result<AccumulateWs<usize>> {
+fn accumulate_ws<P: Prior, L: Likelihood>(model: &Svgp<P, L>, chunk: usize) -> Result<AccumulateWs<usize>> {
     AccumulateWs { grad: Size::of(model.n_params()), elbo: Size::from_result(model.workspace_len(chunk)) }
         .resolve()
 }
@@ -253,7 +258,8 @@ fn accumulate_ws<P: Prior>(model: &Svgp<P>, chunk: usize) -> Result<AccumulateWs
 /// The full-data ELBO and its gradient, computed chunk by chunk (≤ `chunk` points each) so the
 /// memory is that of one chunk, whatever N: each chunk adds its expected log-likelihood and
 /// gradient at scale 1, the KL enters once. Equal to [`Svgp::elbo_and_grad`] on all points up
-/// to summation order. `ws` needs [`accumulate_workspace_len`]`(model, chunk)` elements.
+/// to summation order (a sum of finite chunks that overflows is [`Error::NonFinite`], as the
+/// whole batch's ELBO would be). `ws` needs [`accumulate_workspace_len`]`(model, chunk)` elements.
 ///
 /// ```
 /// use svgp::batch::{accumulate_elbo_and_grad, accumulate_workspace_len};
@@ -272,8 +278,8 @@ fn accumulate_ws<P: Prior>(model: &Svgp<P>, chunk: usize) -> Result<AccumulateWs
 /// assert!((chunked - full).abs() < 1e-10 * full.abs());
 /// # Ok::<(), svgp::Error>(())
 /// ```
-pub fn accumulate_elbo_and_grad<P: Prior, S: Scalar>(
-    model: &Svgp<P>,
+pub fn accumulate_elbo_and_grad<P: Prior, S: Scalar, L: Likelihood>(
+    model: &Svgp<P, L>,
     params: &[S],
     x: &[S],
     y: &[S],
@@ -298,5 +304,5 @@ pub fn accumulate_elbo_and_grad<P: Prior, S: Scalar>(
             *g += c;
         }
     }
-    Ok(elbo)
+    check_chunk_sum(elbo, grad)
 }

@@ -1,21 +1,28 @@
-//! The ELBO of the whitened SVGP with a Gaussian likelihood, and its tape-free reverse sweep.
+//! The ELBO of the whitened SVGP, and its tape-free reverse sweep.
 //!
 //! Forward (S = L·Lᵀ, Q = (S − I)·A, M × N):
 //! μ = Aᵀm; var_i = max(k_ii − Σ_k A_ki² + Σ_k (LᵀA)_ki², 0) = max(k_ii + Σ_k A_ki Q_ki, 0);
-//! ELL = −(N/2)·ln(2πσ²) − (‖y − μ‖² + Σ var)/(2σ²);
+//! ELL = Σ_i E_q[log p(y_i | f_i)], q(f_i) = N(μ_i, var_i), from the likelihood
+//! ([`Likelihood::batch_expected_log_lik`]; for the Gaussian the closed form
+//! −(N/2)·ln(2πσ²) − (‖y − μ‖² + Σ var)/(2σ²));
 //! KL = ½(‖m‖² + ‖L‖_F² − M − 2 Σ ln|L_ii|); ELBO = s·ELL − KL.
 //!
-//! Reverse, with τ = s/σ² and v̄_i = −τ/2 where var_i > 0 (0 where the clip is active,
-//! −τ/4 at an exact tie, as JAX's `max` splits it):
-//! μ̄ = τ(y − μ); m̄ = Aμ̄ − m; Ā = mμ̄ᵀ + Q·diag(2v̄);
-//! L̄ = tril(A·diag(2v̄)·Aᵀ·L) − L + diag(1/L_ii); k̄_ii = v̄_i;
-//! ∂/∂ln σ² = s·(−N/2 + (‖y − μ‖² + Σ var)/(2σ²)).
-//! So the guide costs one M²N product forward (Q) and one M²N/2 (the syrk) backward; the
-//! prior then carries Ā and k̄ back to its parameters and to Z ([`Prior::backward`]).
+//! Reverse: the likelihood gives μ̄_i = s·∂ELL/∂μ_i and v̄_i = s·∂ELL/∂var_i (Gaussian: with
+//! τ = s/σ², μ̄ = τ(y − μ) and v̄_i = −τ/2; 0 where the clip is active, half at an exact tie,
+//! as JAX's `max` splits it) and its own parameters' gradient; then
+//! m̄ = Aμ̄ − m; Ā = mμ̄ᵀ + Q·diag(2v̄);
+//! L̄ = tril(A·diag(2v̄)·Aᵀ·L) − L + diag(1/L_ii); k̄_ii = v̄_i.
+//! When every v̄_i ≤ 0 (the Gaussian, and every log-concave likelihood: Bernoulli, Poisson),
+//! A·diag(2v̄)·Aᵀ = −(A·diag(√(−2v̄)))(A·diag(√(−2v̄)))ᵀ is one syrk; otherwise (a Student-t
+//! point with a large residual has v̄_i > 0) it is the general product (A·diag(2v̄))·Aᵀ.
+//! So the guide costs one M²N product forward (Q) and one M²N/2 (the syrk; M²N on the general
+//! path) backward; the prior then carries Ā and k̄ back to its parameters and to Z
+//! ([`Prior::backward`]).
 
 use super::model::{Prior, PriorAdjoint, PriorBlocks, PriorGrad, PriorInputs, Svgp, SvgpParts};
 use crate::error::{check_finite, check_finite_value, check_len, check_not_empty, Error, Result};
 use crate::layout::Size;
+use crate::likelihood::{BatchAdjoint, Likelihood};
 use crate::linalg::{gemm, gemv, rows_of, syrk, Jitter, MatMut, MatRef, PackedLower, Trans};
 use crate::Scalar;
 
@@ -72,19 +79,28 @@ pub struct ElboTerms<S> {
 
 crate::parts! {
     /// The ELBO's workspace: L_z, the unpacked L, L̄ (S − I in the forward pass) and G (M × M
-    /// each); A, Q = (S − I)·A and Ā (M × N each); diag K_xx, μ, var and v̄ (N each); then the
-    /// prior's own workspace. The forward pass leaves in it what the reverse sweep reads.
-    "ELBO workspace": pub(crate) struct ElboWs { lz, lf, lbar, g2, a, q, abar, kxx, mu, var, vbar, prior }
+    /// each); A, Q = (S − I)·A and Ā (M × N each); diag K_xx, μ, var, μ̄ and v̄ (N each); then
+    /// the prior's own workspace. The forward pass leaves in it what the reverse sweep reads.
+    "ELBO workspace": pub(crate) struct ElboWs { lz, lf, lbar, g2, a, q, abar, kxx, mu, var, mubar, vbar, prior }
 }
 
-/// What the forward pass leaves for the reverse sweep: the carved workspace and two sums.
+/// Checks an ELBO and its gradient summed over chunks of the data (chunk by chunk, or by a
+/// thread team): chunks that are finite on their own can overflow when added (`f32`, huge
+/// targets), and the sum must then be an error as the whole batch's ELBO is. The one check
+/// of a chunk sum.
+pub(crate) fn check_chunk_sum<S: Scalar>(elbo: S, grad: &[S]) -> Result<S> {
+    check_finite_value("ELBO (sum over chunks)", 0, elbo)?;
+    check_finite("ELBO gradient (sum over chunks)", grad)?;
+    Ok(elbo)
+}
+
+/// What the forward pass leaves for the reverse sweep: the carved workspace, in which the
+/// likelihood's adjoints μ̄ and v̄ are already written.
 struct Fwd<'w, S> {
     ws: ElboWs<&'w mut [S]>,
-    sse: S,
-    sum_var: S,
 }
 
-impl<P: Prior> Svgp<P> {
+impl<P: Prior, L: Likelihood> Svgp<P, L> {
     /// The parts of the ELBO's workspace for `n` points.
     fn elbo_ws(&self, n: usize) -> Result<ElboWs<usize>> {
         let m = self.n_inducing();
@@ -101,6 +117,7 @@ impl<P: Prior> Svgp<P> {
             kxx: nn,
             mu: nn,
             var: nn,
+            mubar: nn,
             vbar: nn,
             prior,
         }
@@ -115,9 +132,11 @@ impl<P: Prior> Svgp<P> {
 
     /// The ELBO (to be *maximised*) at `params` on inputs `x` (n × D, row-major) and targets `y` (n).
     ///
-    /// Errors: wrong sizes, no points, non-finite parameters or data, a K_zz that stays
-    /// indefinite after the jitter, and an ELBO that is not finite (huge targets or inputs,
-    /// `f32` overflow): [`Error::NonFinite`] naming the term (expected log-likelihood, KL).
+    /// Errors: wrong sizes, no points, non-finite parameters or data, a target the likelihood
+    /// cannot explain ([`Error::InvalidTarget`], index within `y`; see [`Svgp::check_targets`]),
+    /// a K_zz that stays indefinite after the jitter, and an ELBO that is not finite (huge
+    /// targets or inputs, `f32` overflow): [`Error::NonFinite`] naming the term (expected
+    /// log-likelihood, KL).
     ///
     /// ```
     /// use svgp::gp::{Closed, ElboOptions, Svgp};
@@ -140,7 +159,7 @@ impl<P: Prior> Svgp<P> {
         opts: ElboOptions,
         ws: &mut [S],
     ) -> Result<S> {
-        Ok(self.forward(params, x, y, opts, ws)?.0.elbo)
+        Ok(self.forward(params, x, y, opts, ws, None)?.0.elbo)
     }
 
     /// The ELBO and its parts (expected log-likelihood, KL).
@@ -152,7 +171,7 @@ impl<P: Prior> Svgp<P> {
         opts: ElboOptions,
         ws: &mut [S],
     ) -> Result<ElboTerms<S>> {
-        Ok(self.forward(params, x, y, opts, ws)?.0)
+        Ok(self.forward(params, x, y, opts, ws, None)?.0)
     }
 
     /// The ELBO and its gradient with respect to every parameter (into `grad`, same layout as
@@ -186,8 +205,8 @@ impl<P: Prior> Svgp<P> {
         ws: &mut [S],
     ) -> Result<S> {
         check_len("gradient buffer", self.n_params(), grad.len())?;
-        let (terms, st) = self.forward(params, x, y, opts, ws)?;
-        self.backward(params, x, y, opts, st, grad)?;
+        let (terms, st) = self.forward(params, x, y, opts, ws, Some(&mut *grad))?;
+        self.backward(params, x, opts, st, grad)?;
         let SvgpParts { prior, z, mean, scale_tril, likelihood } = self.parts(grad)?;
         check_finite("ELBO gradient: prior parameters", prior)?;
         check_finite("ELBO gradient: inducing inputs Z", z)?;
@@ -207,6 +226,9 @@ impl<P: Prior> Svgp<P> {
     }
 
     /// The forward pass: the ELBO's terms, and the intermediates the reverse sweep reads.
+    /// With `grad` (the gradient buffer, then overwritten by the sweep), the likelihood's
+    /// adjoints are computed in the same pass as its value and its own parameters' gradient is
+    /// written into `grad`'s likelihood part.
     fn forward<'w, S: Scalar>(
         &self,
         params: &[S],
@@ -214,18 +236,18 @@ impl<P: Prior> Svgp<P> {
         y: &[S],
         opts: ElboOptions,
         ws: &'w mut [S],
+        grad: Option<&mut [S]>,
     ) -> Result<(ElboTerms<S>, Fwd<'w, S>)> {
         let (m, n) = (self.n_inducing(), y.len());
         self.check_inputs(params, x, n)?;
-        check_finite("targets y", y)?;
+        self.check_targets(y)?;
         if !(opts.scale.is_finite() && opts.scale >= 0.0) {
             return Err(Error::InvalidParameter { what: "ELBO scale", value: opts.scale });
         }
         let mut ws = self.elbo_ws(n)?.carve(ws)?;
-        let ElboWs { lz, lf, lbar, a, q, kxx, mu, var, prior: pws, .. } = &mut ws;
+        let ElboWs { lz, lf, lbar, a, q, kxx, mu, var, mubar, vbar, prior: pws, .. } = &mut ws;
         let SvgpParts { prior: pp, z, mean: mv, scale_tril: lp, likelihood } = self.parts(params)?;
         let lp = PackedLower::new(m, lp)?;
-        let eta = likelihood[0];
 
         let inputs = PriorInputs { params: pp, z, x };
         let blocks = PriorBlocks { lz: &mut **lz, a: &mut **a, kxx: &mut **kxx };
@@ -239,27 +261,22 @@ impl<P: Prior> Svgp<P> {
             lbar[i * m + i] -= S::one();
         }
         gemm(S::one(), MatRef::new(m, m, lbar)?, Trans::No, am, Trans::No, S::zero(), MatMut::new(m, n, q)?)?;
-        // var_i = k_ii + Σ_k A_ki Q_ki.
+        // var_i = k_ii + Σ_k A_ki Q_ki (raw: the likelihood clips it at 0).
         var.copy_from_slice(kxx);
         for (ar, qr) in a.chunks_exact(n).zip(q.chunks_exact(n)) {
             for ((v, &x), &y) in var.iter_mut().zip(ar).zip(qr) {
                 *v += x * y;
             }
         }
-        let mut sse = S::zero();
-        let mut sum_var = S::zero();
-        for i in 0..n {
-            let raw = var[i];
-            let r = y[i] - mu[i];
-            sse += r * r;
-            sum_var += raw.max(S::zero());
-        }
-        let nn = S::from_usize(n);
+        let scale = S::from_f64(opts.scale);
+        let adjoint = match grad {
+            Some(g) => {
+                Some(BatchAdjoint { scale, mean: mubar, var: vbar, params: self.parts_mut(g)?.likelihood })
+            }
+            None => None,
+        };
+        let ell = self.likelihood().batch_expected_log_lik(likelihood, y, mu, var, adjoint);
         let half = S::from_f64(0.5);
-        let s2 = eta.exp();
-        let ell = -(half * nn * eta)
-            - half * nn * S::from_f64((2.0 * core::f64::consts::PI).ln())
-            - half / s2 * (sse + sum_var);
         let mut kl = mv.iter().map(|&v| v * v).sum::<S>() + lp.as_slice().iter().map(|&v| v * v).sum::<S>()
             - S::from_usize(m);
         for i in 0..m {
@@ -268,73 +285,79 @@ impl<P: Prior> Svgp<P> {
         kl *= half;
         check_finite_value("ELBO: expected log-likelihood", 0, ell)?;
         check_finite_value("ELBO: KL divergence", 0, kl)?;
-        let scale = S::from_f64(opts.scale);
         let elbo = if opts.include_kl { scale * ell - kl } else { scale * ell };
         check_finite_value("ELBO", 0, elbo)?;
         let terms = ElboTerms { ell, kl, elbo };
-        Ok((terms, Fwd { ws, sse, sum_var }))
+        Ok((terms, Fwd { ws }))
     }
 
-    /// The reverse sweep from the forward pass's intermediates; overwrites `grad`.
+    /// The reverse sweep from the forward pass's intermediates; overwrites `grad` except its
+    /// likelihood part, which the forward pass wrote.
     fn backward<S: Scalar>(
         &self,
         params: &[S],
         x: &[S],
-        y: &[S],
         opts: ElboOptions,
         st: Fwd<'_, S>,
         grad: &mut [S],
     ) -> Result<()> {
-        let Fwd { ws, sse, sum_var } = st;
-        let ElboWs { lz, lf, lbar, g2, a, q, abar, kxx, mu, var, vbar, prior: pws } = ws;
-        let (m, n) = (self.n_inducing(), y.len());
-        let SvgpParts { prior: pp, z, mean: mv, likelihood, .. } = self.parts(params)?;
-        let eta = likelihood[0];
+        let Fwd { ws } = st;
+        let ElboWs { lz, lf, lbar, g2, a, q, abar, kxx, var, mubar, vbar, prior: pws, .. } = ws;
+        let (m, n) = (self.n_inducing(), mubar.len());
+        let SvgpParts { prior: pp, z, mean: mv, .. } = self.parts(params)?;
         let half = S::from_f64(0.5);
-        let nn = S::from_usize(n);
-        let s2 = eta.exp();
-        let scale = S::from_f64(opts.scale);
         let am = MatRef::new(m, n, a)?;
         // ---- reverse sweep ----
-        grad.iter_mut().for_each(|g| *g = S::zero());
-        let SvgpParts { prior: g_prior, z: g_z, mean: gm, scale_tril: gl, likelihood: g_lik } =
-            self.parts_mut(grad)?;
-        let tau = scale / s2;
-        let two = S::from_f64(2.0);
-        for i in 0..n {
-            // v̄ doubled: W = C·diag(2v̄) and Ā gets −A·diag(2v̄).
-            vbar[i] = if var[i] > S::zero() {
-                -tau
-            } else if var[i] == S::zero() {
-                -half * tau
-            } else {
-                S::zero()
-            };
-            mu[i] = tau * (y[i] - mu[i]);
+        let SvgpParts { prior: g_prior, z: g_z, mean: gm, scale_tril: gl, .. } = self.parts_mut(grad)?;
+        for g in [&mut *g_prior, &mut *g_z, &mut *gm, &mut *gl] {
+            g.iter_mut().for_each(|g| *g = S::zero());
         }
-        g_lik[0] = scale * (-(half * nn) + (sse + sum_var) / (two * s2));
-        gemv(S::one(), am, Trans::No, mu, S::zero(), gm)?;
+        let two = S::from_f64(2.0);
+        // v̄ doubled: W = C·diag(2v̄) and Ā gets −A·diag(2v̄).
+        let mut concave = true;
+        for v in vbar.iter_mut() {
+            *v = two * *v;
+            concave &= *v <= S::zero();
+        }
+        gemv(S::one(), am, Trans::No, mubar, S::zero(), gm)?;
         if opts.include_kl {
             for (g, &v) in gm.iter_mut().zip(mv) {
                 *g -= v;
             }
         }
-        // Ā = mμ̄ᵀ + Q·diag(2v̄); then Q ← A·diag(√(−2v̄)) (v̄ ≤ 0 since s ≥ 0), so that
-        // A·diag(2v̄)·Aᵀ = −Q·Qᵀ comes from one syrk. (var is dead now: it holds √(−2v̄).)
-        for (r, &v) in var.iter_mut().zip(vbar.iter()) {
-            *r = (-v).sqrt();
+        // Ā = mμ̄ᵀ + Q·diag(2v̄). Then G = A·diag(2v̄)·Aᵀ: when every v̄ ≤ 0, Q ← A·diag(√(−2v̄))
+        // and G = −Q·Qᵀ is one syrk (var is dead now: it holds √(−2v̄)); otherwise
+        // Q ← A·diag(2v̄) and G = Q·Aᵀ.
+        if concave {
+            for (r, &v) in var.iter_mut().zip(vbar.iter()) {
+                *r = (-v).sqrt();
+            }
+        } else {
+            var.copy_from_slice(vbar);
         }
         for k in 0..m {
             let mk = mv[k];
             let (ar, qr, br) =
                 (&a[k * n..(k + 1) * n], &mut q[k * n..(k + 1) * n], &mut abar[k * n..(k + 1) * n]);
             for i in 0..n {
-                br[i] = mk * mu[i] + qr[i] * vbar[i];
+                br[i] = mk * mubar[i] + qr[i] * vbar[i];
                 qr[i] = ar[i] * var[i];
             }
         }
-        // G = A·diag(2v̄)·Aᵀ = −QQᵀ, then L̄ = tril(G·L) (KL terms added below).
-        syrk(-S::one(), MatRef::new(m, n, q)?, Trans::No, S::zero(), MatMut::new(m, m, g2)?)?;
+        if concave {
+            syrk(-S::one(), MatRef::new(m, n, q)?, Trans::No, S::zero(), MatMut::new(m, m, g2)?)?;
+        } else {
+            gemm(
+                S::one(),
+                MatRef::new(m, n, q)?,
+                Trans::No,
+                am,
+                Trans::Yes,
+                S::zero(),
+                MatMut::new(m, m, g2)?,
+            )?;
+        }
+        // L̄ = tril(G·L) (KL terms added below).
         gemm(
             S::one(),
             MatRef::new(m, m, g2)?,

@@ -73,14 +73,14 @@
 //! ```
 
 mod elbo;
-mod likelihood;
 mod model;
 mod predict;
 mod prior;
 
 pub use crate::kernel::{MAX_DUAL_DIM, MAX_DUAL_PARAMS};
+pub use crate::likelihood::{Gaussian, GaussianParams, Likelihood};
+pub(crate) use elbo::check_chunk_sum;
 pub use elbo::{ElboOptions, ElboTerms};
-pub use likelihood::{Gaussian, GaussianParams};
 pub use model::{
     ParamsMut, ParamsRef, Prior, PriorAdjoint, PriorBlocks, PriorGrad, PriorInputs, Svgp, SvgpParams,
     SvgpParts,

@@ -1,8 +1,8 @@
 //! The model shape [`Svgp`], its flat parameter layout and the [`Prior`] abstraction.
 
-use super::likelihood::{Gaussian, GaussianParams};
 use crate::error::{check_finite, check_len, Error, Result};
 use crate::layout::{Size, SliceRef};
+use crate::likelihood::{Gaussian, GaussianParams, Likelihood};
 use crate::linalg::{Jitter, PackedLower};
 use crate::Scalar;
 
@@ -101,7 +101,8 @@ crate::parts! {
     /// The flat parameter buffer of an [`Svgp`], part by part (raw slices; [`SvgpParams`] is
     /// the same split with each part's named view): the prior's parameters, the inducing
     /// inputs Z (M × D, row-major), the whitened mean m (M), the packed lower triangle of the
-    /// guide's scale L (M(M+1)/2, row by row) and the likelihood's parameters (ln σ²_noise).
+    /// guide's scale L (M(M+1)/2, row by row) and the likelihood's parameters (the
+    /// Gaussian's ln σ²_noise; [`Likelihood::n_params`] values).
     "SVGP parameters": pub struct SvgpParts {
         /// The prior's parameters.
         prior,
@@ -111,7 +112,7 @@ crate::parts! {
         mean,
         /// The guide's scale L, packed lower triangle (M(M+1)/2).
         scale_tril,
-        /// The likelihood's parameters (ln σ²_noise).
+        /// The likelihood's parameters ([`Likelihood::n_params`] values).
         likelihood,
     }
 }
@@ -136,7 +137,7 @@ crate::parts! {
 /// # Ok::<(), svgp::Error>(())
 /// ```
 #[derive(Debug)]
-pub struct SvgpParams<C, PP> {
+pub struct SvgpParams<C, PP, LP = GaussianParams<C>> {
     /// The prior's parameters, by name ([`Prior::Params`]).
     pub prior: PP,
     /// Inducing inputs Z, M × D row-major.
@@ -145,16 +146,23 @@ pub struct SvgpParams<C, PP> {
     pub mean: C,
     /// The guide's scale L, packed lower triangle.
     pub scale_tril: PackedLower<C>,
-    /// The likelihood's parameters (the Gaussian's ln σ²_noise, with its accessors).
-    pub likelihood: GaussianParams<C>,
+    /// The likelihood's parameters by name ([`Likelihood::Params`]: the Gaussian's
+    /// [`GaussianParams`] with its noise accessors, the Student-t's scale, `()` for none).
+    pub likelihood: LP,
 }
 
 /// [`SvgpParams`] over a read-only buffer, what [`Svgp::params`] returns.
-pub type ParamsRef<'a, S, P> = SvgpParams<&'a [S], <P as Prior>::Params<&'a [S]>>;
+pub type ParamsRef<'a, S, P, L = Gaussian> =
+    SvgpParams<&'a [S], <P as Prior>::Params<&'a [S]>, <L as Likelihood>::Params<&'a [S]>>;
 /// [`SvgpParams`] over a mutable buffer, what [`Svgp::params_mut`] returns.
-pub type ParamsMut<'a, S, P> = SvgpParams<&'a mut [S], <P as Prior>::Params<&'a mut [S]>>;
+pub type ParamsMut<'a, S, P, L = Gaussian> =
+    SvgpParams<&'a mut [S], <P as Prior>::Params<&'a mut [S]>, <L as Likelihood>::Params<&'a mut [S]>>;
 
-/// A sparse variational GP with a Gaussian likelihood: the model's *shape* (plain `Copy` data).
+/// [`SvgpParams`] over any storage `C`.
+type Named<C, P, L> = SvgpParams<C, <P as Prior>::Params<C>, <L as Likelihood>::Params<C>>;
+
+/// A sparse variational GP: the model's *shape* (plain `Copy` data), a prior `P` and a
+/// likelihood `L` ([`Gaussian`] unless [`Svgp::with_likelihood`] says otherwise).
 ///
 /// Its trainable parameters live in one flat buffer, laid out as [`SvgpParts`] says and named by
 /// [`Svgp::params`] / [`Svgp::params_mut`]:
@@ -165,24 +173,73 @@ pub type ParamsMut<'a, S, P> = SvgpParams<&'a mut [S], <P as Prior>::Params<&'a 
 /// | `z` | inducing inputs Z, M × D row-major |
 /// | `mean` | whitened variational mean m (M) |
 /// | `scale_tril` | L, the packed lower triangle row by row: L₀₀, L₁₀, L₁₁, L₂₀, … (M(M+1)/2) |
-/// | `likelihood` | ln σ²_noise, the Gaussian noise variance's log |
+/// | `likelihood` | the likelihood's parameters: ln σ²_noise for the Gaussian |
 ///
 /// The guide is q(v) = N(m, L·Lᵀ) over the whitened inducing values v = L_z⁻¹ u; with L stored
 /// as a triangle the KL stays a true KL however training moves it.
 #[derive(Clone, Copy, Debug, PartialEq)]
-pub struct Svgp<P> {
+pub struct Svgp<P, L = Gaussian> {
     prior: P,
+    likelihood: L,
     m: usize,
     jitter: f64,
     lens: SvgpParts<usize>,
 }
 
-impl<P: Prior> Svgp<P> {
-    /// A model with `m ≥ 1` inducing points and a finite, non-negative `jitter`.
+impl<P: Prior> Svgp<P, Gaussian> {
+    /// A model with the [`Gaussian`] likelihood, `m ≥ 1` inducing points and a finite,
+    /// non-negative `jitter` (another likelihood: [`Svgp::with_likelihood`]).
     ///
     /// Errors: m = 0, a bad jitter, input dimension 0, or sizes whose products (M·D, M², the
     /// parameter count) overflow ([`Error::SizeOverflow`]).
     pub fn new(prior: P, m: usize, jitter: f64) -> Result<Self> {
+        Self::with_likelihood(prior, Gaussian, m, jitter)
+    }
+
+    /// Fills `out` with initial parameters: the given prior parameters and inducing inputs,
+    /// m = 0, L = I and the noise variance `noise_var` (> 0).
+    ///
+    /// Errors: wrong lengths, non-finite prior parameters or inputs, prior parameters whose
+    /// transformed values are degenerate (e.g. a lengthscale of 0, i.e. ln ℓ = −∞, or one so
+    /// large that 1/ℓ² underflows; see [`Prior::check_params`]), a bad noise variance.
+    ///
+    /// ```
+    /// use svgp::gp::{Closed, Svgp};
+    /// use svgp::kernel::Rbf;
+    /// let model = Svgp::new(Closed(Rbf::new(1)), 2, 1e-6)?;
+    /// let mut p = vec![0.0; model.n_params()];
+    /// model.init_params(&Rbf::params(1.0, 0.5), &[-1.0, 1.0], 0.01, &mut p)?;
+    /// assert_eq!(model.params(&p)?.scale_tril.as_slice(), [1.0, 0.0, 1.0]);
+    /// assert!(model.init_params(&Rbf::params(1.0, 0.0), &[-1.0, 1.0], 0.01, &mut p).is_err());
+    /// # Ok::<(), svgp::Error>(())
+    /// ```
+    pub fn init_params<S: Scalar>(
+        &self,
+        prior_params: &[S],
+        z: &[S],
+        noise_var: f64,
+        out: &mut [S],
+    ) -> Result<()> {
+        crate::kernel::log_of_positive("noise variance", noise_var)?;
+        self.init(prior_params, z, out)?;
+        self.params_mut(out)?.likelihood.set_noise_variance(noise_var)
+    }
+}
+
+impl<P: Prior, L: Likelihood> Svgp<P, L> {
+    /// A model with the likelihood `likelihood`, `m ≥ 1` inducing points and a finite,
+    /// non-negative `jitter`. Errors as [`Svgp::new`].
+    ///
+    /// ```
+    /// use svgp::gp::{Closed, Svgp};
+    /// use svgp::kernel::Rbf;
+    /// use svgp::likelihood::{Bernoulli, Likelihood, LikelihoodId};
+    /// let model = Svgp::with_likelihood(Closed(Rbf::new(2)), Bernoulli::probit(), 10, 1e-6)?;
+    /// assert_eq!(model.likelihood().id(), LikelihoodId::BernoulliProbit);
+    /// assert_eq!(model.layout().likelihood, 0); // no likelihood parameters
+    /// # Ok::<(), svgp::Error>(())
+    /// ```
+    pub fn with_likelihood(prior: P, likelihood: L, m: usize, jitter: f64) -> Result<Self> {
         if m == 0 {
             return Err(Error::InvalidParameter { what: "number of inducing points", value: 0.0 });
         }
@@ -199,15 +256,20 @@ impl<P: Prior> Svgp<P> {
             z: Size::of(m) * prior.input_dim(),
             mean: Size::of(m),
             scale_tril: PackedLower::size(m),
-            likelihood: Size::of(Gaussian::N_PARAMS),
+            likelihood: Size::of(likelihood.n_params()),
         }
         .resolve()?;
-        Ok(Self { prior, m, jitter, lens })
+        Ok(Self { prior, likelihood, m, jitter, lens })
     }
     /// The prior.
     #[inline]
     pub fn prior(&self) -> &P {
         &self.prior
+    }
+    /// The likelihood.
+    #[inline]
+    pub fn likelihood(&self) -> &L {
+        &self.likelihood
     }
     /// Number of inducing points M.
     #[inline]
@@ -245,59 +307,78 @@ impl<P: Prior> Svgp<P> {
         self.lens.carve_exact(flat)
     }
     /// The parameters (or a gradient) by name: see [`SvgpParams`].
-    pub fn params<'a, S: Scalar>(&self, flat: &'a [S]) -> Result<ParamsRef<'a, S, P>> {
+    pub fn params<'a, S: Scalar>(&self, flat: &'a [S]) -> Result<ParamsRef<'a, S, P, L>> {
         self.named(self.parts(flat)?)
     }
     /// The parameters by name, mutably: see [`SvgpParams`].
-    pub fn params_mut<'a, S: Scalar>(&self, flat: &'a mut [S]) -> Result<ParamsMut<'a, S, P>> {
+    pub fn params_mut<'a, S: Scalar>(&self, flat: &'a mut [S]) -> Result<ParamsMut<'a, S, P, L>> {
         self.named(self.parts_mut(flat)?)
     }
-    fn named<S: Scalar, C: SliceRef<S>>(&self, parts: SvgpParts<C>) -> Result<SvgpParams<C, P::Params<C>>> {
+    fn named<S: Scalar, C: SliceRef<S>>(&self, parts: SvgpParts<C>) -> Result<Named<C, P, L>> {
         Ok(SvgpParams {
             prior: self.prior.view(parts.prior)?,
             z: parts.z,
             mean: parts.mean,
             scale_tril: PackedLower::new(self.m, parts.scale_tril)?,
-            likelihood: Gaussian::view(parts.likelihood)?,
+            likelihood: self.likelihood.view(parts.likelihood)?,
         })
     }
 
     /// Fills `out` with initial parameters: the given prior parameters and inducing inputs,
-    /// m = 0, L = I and the noise variance `noise_var` (> 0).
+    /// m = 0, L = I and the likelihood's initial parameters ([`Likelihood::init_params`]: for
+    /// the Gaussian a noise variance of 1, which [`Svgp::init_params`] sets instead). Set a
+    /// likelihood parameter by name afterwards with [`Svgp::params_mut`].
     ///
     /// Errors: wrong lengths, non-finite prior parameters or inputs, prior parameters whose
-    /// transformed values are degenerate (e.g. a lengthscale of 0, i.e. ln ℓ = −∞, or one so
-    /// large that 1/ℓ² underflows; see [`Prior::check_params`]), a bad noise variance.
+    /// transformed values are degenerate (see [`Prior::check_params`]).
     ///
     /// ```
     /// use svgp::gp::{Closed, Svgp};
     /// use svgp::kernel::Rbf;
-    /// let model = Svgp::new(Closed(Rbf::new(1)), 2, 1e-6)?;
+    /// use svgp::likelihood::StudentT;
+    /// let model = Svgp::with_likelihood(Closed(Rbf::new(1)), StudentT::new(4.0)?, 2, 1e-6)?;
     /// let mut p = vec![0.0; model.n_params()];
-    /// model.init_params(&Rbf::params(1.0, 0.5), &[-1.0, 1.0], 0.01, &mut p)?;
-    /// assert_eq!(model.params(&p)?.scale_tril.as_slice(), [1.0, 0.0, 1.0]);
-    /// assert!(model.init_params(&Rbf::params(1.0, 0.0), &[-1.0, 1.0], 0.01, &mut p).is_err());
+    /// model.init(&Rbf::params(1.0, 0.5), &[-1.0, 1.0], &mut p)?;
+    /// model.params_mut(&mut p)?.likelihood.set_scale(0.1)?;
+    /// assert!((model.params(&p)?.likelihood.scale() - 0.1).abs() < 1e-15);
     /// # Ok::<(), svgp::Error>(())
     /// ```
-    pub fn init_params<S: Scalar>(
-        &self,
-        prior_params: &[S],
-        z: &[S],
-        noise_var: f64,
-        out: &mut [S],
-    ) -> Result<()> {
+    pub fn init<S: Scalar>(&self, prior_params: &[S], z: &[S], out: &mut [S]) -> Result<()> {
         check_len("init: prior parameters", self.lens.prior, prior_params.len())?;
         check_len("init: inducing inputs Z", self.lens.z, z.len())?;
         check_finite("init: prior parameters", prior_params)?;
         check_finite("init: inducing inputs Z", z)?;
         self.prior.check_params(prior_params)?;
         let SvgpParts { prior, z: z_out, mean, scale_tril, likelihood } = self.parts_mut(out)?;
-        let mut lik = Gaussian::view(likelihood)?;
-        lik.set_noise_variance(noise_var)?;
+        self.likelihood.init_params(likelihood)?;
         prior.copy_from_slice(prior_params);
         z_out.copy_from_slice(z);
         mean.iter_mut().for_each(|v| *v = S::zero());
         PackedLower::new(self.m, scale_tril)?.set_identity();
+        Ok(())
+    }
+
+    /// Checks targets for this model's likelihood: every value finite, and each one that the
+    /// likelihood accepts ([`Likelihood::check_target`]: a Bernoulli target is 0 or 1, a
+    /// Poisson one a non-negative integer). Errors name the index and the value
+    /// ([`Error::NonFinite`], [`Error::InvalidTarget`]). Every ELBO evaluation does this on its
+    /// batch; the training entry points do it once on the whole data set first.
+    ///
+    /// ```
+    /// use svgp::gp::{Closed, Svgp};
+    /// use svgp::kernel::Rbf;
+    /// use svgp::likelihood::Poisson;
+    /// let model = Svgp::with_likelihood(Closed(Rbf::new(1)), Poisson::new(), 2, 1e-6)?;
+    /// assert!(model.check_targets(&[0.0, 3.0, 12.0]).is_ok());
+    /// let err = model.check_targets(&[0.0, 3.0, 1.5]).unwrap_err();
+    /// assert!(matches!(err, svgp::Error::InvalidTarget { index: 2, value, .. } if value == 1.5));
+    /// # Ok::<(), svgp::Error>(())
+    /// ```
+    pub fn check_targets<S: Scalar>(&self, y: &[S]) -> Result<()> {
+        check_finite("targets y", y)?;
+        for (i, v) in y.iter().enumerate() {
+            self.likelihood.check_target(i, v.re())?;
+        }
         Ok(())
     }
 }

@@ -4,8 +4,9 @@
 use super::team::{with_team, Job, Shared, Team};
 use super::{chunking, Split};
 use crate::error::{check_len, check_not_empty, Error, Result};
-use crate::gp::{ElboOptions, Prior, Svgp};
+use crate::gp::{check_chunk_sum, ElboOptions, Prior, Svgp};
 use crate::layout::Size;
+use crate::likelihood::{Gaussian, Likelihood};
 use crate::linalg::rows_of;
 use crate::objective::{loss_from_elbo, Objective};
 use crate::Scalar;
@@ -13,8 +14,8 @@ use std::vec;
 use std::vec::Vec;
 
 /// The ELBO of chunks of a data set: fixed data (`data`), or the batch in the input.
-pub(crate) struct ElboJob<'a, P, S> {
-    model: &'a Svgp<P>,
+pub(crate) struct ElboJob<'a, P, S, L> {
+    model: &'a Svgp<P, L>,
     data: Option<(&'a [S], &'a [S])>,
     chunks: usize,
 }
@@ -34,7 +35,7 @@ pub(crate) struct ElboOut<S> {
     grad: Vec<S>,
 }
 
-impl<P: Prior, S> ElboJob<'_, P, S> {
+impl<P: Prior, S, L: Likelihood> ElboJob<'_, P, S, L> {
     /// The data of this call: the fixed set, or the batch loaded in the input.
     fn data<'s>(&'s self, input: &'s ElboInput<S>) -> (&'s [S], &'s [S]) {
         match self.data {
@@ -44,7 +45,7 @@ impl<P: Prior, S> ElboJob<'_, P, S> {
     }
 }
 
-impl<P: Prior + Sync, S: Scalar + Send + Sync> Job for ElboJob<'_, P, S> {
+impl<P: Prior + Sync, S: Scalar + Send + Sync, L: Likelihood + Sync> Job for ElboJob<'_, P, S, L> {
     type Input = ElboInput<S>;
     type Scratch = Vec<S>;
     type Out = ElboOut<S>;
@@ -76,14 +77,15 @@ impl<P: Prior + Sync, S: Scalar + Send + Sync> Job for ElboJob<'_, P, S> {
 
 /// The ELBO of a data set split as [`Split`] says, evaluated by a thread team; created by
 /// [`with_split_elbo`]. It is an [`Objective`] (the loss −ELBO) for [`crate::train::fit`].
-pub struct SplitElbo<'a, P: Prior + Sync, S: Scalar + Send + Sync> {
-    team: Team<'a, ElboJob<'a, P, S>>,
+pub struct SplitElbo<'a, P: Prior + Sync, S: Scalar + Send + Sync, L: Likelihood + Sync = Gaussian> {
+    team: Team<'a, ElboJob<'a, P, S, L>>,
 }
 
-impl<P: Prior + Sync, S: Scalar + Send + Sync> SplitElbo<'_, P, S> {
+impl<P: Prior + Sync, S: Scalar + Send + Sync, L: Likelihood + Sync> SplitElbo<'_, P, S, L> {
     /// The ELBO at `params` and its gradient, written over `grad`: the same as
     /// [`Svgp::elbo_and_grad`] on the whole data set, up to summation order (fixed by the
-    /// chunk count).
+    /// chunk count). A sum of finite chunks that overflows is [`Error::NonFinite`], as the
+    /// whole batch's ELBO would be.
     pub fn elbo_and_grad(&mut self, params: &[S], grad: &mut [S]) -> Result<S> {
         let np = self.team.job().model.n_params();
         check_len("parameters", np, params.len())?;
@@ -108,7 +110,7 @@ impl<P: Prior + Sync, S: Scalar + Send + Sync> SplitElbo<'_, P, S> {
                 grad.iter_mut().zip(&out.grad).for_each(|(g, &v)| *g += v);
             }
         })?;
-        Ok(elbo)
+        check_chunk_sum(elbo, grad)
     }
 
     /// Batch mode: `fill(x, y)` writes up to the capacity's points into the team's batch
@@ -138,7 +140,7 @@ impl<P: Prior + Sync, S: Scalar + Send + Sync> SplitElbo<'_, P, S> {
     }
 }
 
-impl<P: Prior + Sync, S: Scalar + Send + Sync> Objective<S> for SplitElbo<'_, P, S> {
+impl<P: Prior + Sync, S: Scalar + Send + Sync, L: Likelihood + Sync> Objective<S> for SplitElbo<'_, P, S, L> {
     fn n_params(&self) -> Option<usize> {
         Some(self.team.job().model.n_params())
     }
@@ -148,7 +150,9 @@ impl<P: Prior + Sync, S: Scalar + Send + Sync> Objective<S> for SplitElbo<'_, P,
     }
 }
 
-impl<P: Prior + Sync, S: Scalar + Send + Sync> core::fmt::Debug for SplitElbo<'_, P, S> {
+impl<P: Prior + Sync, S: Scalar + Send + Sync, L: Likelihood + Sync> core::fmt::Debug
+    for SplitElbo<'_, P, S, L>
+{
     fn fmt(&self, f: &mut core::fmt::Formatter<'_>) -> core::fmt::Result {
         f.debug_struct("SplitElbo")
             .field("model", self.team.job().model)
@@ -159,6 +163,8 @@ impl<P: Prior + Sync, S: Scalar + Send + Sync> core::fmt::Debug for SplitElbo<'_
 
 /// Runs `body` with a [`SplitElbo`] of `model` on the data (`x`: n × D row-major, `y`: n ≥ 1
 /// points), whose worker threads live until `body` returns. Allocates the workspaces once.
+/// The targets are checked once, for the model's likelihood ([`Svgp::check_targets`]: errors
+/// name the index in `y`).
 ///
 /// ```
 /// use svgp::gp::{Closed, ElboOptions, Svgp};
@@ -182,51 +188,55 @@ impl<P: Prior + Sync, S: Scalar + Send + Sync> core::fmt::Debug for SplitElbo<'_
 /// assert!((two - whole).abs() < 1e-12 * whole.abs());
 /// # Ok::<(), svgp::Error>(())
 /// ```
-pub fn with_split_elbo<P, S, R>(
-    model: &Svgp<P>,
+pub fn with_split_elbo<P, S, R, L>(
+    model: &Svgp<P, L>,
     x: &[S],
     y: &[S],
     opts: ElboOptions,
     split: Split,
-    body: impl FnOnce(&mut SplitElbo<'_, P, S>) -> R,
+    body: impl FnOnce(&mut SplitElbo<'_, P, S, L>) -> R,
 ) -> Result<R>
 where
     P: Prior + Sync,
     S: Scalar + Send + Sync,
+    L: Likelihood + Sync,
 {
     let n = y.len();
     check_not_empty(n)?;
+    model.check_targets(y)?;
     check_len("inputs x (n × D): rows", n, rows_of(x, model.input_dim(), "inputs x (n × D)")?)?;
     launch(model, Some((x, y)), n, opts, split, |team| body(&mut SplitElbo { team }))
 }
 
 /// Runs `body` with a [`SplitElbo`] in batch mode: batches of up to `capacity ≥ 1` points are
 /// loaded with [`SplitElbo::load_batch`] before each call.
-pub(crate) fn with_batch_split<P, S, R>(
-    model: &Svgp<P>,
+pub(crate) fn with_batch_split<P, S, R, L>(
+    model: &Svgp<P, L>,
     capacity: usize,
     split: Split,
-    body: impl FnOnce(SplitElbo<'_, P, S>) -> R,
+    body: impl FnOnce(SplitElbo<'_, P, S, L>) -> R,
 ) -> Result<R>
 where
     P: Prior + Sync,
     S: Scalar + Send + Sync,
+    L: Likelihood + Sync,
 {
     launch(model, None, capacity, ElboOptions::default(), split, |team| body(SplitElbo { team }))
 }
 
 /// Checks the sizes, allocates every buffer, and starts the team.
-fn launch<'d, P, S, R>(
-    model: &Svgp<P>,
+fn launch<'d, P, S, R, L>(
+    model: &Svgp<P, L>,
     data: Option<(&'d [S], &'d [S])>,
     capacity: usize,
     opts: ElboOptions,
     split: Split,
-    body: impl for<'t> FnOnce(Team<'t, ElboJob<'t, P, S>>) -> R,
+    body: impl for<'t> FnOnce(Team<'t, ElboJob<'t, P, S, L>>) -> R,
 ) -> Result<R>
 where
     P: Prior + Sync,
     S: Scalar + Send + Sync,
+    L: Likelihood + Sync,
 {
     check_not_empty(capacity)?;
     split.check(capacity)?;

@@ -4,6 +4,7 @@
 use super::{fit_with, FitOptions, FitSummary, StepReport};
 use crate::error::Result;
 use crate::gp::{Prior, Svgp};
+use crate::likelihood::Likelihood;
 use crate::objective::{FullBatchElbo, Objective};
 use crate::optim::{Adam, AdamConfig};
 use crate::Scalar;
@@ -137,10 +138,11 @@ impl Trainer {
     /// Trains the SVGP `model` on the full batch `x` (n × D, row-major), `y` (n ≥ 1): minimises
     /// −ELBO, split across threads when [`Trainer::split`] asked for it. For a given chunk count
     /// the numbers are bit-identical on any number of threads, and with one chunk they are
-    /// those of [`FullBatchElbo`] in [`crate::train::fit`].
-    pub fn fit_svgp<P, S, C>(
+    /// those of [`FullBatchElbo`] in [`crate::train::fit`]. Any likelihood; the targets are
+    /// checked for it first ([`Svgp::check_targets`]).
+    pub fn fit_svgp<P, S, C, L>(
         &self,
-        model: &Svgp<P>,
+        model: &Svgp<P, L>,
         params: &mut [S],
         x: &[S],
         y: &[S],
@@ -150,6 +152,7 @@ impl Trainer {
         P: Prior + Sync,
         S: Scalar + Send + Sync,
         C: FnMut(&StepReport<'_, S>) -> ControlFlow<()>,
+        L: Likelihood + Sync,
     {
         #[cfg(feature = "std")]
         if self.split != crate::parallel::Split::default() {

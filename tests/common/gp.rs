@@ -8,6 +8,7 @@ use svgp::features::FeatureMap;
 use svgp::gp::{ElboOptions, Prior, Svgp};
 use svgp::kernel::{Kernel, Rbf};
 use svgp::layout::SliceRef;
+use svgp::likelihood::Likelihood;
 use svgp::rng::{standard_normal, uniform, Xoshiro256};
 use svgp::{Result, Scalar};
 
@@ -126,7 +127,28 @@ pub fn random_params<P: Prior>(model: &Svgp<P>, prior: &[f64], rng: &mut Xoshiro
     let mut p = vec![0.0; model.n_params()];
     let z: Vec<f64> = (0..model.n_inducing() * model.input_dim()).map(|_| uniform(rng, -1.0, 1.0)).collect();
     model.init_params(prior, &z, 0.05, &mut p).unwrap();
-    let mut v = model.params_mut(&mut p).unwrap();
+    randomise_guide(model, &mut p, rng);
+    p
+}
+
+/// [`random_params`] for any likelihood: the likelihood's parameters are `lik` (raw values).
+pub fn random_params_with<P: Prior, L: Likelihood>(
+    model: &Svgp<P, L>,
+    prior: &[f64],
+    lik: &[f64],
+    rng: &mut Xoshiro256,
+) -> Vec<f64> {
+    let mut p = vec![0.0; model.n_params()];
+    let z: Vec<f64> = (0..model.n_inducing() * model.input_dim()).map(|_| uniform(rng, -1.0, 1.0)).collect();
+    model.init(prior, &z, &mut p).unwrap();
+    model.parts_mut(&mut p).unwrap().likelihood.copy_from_slice(lik);
+    randomise_guide(model, &mut p, rng);
+    p
+}
+
+/// A random guide: m ~ N(0, I), a random lower L with diagonal entries of both signs.
+fn randomise_guide<P: Prior, L: Likelihood>(model: &Svgp<P, L>, p: &mut [f64], rng: &mut Xoshiro256) {
+    let mut v = model.params_mut(p).unwrap();
     v.mean.iter_mut().for_each(|m| *m = standard_normal(rng));
     for i in 0..model.n_inducing() {
         for j in 0..=i {
@@ -138,13 +160,11 @@ pub fn random_params<P: Prior>(model: &Svgp<P>, prior: &[f64], rng: &mut Xoshiro
             v.scale_tril.set(i, j, l);
         }
     }
-    drop(v);
-    p
 }
 
 /// ∂ELBO/∂params by forward mode ([`dual_gradient`], 8 lanes per pass).
-pub fn dual_grad<P: Prior>(
-    model: &Svgp<P>,
+pub fn dual_grad<P: Prior, L: Likelihood>(
+    model: &Svgp<P, L>,
     params: &[f64],
     x: &[f64],
     y: &[f64],
@@ -157,8 +177,8 @@ pub fn dual_grad<P: Prior>(
 }
 
 /// ∂ELBO/∂params by the reverse sweep, and the ELBO.
-pub fn reverse_grad<P: Prior>(
-    model: &Svgp<P>,
+pub fn reverse_grad<P: Prior, L: Likelihood>(
+    model: &Svgp<P, L>,
     params: &[f64],
     x: &[f64],
     y: &[f64],

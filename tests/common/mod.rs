@@ -14,6 +14,9 @@
 //!   gradients.
 //! - [`deploy`]: the feature map the deploy tests export (with a blob family), random
 //!   trained-looking feature models.
+//! - [`lik`]: the likelihood tests' oracles: normal expectations by a fine trapezoid rule
+//!   (generic, so `Dual` gives the true expectation's derivatives) and log densities written
+//!   independently of the crate's.
 //! - [`linalg`]: random and SPD matrices, naive products and determinants written independently
 //!   of the crate's kernels.
 //!
@@ -24,6 +27,7 @@
 pub mod deploy;
 pub mod fixture;
 pub mod gp;
+pub mod lik;
 pub mod linalg;
 pub mod oracle;
 
