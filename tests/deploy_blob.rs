@@ -1,4 +1,4 @@
-//! The committed firmware blobs: `firmware/model.bin` (the compact plan, embedded by the
+//! The committed firmware blobs: `firmware/model.bin` and `model-rbf.bin` (the compact plan, embedded by the
 //! firmware) and `firmware/model.bin.f64` (every block in f64: the desktop reference its
 //! predictions are checked against) must read, describe the same model and agree.
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
@@ -9,9 +9,16 @@ use svgp::kernel::Rbf;
 
 #[test]
 fn committed_blobs_read_and_agree() {
+    // The deep model (firmware/model.bin) and the RBF one (model-rbf.bin, for the Cortex-M0).
+    for name in ["model.bin", "model-rbf.bin"] {
+        blobs_agree(name);
+    }
+}
+
+fn blobs_agree(name: &str) {
     let dir = concat!(env!("CARGO_MANIFEST_DIR"), "/firmware");
-    let b32 = std::fs::read(format!("{dir}/model.bin")).unwrap();
-    let b64 = std::fs::read(format!("{dir}/model.bin.f64")).unwrap();
+    let b32 = std::fs::read(format!("{dir}/{name}")).unwrap();
+    let b64 = std::fs::read(format!("{dir}/{name}.f64")).unwrap();
     let (h32, h64) = (read_header(&b32).unwrap(), read_header(&b64).unwrap());
     // The reference is all f64; the embedded blob has nothing wider than f32 (the firmware
     // evaluates in f32).
@@ -59,5 +66,5 @@ fn committed_blobs_read_and_agree() {
         }
     }
     // The firmware check's bound against the f64 reference (examples/deploy.rs, TOL_F64).
-    assert!(worst < 1e-3, "the embedded and the f64 blob disagree by {worst:e}");
+    assert!(worst < 1e-3, "{name}: the embedded and the f64 blob disagree by {worst:e}");
 }

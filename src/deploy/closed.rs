@@ -191,7 +191,7 @@ impl<'a, S: StoredScalar, K: Kernel> KernelPosterior<'a, S, K> {
         check_len("kernel posterior storage", Self::storage_len(&k, m)?, storage.len())?;
         let SvgpParts { prior, z, mean, scale_tril, likelihood } = model.svgp.parts(model.params)?;
         let BuildWs { kzz, alpha } = model.build_ws()?.carve(ws)?;
-        let noise = likelihood[0].exp();
+        let noise = libm::exp(likelihood[0]);
         if !noise.is_finite() || noise <= 0.0 {
             return Err(Error::InvalidParameter { what: "ln noise variance", value: likelihood[0] });
         }

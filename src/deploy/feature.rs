@@ -283,8 +283,8 @@ impl<'a, S: StoredScalar, F: DeployMap> FeaturePosterior<'a, S, F> {
         let FeaturePriorParts { ln_variance, map: map_params } = model.svgp.prior().parts(prior)?;
         let BuildWs { b, y, kzz, q, u, t, d, w, map: map_ws } = model.build_ws()?.carve(ws)?;
         let jitter = model.svgp.jitter();
-        let s2 = ln_variance[0].exp();
-        let noise = likelihood[0].exp();
+        let s2 = libm::exp(ln_variance[0]);
+        let noise = libm::exp(likelihood[0]);
         for (what, v) in [("ln kernel variance", s2), ("ln noise variance", noise), ("jitter", jitter)] {
             if !v.is_finite() || v < 0.0 {
                 return Err(Error::InvalidParameter { what, value: v });
@@ -513,7 +513,7 @@ fn sum_of_squares(m: usize, j: usize, b: &mut [f64], q: &mut [f64], e: Eig<'_>) 
         MatMut::new(m, j, y)?,
     )?;
     for (row, &dv) in y.chunks_exact_mut(j).zip(d.iter()) {
-        let s = if keep(dv) { 1.0 / dv.sqrt() } else { 0.0 };
+        let s = if keep(dv) { 1.0 / libm::sqrt(dv) } else { 0.0 };
         row.iter_mut().for_each(|v| *v *= s);
     }
     // K = D^(½) Uᵀ Q U D^(½), in q (t = Q U first).
@@ -538,7 +538,8 @@ fn sum_of_squares(m: usize, j: usize, b: &mut [f64], q: &mut [f64], e: Eig<'_>) 
     for a in 0..m {
         for c in 0..m {
             let (da, dc) = (d[a], d[c]);
-            q[a * m + c] = if keep(da) && keep(dc) { q[a * m + c] * da.sqrt() * dc.sqrt() } else { 0.0 };
+            q[a * m + c] =
+                if keep(da) && keep(dc) { q[a * m + c] * libm::sqrt(da) * libm::sqrt(dc) } else { 0.0 };
         }
     }
     // K = E Λ Eᵀ (E in u, Λ in d), sorted by |λ| largest first.
