@@ -156,6 +156,15 @@ fn header_damage_gets_its_own_error() {
         edit(96, &7u16.to_le_bytes()),
         model_err(BlobError::UnsupportedLikelihood, offset::LIKELIHOOD)
     );
+    // A likelihood the crate trains (Bernoulli logit, LikelihoodId 2) that deployment cannot serve.
+    assert_eq!(
+        edit(96, &2u16.to_le_bytes()),
+        model_err(BlobError::UnsupportedLikelihood, offset::LIKELIHOOD)
+    );
+    assert_eq!(
+        u16::from_le_bytes([blob[96], blob[97]]),
+        u16::from(svgp::likelihood::LikelihoodId::Gaussian.as_u8())
+    );
     assert_eq!(
         edit(98, &2u16.to_le_bytes()),
         model_err(BlobError::ImpossibleShape, offset::LIKELIHOOD_PARAMS)
