@@ -21,8 +21,8 @@ const MAX_SWEEPS: usize = 60;
 ///
 /// ```
 /// use svgp::linalg::{sym_eigen, MatMut};
-/// let mut a = [2.0, 1.0, 1.0, 2.0];
-/// let (mut values, mut vectors) = ([0.0; 2], [0.0; 4]);
+/// let mut a = [2.0_f64, 1.0, 1.0, 2.0];
+/// let (mut values, mut vectors) = ([0.0_f64; 2], [0.0_f64; 4]);
 /// sym_eigen(MatMut::new(2, 2, &mut a)?, &mut values, MatMut::new(2, 2, &mut vectors)?)?;
 /// assert!((values[0] - 3.0).abs() < 1e-15 && (values[1] - 1.0).abs() < 1e-15);
 /// let h = 0.5f64.sqrt();
