@@ -321,7 +321,7 @@ impl<'a, S: StoredScalar> Block<'a, S> {
         Ok(())
     }
 
-    /// Σₖ v[start + k]·x[k] over the values from `start` (row-major), in `S` arithmetic
+    /// Σₖ v\[start + k\]·x\[k\] over the values from `start` (row-major), in `S` arithmetic
     /// (`start + x.len()` ≤ len; a range may span rows).
     pub fn dot(&self, start: usize, x: &[S]) -> S {
         let mut acc = S::zero();
@@ -391,7 +391,7 @@ impl<'a, S: StoredScalar> Block<'a, S> {
         }
     }
 
-    /// out = vᵀ·A (out_j = Σ_r v_r·A[r][j]): `v` has a value per row, `out` per column. The
+    /// out = vᵀ·A (out_j = Σ_r v_r·A\[r\]\[j\]): `v` has a value per row, `out` per column. The
     /// integer encodings fold the row scales into v and put it in fixed point in `slots`
     /// (at least rows long).
     pub fn vec_mat(&self, v: &[S], out: &mut [S], slots: &mut [S]) -> Result<()> {

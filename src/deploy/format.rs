@@ -57,7 +57,31 @@ use super::shape::{ModelShape, StoredScalar, MAX_DIM, SHAPE_WORDS};
 use crate::error::{check_buf, BlobError, Error, Result};
 use crate::kernel::Kernel;
 
-/// Byte offsets of the header's fields (the table in the [module docs](self)).
+/// Byte offsets of the header's fields. The blob, format version 2:
+///
+/// ```text
+/// offset  size      field
+///      0     4      magic b"SVGP"
+///      4     2      version (u16) = 2
+///      6     1      reserved, 0
+///      7     1      kind: 1 = feature kernel, 2 = closed-form kernel
+///      8     4      family (u32): which feature map / kernel type (ModelShape::FAMILY)
+///     12     4      input dimension D
+///     16    64      16 shape words (u32), family-specific, unused ones 0
+///     80     4      M, inducing points
+///     84     4      J, features (0 for a closed-form kernel)
+///     88     4      P, feature-map / kernel parameters
+///     92     4      R, rows of the variance's sum of squares (feature kernel, ≤ M; else 0)
+///     96     2      likelihood id (u16, see Likelihood)
+///     98     2      likelihood parameters L (u16)
+///    100     4      B, blocks
+///    104  12·B      block table, one entry per block:
+///                     +0 encoding (u8: 1 f64, 2 f32, 3 f16, 4 bf16, 5 i16, 6 i8), +1 3 bytes 0,
+///                     +4 rows (u32), +8 columns (u32)
+///      …      …     the blocks, in table order, no padding: for i16/i8 the rows' f32 scales
+///                   first, then the values; all little-endian
+///    end     4      CRC-32 (IEEE) of every byte before it
+/// ```
 pub mod offset {
     /// b"SVGP".
     pub const MAGIC: usize = 0;
