@@ -1,25 +1,41 @@
 #!/usr/bin/env bash
-# Build the svgp firmware demo for the Cortex-M4F, run it under QEMU (mps2-an386) and check its
-# predictions against the desktop's. Installs the Rust target, QEMU and binutils-arm-none-eabi
-# when missing; where one cannot be had, says so and exits 0 (skipped, not failed).
+# Build the svgp firmware for each (target, model), run it under QEMU and check its predictions
+# against the desktop's. Targets and boards:
+#   thumbv7em-none-eabihf  Cortex-M4F, QEMU -M mps2-an386 (25 MHz: 40 instructions a SysTick tick)
+#   thumbv6m-none-eabi     Cortex-M0 without FPU, QEMU -M microbit (16 MHz: 62.5 a tick;
+#                          256 KiB flash, 16 KiB RAM)
+# Installs the Rust targets, QEMU and binutils-arm-none-eabi when missing; where one cannot be
+# had, prints "firmware: SKIPPED: ..." and exits 0 (skipped, not failed).
 #
-#   firmware/run.sh                 # train + export a blob on the host, build, run, check
-#   firmware/run.sh --no-export     # use the committed firmware/model.bin (+ .f64) as is
-#   EXPORT_ARGS="--kernel rbf" firmware/run.sh   # extra arguments for the host export
+#   firmware/run.sh                  # all of: thumbv7em-none-eabihf:deep thumbv6m-none-eabi:rbf thumbv6m-none-eabi:deep
+#   firmware/run.sh --no-export      # the committed blobs (firmware/model.bin, model-rbf.bin) as they are
+#   firmware/run.sh thumbv6m-none-eabi:rbf       # one configuration
+#   PRECISION=f32 firmware/run.sh    # another storage plan for the exported blobs (deploy --precision)
+#
+# Ends with one machine-readable line per configuration:
+#   firmware: target=T model=M board=B flash=… ram=… blob=… instr_read=… instr_mean=… instr_mean_var=… max_dmean=… max_dvar=…
+# flash = text (code + the model blob, read in place), ram = bss (the static prediction
+# workspace and the runtime's statics; the stack is not included), instructions per
+# prediction averaged over 64 grid points, max_dmean / max_dvar (of the prior variance σ²)
+# against the desktop f64 model at those points.
 set -euo pipefail
 
 here="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
 root="$(dirname "$here")"
-target=thumbv7em-none-eabihf
 export_blob=1
-[[ "${1:-}" == "--no-export" ]] && export_blob=0
+configs=()
+for a in "$@"; do
+    case "$a" in
+        --no-export) export_blob=0 ;;
+        *:*) configs+=("$a") ;;
+        *) echo "usage: firmware/run.sh [--no-export] [TARGET:deep|rbf ...]" >&2; exit 2 ;;
+    esac
+done
+[[ ${#configs[@]} -eq 0 ]] && configs=(thumbv7em-none-eabihf:deep thumbv6m-none-eabi:rbf thumbv6m-none-eabi:deep)
 
 skip() { echo "firmware: SKIPPED: $*"; exit 0; }
 
 # 1. Toolchain pieces.
-if ! rustup target list --installed 2>/dev/null | grep -qx "$target"; then
-    rustup target add "$target" || skip "cannot install the Rust target $target"
-fi
 apt_updated=0
 need_pkg() { # command package
     command -v "$1" >/dev/null 2>&1 && return 0
@@ -36,44 +52,75 @@ size_tool=""
 if need_pkg arm-none-eabi-size binutils-arm-none-eabi; then size_tool=arm-none-eabi-size
 elif command -v llvm-size >/dev/null 2>&1; then size_tool=llvm-size; fi
 
-# 2. The model blob and the desktop reference, from the host.
 cd "$root"
-# The fresh blob goes to firmware/target/ (the committed one stays untouched). Training reads
-# the reference's data from the repository (tests/data/); should it ever be missing, the
-# committed blob (and its .f64 twin, the desktop reference) is used.
-model="$here/model.bin"
-if [[ $export_blob -eq 1 ]]; then
-    mkdir -p "$here/target"
-    # shellcheck disable=SC2086
-    if out=$(cargo run --release --quiet --example deploy -- ${EXPORT_ARGS:-} --export "$here/target/model.bin" 2>&1); then
-        echo "$out"
-        model="$here/target/model.bin"
-    elif grep -q "reading fixture" <<<"$out"; then
-        echo "firmware: reference data not found; using the committed firmware/model.bin"
-    else
-        echo "$out"; exit 1
+mkdir -p "$here/target"
+
+# 2. The model blobs and their f64 references, from the host (once per model). Training reads
+# the reference's data from the repository (tests/data/); should it be missing, the committed
+# blob is used.
+declare -A blob_of
+blob_for() { # model
+    local model=$1 committed="$here/model.bin" args=()
+    [[ $model == rbf ]] && committed="$here/model-rbf.bin" && args=(--kernel rbf)
+    [[ -n "${PRECISION:-}" ]] && args+=(--precision "$PRECISION")
+    if [[ $export_blob -eq 1 ]]; then
+        local fresh="$here/target/model-$model.bin" out
+        if out=$(cargo run --release --quiet --example deploy -- "${args[@]}" --export "$fresh" 2>&1); then
+            echo "$out" >&2
+            echo "$fresh"; return
+        elif grep -q "reading fixture" <<<"$out"; then
+            echo "firmware: reference data not found; using the committed $committed" >&2
+        else
+            echo "$out" >&2; return 1
+        fi
     fi
-fi
-export SVGP_MODEL="$model"
+    echo "$committed"
+}
 
-# 3. The firmware (build.rs passes the linker script; no .cargo/config.toml needed).
-# FIRMWARE_FEATURES=breakdown adds per-stage instruction counts (and their code).
-cargo build --release --quiet --manifest-path firmware/Cargo.toml --target "$target" \
-    ${FIRMWARE_FEATURES:+--features "$FIRMWARE_FEATURES"}
-elf="$here/target/$target/release/svgp-firmware"
-if [[ -n "$size_tool" ]]; then
-    echo "--- footprint ($size_tool): text = flash (code + model blob), bss = RAM (storage + workspace)"
-    "$size_tool" "$elf"
-fi
+summary=()
+for config in "${configs[@]}"; do
+    target=${config%%:*} model=${config#*:}
+    case "$target" in
+        thumbv7em-none-eabihf) board=mps2-an386 qemu_args=(-M mps2-an386 -cpu cortex-m4) cal=50000 ;;
+        thumbv6m-none-eabi) board=microbit qemu_args=(-M microbit) cal=32000 ;;
+        *) echo "firmware: unknown target $target" >&2; exit 2 ;;
+    esac
+    [[ $model == deep || $model == rbf ]] || { echo "firmware: unknown model $model" >&2; exit 2; }
+    echo "=== firmware: $target ($board), $model model"
+    if ! rustup target list --installed 2>/dev/null | grep -qx "$target"; then
+        rustup target add "$target" || skip "cannot install the Rust target $target"
+    fi
+    if [[ -z "${blob_of[$model]:-}" ]]; then blob_of[$model]=$(blob_for "$model"); fi
+    blob=${blob_of[$model]}
 
-# 4. Run under QEMU: deterministic instruction counting, stdin closed, hard time limit.
-log="$here/target/qemu.log"
-timeout 120 qemu-system-arm -M mps2-an386 -cpu cortex-m4 -display none -monitor none -serial none \
-    -semihosting -icount shift=0 -kernel "$elf" </dev/null >"$log" 2>&1 || {
-    echo "firmware: QEMU run failed (exit $?):"; cat "$log"; exit 1; }
-grep -v '^P ' "$log"
-grep -q '^CAL delay1000000 ticks 50000$' "$log" ||
-    echo "firmware: WARNING: SysTick calibration is not 40 instructions per tick; ICOUNT lines are off"
+    # 3. The firmware (build.rs passes the board's linker script and sizes the workspace).
+    SVGP_MODEL="$blob" cargo build --release --quiet --manifest-path firmware/Cargo.toml --target "$target"
+    elf="$here/target/$target/release/svgp-firmware"
+    flash=NA ram=NA
+    if [[ -n "$size_tool" ]]; then
+        echo "--- footprint ($size_tool): text = flash (code + model blob), bss = RAM (workspace + statics)"
+        sizes=$("$size_tool" "$elf")
+        echo "$sizes"
+        read -r flash data ram _ < <(tail -1 <<<"$sizes")
+        flash=$((flash + data)) ram=$((ram + data))
+    fi
 
-# 5. Compare with the desktop predictions.
-cargo run --release --quiet --example deploy -- --check "$log" --model "$model"
+    # 4. Run under QEMU: deterministic instruction counting, stdin closed, hard time limit.
+    log="$here/target/qemu-$target-$model.log"
+    timeout 300 qemu-system-arm "${qemu_args[@]}" -display none -monitor none -serial none \
+        -semihosting -icount shift=0 -kernel "$elf" </dev/null >"$log" 2>&1 || {
+        echo "firmware: QEMU run failed (exit $?):"; cat "$log"; exit 1; }
+    grep -v '^P ' "$log"
+    grep -q "^CAL delay1000000 ticks $cal\$" "$log" ||
+        echo "firmware: WARNING: SysTick calibration is not $cal ticks; ICOUNT lines are off"
+
+    # 5. Compare with the desktop predictions (fails the run beyond the bounds).
+    check=$(cargo run --release --quiet --example deploy -- --check "$log" --model "$blob")
+    echo "$check"
+    field() { sed -n "s/.*\b$1=\([^ ]*\).*/\1/p" <<<"$2" | head -1; }
+    icount() { sed -n "s/^ICOUNT $1 //p" "$log"; }
+    line=$(grep '^CHECK ' <<<"$check")
+    summary+=("firmware: target=$target model=$model board=$board flash=$flash ram=$ram blob=$(stat -c %s "$blob") instr_read=$(icount read) instr_mean=$(icount mean) instr_mean_var=$(icount meanvar) max_dmean=$(field max_dmean "$line") max_dvar=$(field max_dvar "$line")")
+done
+
+for s in "${summary[@]}"; do echo "$s"; done

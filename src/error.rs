@@ -110,7 +110,7 @@ pub enum BlobError {
     ChecksumMismatch,
     /// Bytes after the CRC-32.
     TrailingBytes,
-    /// A scalar-type byte other than 4 or 8, or not the type asked for.
+    /// A block encoding wider than the type the reader evaluates in (an `f64` block read as `f32`).
     WrongScalar,
     /// A kind byte other than 1 or 2, or not the kind asked for.
     WrongKind,
@@ -120,6 +120,14 @@ pub enum BlobError {
     ImpossibleShape,
     /// A family-specific shape word the reader cannot evaluate (what the word describes).
     BadShapeWord(&'static str),
+    /// A block encoding code this reader does not know, or non-zero reserved bytes in a
+    /// block table entry.
+    UnsupportedEncoding,
+    /// A likelihood id this reader does not know.
+    UnsupportedLikelihood,
+    /// A block table entry whose shape is not the one the model needs there (or a table with
+    /// the wrong number of blocks).
+    BlockMismatch,
 }
 
 impl fmt::Display for BlobError {
@@ -131,11 +139,14 @@ impl fmt::Display for BlobError {
             BlobError::UnsupportedVersion => "unsupported version",
             BlobError::ChecksumMismatch => "checksum mismatch",
             BlobError::TrailingBytes => "trailing bytes after checksum",
-            BlobError::WrongScalar => "wrong scalar type",
+            BlobError::WrongScalar => "block encoding wider than the reader's scalar type",
             BlobError::WrongKind => "wrong model kind",
             BlobError::WrongFamily => "wrong model family",
             BlobError::ImpossibleShape => "impossible shape",
             BlobError::BadShapeWord(what) => return write!(f, "bad shape word: {what}"),
+            BlobError::UnsupportedEncoding => "unsupported block encoding",
+            BlobError::UnsupportedLikelihood => "unsupported likelihood",
+            BlobError::BlockMismatch => "block table does not match the model",
         };
         f.write_str(s)
     }

@@ -11,7 +11,7 @@ use std::alloc::{GlobalAlloc, Layout, System};
 use std::cell::Cell;
 
 use common::fixture::*;
-use svgp::deploy::{feature_to_bytes, read_feature, FeatureModel, FeaturePosterior};
+use svgp::deploy::{feature_to_bytes, read_feature, view_feature, FeatureModel, FeaturePosterior, Plan};
 use svgp::features::DeepRff;
 
 struct Counting;
@@ -51,17 +51,20 @@ fn reading_and_predicting_allocate_nothing() {
     let post =
         FeaturePosterior::build(&model, &mut storage, &mut vec![0.0; model.build_workspace_len().unwrap()])
             .unwrap();
-    let blob = feature_to_bytes(&post).unwrap();
+    let blob = feature_to_bytes(&post, &Plan::compact()).unwrap();
     let mut store = vec![0.0f32; n];
     let mut ws = vec![0.0f32; post.workspace_len().unwrap()];
 
     let before = allocations();
-    let post = read_feature::<f32, DeepRff>(&blob, &mut store).unwrap();
+    let copied = read_feature::<f32, DeepRff>(&blob, &mut store).unwrap();
+    let in_place = view_feature::<f32, DeepRff>(&blob).unwrap();
     let mut acc = 0.0f32;
-    for k in 0..50 {
-        let x = [-1.0 + 0.04 * k as f32, 0.3];
-        let p = post.predict(&x, &mut ws).unwrap();
-        acc += p.mean + p.variance + post.predict_mean(&x, &mut ws).unwrap();
+    for post in [copied, in_place] {
+        for k in 0..50 {
+            let x = [-1.0 + 0.04 * k as f32, 0.3];
+            let p = post.predict(&x, &mut ws).unwrap();
+            acc += p.mean + p.variance + post.predict_mean(&x, &mut ws).unwrap();
+        }
     }
     assert_eq!(allocations() - before, 0);
     assert!(acc.is_finite());

@@ -55,19 +55,22 @@ fn check_kernel<K: Kernel + ModelShape + PartialEq>(k: K, kernel_params: &[f64],
     let built =
         KernelPosterior::build(&model, &mut storage, &mut vec![0.0; model.build_workspace_len().unwrap()])
             .unwrap();
-    let blob = kernel_to_bytes(&built).unwrap();
+    let blob = kernel_to_bytes(&built, &Plan::uniform(Encoding::F64)).unwrap();
     let mut back = vec![0.0; read_header(&blob).unwrap().count];
-    let post = read_kernel::<f64, K>(&blob, &mut back).unwrap();
-    assert!(post.kernel() == &k, "{k:?}: shape changed in the round trip");
-    let mut ws = vec![0.0; post.workspace_len().unwrap()];
-    let got: Vec<_> = x
-        .chunks_exact(d)
-        .map(|xi| post.predict(xi, &mut ws).map(|p| (p.mean, p.variance)).unwrap())
-        .collect();
-    assert_close(&format!("{k:?}"), &got, &mean, &var);
+    let read = read_kernel::<f64, K>(&blob, &mut back).unwrap();
+    let view = view_kernel::<f64, K>(&blob).unwrap();
+    for post in [read, view] {
+        assert!(post.kernel() == &k, "{k:?}: shape changed in the round trip");
+        let mut ws = vec![0.0; post.workspace_len().unwrap()];
+        let got: Vec<_> = x
+            .chunks_exact(d)
+            .map(|xi| post.predict(xi, &mut ws).map(|p| (p.mean, p.variance)).unwrap())
+            .collect();
+        assert_close(&format!("{k:?}"), &got, &mean, &var);
+    }
 }
 
-fn check_map<F: FeatureMap + ModelShape>(map: F, map_params: &[f64], seed: u64) -> F {
+fn check_map<F: DeployMap>(map: F, map_params: &[f64], seed: u64) -> F {
     let mut rng = Xoshiro256::from_u64(seed);
     let d = map.input_dim();
     let prior = [&[0.3f64][..], map_params].concat();
@@ -83,16 +86,19 @@ fn check_map<F: FeatureMap + ModelShape>(map: F, map_params: &[f64], seed: u64) 
     let built =
         FeaturePosterior::build(&model, &mut storage, &mut vec![0.0; model.build_workspace_len().unwrap()])
             .unwrap();
-    let blob = feature_to_bytes(&built).unwrap();
+    let blob = feature_to_bytes(&built, &Plan::uniform(Encoding::F64)).unwrap();
     let mut back = vec![0.0; read_header(&blob).unwrap().count];
-    let post = read_feature::<f64, F>(&blob, &mut back).unwrap();
-    let mut ws = vec![0.0; post.workspace_len().unwrap()];
-    let got: Vec<_> = x
-        .chunks_exact(d)
-        .map(|xi| post.predict(xi, &mut ws).map(|p| (p.mean, p.variance)).unwrap())
-        .collect();
-    assert_close(&format!("{map:?}"), &got, &mean, &var);
-    *post.map()
+    let read = read_feature::<f64, F>(&blob, &mut back).unwrap();
+    let view = view_feature::<f64, F>(&blob).unwrap();
+    for post in [read, view] {
+        let mut ws = vec![0.0; post.workspace_len().unwrap()];
+        let got: Vec<_> = x
+            .chunks_exact(d)
+            .map(|xi| post.predict(xi, &mut ws).map(|p| (p.mean, p.variance)).unwrap())
+            .collect();
+        assert_close(&format!("{map:?}"), &got, &mean, &var);
+    }
+    *view.map()
 }
 
 #[test]

@@ -1,4 +1,5 @@
-//! The model format: round trips, and one typed error per kind of damage.
+//! The model format (version 2): round trips in every encoding, and one typed error per kind
+//! of damage.
 // Exports blobs with `feature_to_bytes`/`kernel_to_bytes`, which need `alloc`.
 #![cfg(feature = "alloc")]
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
@@ -11,14 +12,19 @@ use proptest::prelude::*;
 use svgp::deploy::*;
 use svgp::kernel::Rbf;
 
-fn feature_blob_f32(seed: u64) -> (Vec<u8>, Vec<f32>) {
+/// A PlainRff posterior (D = 2, J = 24, M = 5) built in f64, and its blob under `plan`.
+fn feature_blob(seed: u64, plan: &Plan) -> (Vec<u8>, Vec<f64>) {
     let r = random_feature_model(seed, 2, 24, 5);
     let model = FeatureModel::from_flat(r.map, 5, 1e-6, &r.flat).unwrap();
-    let mut storage = vec![0.0f32; FeaturePosterior::<f32, PlainRff>::storage_len(&r.map, 5).unwrap()];
+    let mut storage = vec![0.0f64; FeaturePosterior::<f64, PlainRff>::storage_len(&r.map, 5).unwrap()];
     let post =
         FeaturePosterior::build(&model, &mut storage, &mut vec![0.0; model.build_workspace_len().unwrap()])
             .unwrap();
-    (feature_to_bytes(&post).unwrap(), storage.clone())
+    (feature_to_bytes(&post, plan).unwrap(), storage.clone())
+}
+
+fn f32_blob(seed: u64) -> Vec<u8> {
+    feature_blob(seed, &Plan::uniform(Encoding::F32)).0
 }
 
 /// Rewrites the trailing CRC so that a deliberate header/payload edit reaches the later checks.
@@ -28,67 +34,98 @@ fn reseal(blob: &mut [u8]) {
     blob[n..].copy_from_slice(&crc.to_le_bytes());
 }
 
-fn read(blob: &[u8]) -> Result<Vec<f32>, Error> {
-    let mut storage = vec![0.0f32; 4096];
-    read_feature::<f32, PlainRff>(blob, &mut storage).map(|p| p.storage().to_vec())
+/// Reads as f32 in place and predicts at one point.
+fn read(blob: &[u8]) -> Result<(f32, f32), Error> {
+    let post = view_feature::<f32, PlainRff>(blob)?;
+    let mut ws = vec![0.0f32; post.workspace_len()?];
+    post.predict(&[0.3, -0.2], &mut ws).map(|p| (p.mean, p.variance))
 }
 
-fn model_err(kind: BlobError, at: usize) -> Result<Vec<f32>, Error> {
+fn model_err(kind: BlobError, at: usize) -> Result<(f32, f32), Error> {
     Err(Error::InvalidModel { kind, at })
 }
 
-#[test]
-fn feature_round_trip_is_bit_exact_and_predicts_the_same() {
-    let (blob, storage) = feature_blob_f32(1);
-    assert_eq!(blob.len(), encoded_len::<f32>(storage.len()).unwrap());
-    assert_eq!(&blob[..4], b"SVGP");
-    let h = read_header(&blob).unwrap();
-    assert_eq!((h.kind, h.scalar_size, h.count), (ModelKind::Feature, 4, storage.len()));
-    let mut back = vec![0.0f32; h.count];
-    let post = read_feature::<f32, PlainRff>(&blob, &mut back).unwrap();
-    assert_eq!(post.map(), &PlainRff { d: 2, j: 24 });
-    assert_eq!(post.storage(), &storage[..]);
-    let orig = FeaturePosterior::from_storage(PlainRff { d: 2, j: 24 }, 5, &storage).unwrap();
-    let (mut w1, mut w2) =
-        (vec![0.0; orig.workspace_len().unwrap()], vec![0.0; orig.workspace_len().unwrap()]);
-    let x = [0.3f32, -0.2];
-    assert_eq!(orig.predict(&x, &mut w1).unwrap(), post.predict(&x, &mut w2).unwrap());
+/// Start of the blocks' bytes: the fixed header and B table entries.
+fn data_start(blob: &[u8]) -> usize {
+    HEADER_LEN + ENTRY_LEN * read_header(blob).unwrap().n_blocks
 }
 
 #[test]
-fn f64_feature_and_kernel_round_trips() {
-    let r = random_feature_model(2, 3, 10, 4);
-    let model = FeatureModel::from_flat(r.map, 4, 1e-6, &r.flat).unwrap();
-    let mut storage = vec![0.0f64; FeaturePosterior::<f64, PlainRff>::storage_len(&r.map, 4).unwrap()];
+fn every_encoding_round_trips_and_rewrites_to_the_same_bytes() {
+    for enc in Encoding::ALL {
+        let plan = Plan::uniform(enc);
+        let (blob, storage) = feature_blob(1, &plan);
+        let h = read_header(&blob).unwrap();
+        assert_eq!(
+            (h.kind, h.count, h.likelihood),
+            (ModelKind::Feature, storage.len(), Likelihood::Gaussian)
+        );
+        assert_eq!(h.len, blob.len());
+        assert!(block_entries(&blob, &h).all(|e| e.encoding == enc));
+        // In place and decoded into RAM: the same posterior, the same predictions.
+        let view = view_feature::<f64, PlainRff>(&blob).unwrap();
+        let mut store = vec![0.0f64; h.count];
+        let copied = read_feature::<f64, PlainRff>(&blob, &mut store).unwrap();
+        assert_eq!(view.map(), &PlainRff { d: 2, j: 24 });
+        let mut ws = vec![0.0; view.workspace_len().unwrap()];
+        for x in [[0.3, -0.2], [-1.0, 0.7]] {
+            let (a, b) = (view.predict(&x, &mut ws).unwrap(), copied.predict(&x, &mut ws).unwrap());
+            // In place, integer blocks take their operand in 26-bit fixed point (Block::row_dot):
+            // ~1.5e-8 of the operand's largest value; decoded, they are plain f64 products.
+            let tol = if matches!(enc, Encoding::I16 | Encoding::I8) { 1e-6 } else { 1e-12 };
+            let (dm, dv) = ((a.mean - b.mean).abs(), (a.variance - b.variance).abs());
+            assert!(dm < tol && dv < tol, "{enc:?}: {dm:e} {dv:e} ({a:?} vs {b:?})");
+        }
+        // Re-encoding what was read gives the same bytes (the encoders are idempotent).
+        assert_eq!(feature_to_bytes(&view, &plan).unwrap(), blob, "{enc:?}");
+        assert_eq!(feature_to_bytes(&copied, &plan).unwrap(), blob, "{enc:?}");
+        // f32 evaluation where the encoding fits it.
+        if enc != Encoding::F64 {
+            read(&blob).unwrap();
+        }
+    }
+}
+
+#[test]
+fn f32_blob_matches_the_f32_posterior_bit_for_bit() {
+    let r = random_feature_model(2, 2, 24, 5);
+    let model = FeatureModel::from_flat(r.map, 5, 1e-6, &r.flat).unwrap();
+    let mut storage = vec![0.0f32; FeaturePosterior::<f32, PlainRff>::storage_len(&r.map, 5).unwrap()];
     let post =
         FeaturePosterior::build(&model, &mut storage, &mut vec![0.0; model.build_workspace_len().unwrap()])
             .unwrap();
-    let blob = feature_to_bytes(&post).unwrap();
-    let mut back = vec![0.0f64; storage.len()];
-    assert_eq!(read_feature::<f64, PlainRff>(&blob, &mut back).unwrap().storage(), &storage[..]);
-    // Reading it as f32 is a typed error, not a reinterpretation.
-    assert_eq!(read(&blob), model_err(BlobError::WrongScalar, offset::SCALAR));
+    let blob = feature_to_bytes(&post, &Plan::uniform(Encoding::F32)).unwrap();
+    let view = view_feature::<f32, PlainRff>(&blob).unwrap();
+    let mut ws = vec![0.0f32; post.workspace_len().unwrap()];
+    for x in [[0.3f32, -0.2], [0.9, 0.1]] {
+        assert_eq!(post.predict(&x, &mut ws).unwrap(), view.predict(&x, &mut ws).unwrap());
+    }
+}
+
+#[test]
+fn f64_blocks_are_not_read_as_f32_and_kinds_do_not_mix() {
+    let (blob, _) = feature_blob(2, &Plan::uniform(Encoding::F32).with(Role::Mean, Encoding::F64));
+    // w is block 2: its table entry is where the error points.
+    assert_eq!(read(&blob), model_err(BlobError::WrongScalar, offset::TABLE + 2 * ENTRY_LEN));
+    view_feature::<f64, PlainRff>(&blob).unwrap();
 
     let params = [0.1, -0.5, 0.0, 0.5, 1.0, -1.0, 0.5, 0.1, 0.3, -3.0];
     let km = KernelModel::from_flat(Rbf::new(1), 2, 1e-6, &params).unwrap();
     let mut ks = vec![0.0f64; KernelPosterior::<f64, Rbf>::storage_len(&Rbf::new(1), 2).unwrap()];
     let kp = KernelPosterior::build(&km, &mut ks, &mut vec![0.0; km.build_workspace_len().unwrap()]).unwrap();
-    let kblob = kernel_to_bytes(&kp).unwrap();
+    let kblob = kernel_to_bytes(&kp, &Plan::uniform(Encoding::F64)).unwrap();
     let mut kback = vec![0.0f64; ks.len()];
-    let kread = read_kernel::<f64, Rbf>(&kblob, &mut kback).unwrap();
-    assert_eq!(kread.storage(), &ks[..]);
-    assert_eq!(kread.kernel(), &Rbf::new(1));
-    // A kernel blob is not a feature blob.
-    let mut fstore = vec![0.0f64; 4096];
+    assert_eq!(read_kernel::<f64, Rbf>(&kblob, &mut kback).unwrap().kernel(), &Rbf::new(1));
+    assert_eq!(kback, ks);
     assert_eq!(
-        read_feature::<f64, PlainRff>(&kblob, &mut fstore).map(|_| ()),
+        view_feature::<f64, PlainRff>(&kblob).map(|_| ()),
         Err(Error::InvalidModel { kind: BlobError::WrongKind, at: offset::KIND })
     );
 }
 
 #[test]
 fn every_truncation_is_reported_as_truncated() {
-    let (blob, _) = feature_blob_f32(3);
+    let blob = f32_blob(3);
     for n in 0..blob.len() {
         assert_eq!(read(&blob[..n]), model_err(BlobError::Truncated, n), "prefix {n}");
     }
@@ -96,37 +133,59 @@ fn every_truncation_is_reported_as_truncated() {
 
 #[test]
 fn header_damage_gets_its_own_error() {
-    let (blob, _) = feature_blob_f32(4);
-    let edit = |at: usize, bytes: &[u8], seal: bool| {
+    let blob = f32_blob(4);
+    let edit = |at: usize, bytes: &[u8]| {
         let mut b = blob.clone();
         b[at..at + bytes.len()].copy_from_slice(bytes);
-        if seal {
-            reseal(&mut b);
-        }
+        reseal(&mut b);
         read(&b)
     };
-    assert_eq!(edit(0, b"SVGQ", true), model_err(BlobError::WrongMagic, offset::MAGIC));
-    assert_eq!(edit(4, &2u16.to_le_bytes(), true), model_err(BlobError::UnsupportedVersion, offset::VERSION));
-    assert_eq!(edit(6, &[2], true), model_err(BlobError::WrongScalar, offset::SCALAR));
-    assert_eq!(edit(7, &[9], true), model_err(BlobError::WrongKind, offset::KIND));
-    assert_eq!(edit(8, &7u32.to_le_bytes(), true), model_err(BlobError::WrongFamily, offset::FAMILY));
-    // Impossible shapes: M = 0, a count that disagrees with the sizes, a shape word the
-    // family rejects, a shape that disagrees with the counts, sizes whose product overflows.
+    let u32le = |v: u32| v.to_le_bytes();
+    let entry = |i: usize| offset::TABLE + ENTRY_LEN * i;
+    assert_eq!(edit(0, b"SVGQ"), model_err(BlobError::WrongMagic, offset::MAGIC));
+    // Version 1 blobs are not read (see the format's module docs), nor future ones.
+    assert_eq!(edit(4, &1u16.to_le_bytes()), model_err(BlobError::UnsupportedVersion, offset::VERSION));
+    assert_eq!(edit(4, &3u16.to_le_bytes()), model_err(BlobError::UnsupportedVersion, offset::VERSION));
+    assert_eq!(edit(6, &[1]), model_err(BlobError::ImpossibleShape, offset::RESERVED));
+    assert_eq!(edit(7, &[9]), model_err(BlobError::WrongKind, offset::KIND));
+    assert_eq!(edit(8, &u32le(7)), model_err(BlobError::WrongFamily, offset::FAMILY));
+    assert_eq!(edit(80, &u32le(0)), model_err(BlobError::ImpossibleShape, offset::N_INDUCING));
+    assert_eq!(edit(92, &u32le(6)), model_err(BlobError::ImpossibleShape, offset::RANK));
+    // The likelihood: an unknown id, a parameter count that is not the likelihood's.
     assert_eq!(
-        edit(80, &0u32.to_le_bytes(), true),
-        model_err(BlobError::ImpossibleShape, offset::N_INDUCING)
+        edit(96, &7u16.to_le_bytes()),
+        model_err(BlobError::UnsupportedLikelihood, offset::LIKELIHOOD)
     );
-    assert_eq!(edit(92, &7u32.to_le_bytes(), true), model_err(BlobError::ImpossibleShape, offset::COUNT));
+    // A likelihood the crate trains (Bernoulli logit, LikelihoodId 2) that deployment cannot serve.
     assert_eq!(
-        edit(16 + 4 * 5, &1u32.to_le_bytes(), true),
+        edit(96, &2u16.to_le_bytes()),
+        model_err(BlobError::UnsupportedLikelihood, offset::LIKELIHOOD)
+    );
+    assert_eq!(
+        u16::from_le_bytes([blob[96], blob[97]]),
+        u16::from(svgp::likelihood::LikelihoodId::Gaussian.as_u8())
+    );
+    assert_eq!(
+        edit(98, &2u16.to_le_bytes()),
+        model_err(BlobError::ImpossibleShape, offset::LIKELIHOOD_PARAMS)
+    );
+    // The block table: count, encoding code, reserved bytes, shapes.
+    assert_eq!(edit(100, &u32le(5)), model_err(BlobError::BlockMismatch, offset::N_BLOCKS));
+    assert_eq!(edit(100, &u32le(99)), model_err(BlobError::BlockMismatch, offset::N_BLOCKS));
+    assert_eq!(edit(entry(2), &[9]), model_err(BlobError::UnsupportedEncoding, entry(2)));
+    assert_eq!(edit(entry(2), &[0]), model_err(BlobError::UnsupportedEncoding, entry(2)));
+    assert_eq!(edit(entry(3) + 2, &[1]), model_err(BlobError::UnsupportedEncoding, entry(3) + 1));
+    assert_eq!(edit(entry(2) + 8, &u32le(23)), model_err(BlobError::BlockMismatch, entry(2)));
+    assert_eq!(edit(entry(5) + 4, &u32le(2)), model_err(BlobError::BlockMismatch, offset::N_PARAMS));
+    // An encoding with a different size: the blob's length no longer matches.
+    assert_eq!(edit(entry(2), &[Encoding::F16.code()]), model_err(BlobError::TrailingBytes, blob.len() - 48));
+    // Shapes: unused words, the family's own rules, disagreement with the counts.
+    assert_eq!(
+        edit(16 + 4 * 5, &u32le(1)),
         model_err(BlobError::BadShapeWord("non-zero unused shape word"), 36)
     );
-    assert_eq!(
-        edit(16, &0u32.to_le_bytes(), true),
-        model_err(BlobError::BadShapeWord("test map input dimension"), 16)
-    );
-    assert_eq!(edit(16, &3u32.to_le_bytes(), true), model_err(BlobError::ImpossibleShape, offset::INPUT_DIM));
-    assert_eq!(edit(80, &MAX_DIM.to_le_bytes(), true), model_err(BlobError::ImpossibleShape, offset::COUNT));
+    assert_eq!(edit(16, &u32le(0)), model_err(BlobError::BadShapeWord("test map input dimension"), 16));
+    assert_eq!(edit(16, &u32le(3)), model_err(BlobError::ImpossibleShape, offset::INPUT_DIM));
     // Checksum: one payload bit, and the stored CRC itself.
     let mut b = blob.clone();
     b[200] ^= 0x10;
@@ -141,22 +200,51 @@ fn header_damage_gets_its_own_error() {
 }
 
 #[test]
-fn non_finite_payload_is_reported_with_its_index() {
-    let (blob, _) = feature_blob_f32(5);
+fn non_finite_values_are_reported_with_their_index() {
+    // f32: index k of the storage order.
+    let blob = f32_blob(5);
+    let start = data_start(&blob);
     for (k, bad) in [(3usize, f32::NAN), (40, f32::INFINITY), (0, f32::NEG_INFINITY)] {
         let mut b = blob.clone();
-        b[HEADER_LEN + 4 * k..HEADER_LEN + 4 * k + 4].copy_from_slice(&bad.to_le_bytes());
+        b[start + 4 * k..start + 4 * k + 4].copy_from_slice(&bad.to_le_bytes());
         reseal(&mut b);
         match read(&b) {
             Err(Error::NonFinite { index, .. }) => assert_eq!(index, k),
             other => panic!("expected NonFinite at {k}, got {other:?}"),
         }
     }
+    // f16: an all-ones exponent is ±∞ or NaN, not a large number.
+    let (blob, _) = feature_blob(5, &Plan::uniform(Encoding::F16));
+    let start = data_start(&blob);
+    let mut b = blob.clone();
+    b[start + 2 * 7..start + 2 * 7 + 2].copy_from_slice(&0x7C00u16.to_le_bytes());
+    reseal(&mut b);
+    assert!(matches!(read(&b), Err(Error::NonFinite { index: 7, .. })), "{:?}", read(&b));
+    // i16: a NaN row scale. Block 0 (σ², 1 row) starts with its scale.
+    let (blob, _) = feature_blob(5, &Plan::uniform(Encoding::I16));
+    let start = data_start(&blob);
+    let mut b = blob.clone();
+    b[start..start + 4].copy_from_slice(&f32::NAN.to_le_bytes());
+    reseal(&mut b);
+    assert!(matches!(read(&b), Err(Error::NonFinite { index: 0, .. })), "{:?}", read(&b));
+}
+
+#[test]
+fn posterior_values_the_reader_cannot_use_are_rejected() {
+    // σ² ≤ 0 and σ_n² ≤ 0 (blocks 0 and 1 of an f32 blob).
+    let blob = f32_blob(6);
+    let start = data_start(&blob);
+    for (k, what) in [(0usize, "kernel variance"), (1, "noise variance")] {
+        let mut b = blob.clone();
+        b[start + 4 * k..start + 4 * k + 4].copy_from_slice(&(-1.0f32).to_le_bytes());
+        reseal(&mut b);
+        assert_eq!(read(&b), Err(Error::InvalidParameter { what, value: -1.0 }));
+    }
 }
 
 #[test]
 fn storage_too_small_is_a_buffer_error() {
-    let (blob, storage) = feature_blob_f32(6);
+    let (blob, storage) = feature_blob(6, &Plan::uniform(Encoding::F32));
     let mut small = vec![0.0f32; storage.len() - 1];
     assert!(matches!(
         read_feature::<f32, PlainRff>(&blob, &mut small),
@@ -167,22 +255,46 @@ fn storage_too_small_is_a_buffer_error() {
 #[test]
 fn every_single_byte_change_is_rejected() {
     // CRC-32 catches every burst of ≤ 32 bits; the header checks catch the rest first.
-    let (blob, _) = feature_blob_f32(7);
-    for i in 0..blob.len() {
-        for flip in [0x01u8, 0x80, 0xFF] {
-            let mut b = blob.clone();
-            b[i] ^= flip;
-            assert!(read(&b).is_err(), "byte {i} ^ {flip:#x} accepted");
+    for plan in [Plan::uniform(Encoding::F32), Plan::compact()] {
+        let (blob, _) = feature_blob(7, &plan);
+        for i in 0..blob.len() {
+            for flip in [0x01u8, 0x80, 0xFF] {
+                let mut b = blob.clone();
+                b[i] ^= flip;
+                assert!(read(&b).is_err(), "byte {i} ^ {flip:#x} accepted");
+            }
         }
     }
 }
 
 #[test]
 fn unaligned_blob_reads_the_same() {
-    let (blob, storage) = feature_blob_f32(8);
+    let (blob, _) = feature_blob(8, &Plan::compact());
     let mut shifted = vec![0u8; blob.len() + 3];
     shifted[3..].copy_from_slice(&blob);
-    assert_eq!(read(&shifted[3..]).unwrap(), storage);
+    assert_eq!(read(&shifted[3..]).unwrap(), read(&blob).unwrap());
+}
+
+#[test]
+fn values_an_encoding_cannot_hold_are_refused_by_the_writer() {
+    let params = [10.0, -0.5, 0.0, 0.5, 1.0, -1.0, 0.5, 0.1, 0.3, -3.0]; // σ² = e¹⁰ ≈ 22026
+    let km = KernelModel::from_flat(Rbf::new(1), 2, 1e-6, &params).unwrap();
+    let mut ks = vec![0.0f64; KernelPosterior::<f64, Rbf>::storage_len(&Rbf::new(1), 2).unwrap()];
+    let kp = KernelPosterior::build(&km, &mut ks, &mut vec![0.0; km.build_workspace_len().unwrap()]).unwrap();
+    // α grows with σ²: beyond ±65504 half precision cannot hold it.
+    let big =
+        KernelModel::from_flat(Rbf::new(1), 2, 1e-6, &[0.0, -0.5, 0.0, 0.5, 1e6, -1e6, 0.5, 0.1, 0.3, -3.0])
+            .unwrap();
+    let mut bs = vec![0.0f64; KernelPosterior::<f64, Rbf>::storage_len(&Rbf::new(1), 2).unwrap()];
+    let bp =
+        KernelPosterior::build(&big, &mut bs, &mut vec![0.0; big.build_workspace_len().unwrap()]).unwrap();
+    assert!(matches!(
+        kernel_to_bytes(&bp, &Plan::uniform(Encoding::F16)),
+        Err(Error::InvalidParameter { what: "value out of the encoding's range", .. })
+    ));
+    kernel_to_bytes(&kp, &Plan::uniform(Encoding::F16)).unwrap();
+    let mut out = vec![0u8; 10];
+    assert!(matches!(write_kernel(&kp, &Plan::compact(), &mut out), Err(Error::BufferTooSmall { .. })));
 }
 
 proptest! {
@@ -190,18 +302,26 @@ proptest! {
     #[test]
     fn arbitrary_bytes_never_panic(bytes in proptest::collection::vec(any::<u8>(), 0..600)) {
         let _ = read(&bytes);
-        let mut k = vec![0.0f64; 256];
-        let _ = read_kernel::<f64, Rbf>(&bytes, &mut k);
+        let _ = view_kernel::<f64, Rbf>(&bytes);
     }
 
     #[test]
-    fn valid_header_with_random_payload_never_panics(seed in any::<u64>(), edits in proptest::collection::vec((0usize..104, any::<u8>()), 1..6)) {
-        let (mut blob, _) = feature_blob_f32(seed % 16);
+    fn valid_header_with_random_edits_never_panics(
+        seed in any::<u64>(),
+        enc in 0usize..6,
+        edits in proptest::collection::vec((0usize..200, any::<u8>()), 1..6),
+    ) {
+        let (mut blob, _) = feature_blob(seed % 16, &Plan::uniform(Encoding::ALL[enc]));
         for (at, v) in edits {
+            let at = at % blob.len();
             blob[at] = v;
         }
         reseal(&mut blob);
         let _ = read(&blob);
+        if let Ok(post) = view_feature::<f64, PlainRff>(&blob) {
+            let mut ws = vec![0.0; post.workspace_len().unwrap()];
+            let _ = post.predict(&[0.1, 0.2], &mut ws);
+        }
     }
 }
 
@@ -215,128 +335,65 @@ fn deep_rff_blob_round_trips_and_rejects_bad_shapes() {
     let post =
         FeaturePosterior::build(&model, &mut storage, &mut vec![0.0; model.build_workspace_len().unwrap()])
             .unwrap();
-    let blob = feature_to_bytes(&post).unwrap();
-    let mut back = vec![0.0f32; storage.len()];
-    let read = read_feature::<f32, DeepRff>(&blob, &mut back).unwrap();
-    assert_eq!(read.map(), &map);
-    assert_eq!(read.storage(), &storage[..]);
+    let blob = feature_to_bytes(&post, &Plan::compact()).unwrap();
+    let view = view_feature::<f32, DeepRff>(&blob).unwrap();
+    assert_eq!(view.map(), &map);
+    // The table: 5 posterior blocks, then per layer weight and bias, W, b, ln ℓ.
+    let h = read_header(&blob).unwrap();
+    let shapes: Vec<_> = block_entries(&blob, &h).map(|e| (e.rows, e.cols)).collect();
+    assert_eq!(
+        shapes,
+        [
+            (1, 1),
+            (1, 1),
+            (1, 256),
+            (1, 30),
+            (30, 256),
+            (32, 2),
+            (1, 32),
+            (32, 32),
+            (1, 32),
+            (8, 32),
+            (1, 8),
+            (8, 256),
+            (1, 256),
+            (1, 1)
+        ]
+    );
     // Shape words: [layers 3, activation 1, 2, 32, 32, 8, J 256].
     let word = |i: usize| u32::from_le_bytes(blob[16 + 4 * i..20 + 4 * i].try_into().unwrap());
     assert_eq!((0..7).map(word).collect::<Vec<_>>(), [3, 1, 2, 32, 32, 8, 256]);
-    let mut store = vec![0.0f32; storage.len()];
-    let mut edit = |word_index: usize, v: u32| {
+    let edit = |word_index: usize, v: u32| {
         let mut b = blob.clone();
         b[16 + 4 * word_index..20 + 4 * word_index].copy_from_slice(&v.to_le_bytes());
         reseal(&mut b);
-        read_feature::<f32, DeepRff>(&b, &mut store).map(|_| ()).unwrap_err()
+        view_feature::<f32, DeepRff>(&b).map(|_| ()).unwrap_err()
     };
     let at = |w: usize| 16 + 4 * w;
-    assert_eq!(
-        edit(0, 0),
-        Error::InvalidModel { kind: BlobError::BadShapeWord("deep RFF layer count"), at: at(0) }
-    );
-    assert_eq!(
-        edit(0, 99),
-        Error::InvalidModel { kind: BlobError::BadShapeWord("deep RFF layer count"), at: at(0) }
-    );
-    assert_eq!(
-        edit(1, 6),
-        Error::InvalidModel { kind: BlobError::BadShapeWord("deep RFF activation"), at: at(1) }
-    );
-    assert_eq!(
-        edit(3, 0),
-        Error::InvalidModel { kind: BlobError::BadShapeWord("deep RFF layer width"), at: at(3) }
-    );
-    assert_eq!(
-        edit(6, 0),
-        Error::InvalidModel { kind: BlobError::BadShapeWord("deep RFF features"), at: at(6) }
-    );
-    assert_eq!(
-        edit(7, 5),
-        Error::InvalidModel { kind: BlobError::BadShapeWord("non-zero unused shape word"), at: at(7) }
-    );
+    let bad = |what, w| Error::InvalidModel { kind: BlobError::BadShapeWord(what), at: at(w) };
+    assert_eq!(edit(0, 0), bad("deep RFF layer count", 0));
+    assert_eq!(edit(0, 99), bad("deep RFF layer count", 0));
+    assert_eq!(edit(1, 6), bad("deep RFF activation", 1));
+    assert_eq!(edit(3, 0), bad("deep RFF layer width", 3));
+    assert_eq!(edit(6, 0), bad("deep RFF features", 6));
+    assert_eq!(edit(7, 5), bad("non-zero unused shape word", 7));
     assert_eq!(
         edit(6, MAX_DIM),
         Error::InvalidModel { kind: BlobError::ImpossibleShape, at: offset::N_FEATURES }
     );
-    assert_eq!(
-        edit(5, 65536),
-        Error::InvalidModel { kind: BlobError::BadShapeWord("deep RFF too many parameters"), at: at(6) }
-    );
-    // A valid but different shape (another activation) disagrees with nothing in the counts,
-    // so it reads; a different width changes the parameter count and is caught.
+    assert_eq!(edit(5, 65536), bad("deep RFF too many parameters", 6));
+    // Another activation changes no size, so it reads; a different width changes the
+    // parameter count and is caught.
     assert_eq!(edit(4, 31), Error::InvalidModel { kind: BlobError::ImpossibleShape, at: offset::N_PARAMS });
-}
-
-/// The committed firmware blob, checked and decoded entirely at compile time.
-const FIRMWARE_BLOB: &[u8] = include_bytes!("../firmware/model.bin");
-const FIRMWARE_COUNT: usize =
-    u32::from_le_bytes([FIRMWARE_BLOB[92], FIRMWARE_BLOB[93], FIRMWARE_BLOB[94], FIRMWARE_BLOB[95]]) as usize;
-static FIRMWARE_PAYLOAD: Result<[f32; FIRMWARE_COUNT], Error> = payload_f32::<FIRMWARE_COUNT>(FIRMWARE_BLOB);
-
-#[test]
-fn compile_time_payload_matches_the_runtime_reader() {
-    let payload = FIRMWARE_PAYLOAD.as_ref().unwrap();
-    let mut storage = vec![0.0f32; FIRMWARE_COUNT];
-    let h = read_header(FIRMWARE_BLOB).unwrap();
-    match h.kind {
-        ModelKind::Feature => {
-            let a = read_feature::<f32, svgp::features::DeepRff>(FIRMWARE_BLOB, &mut storage).unwrap();
-            let b = read_feature_in_place::<f32, svgp::features::DeepRff>(FIRMWARE_BLOB, payload).unwrap();
-            assert_eq!(a.storage(), b.storage());
-            assert!(core::ptr::eq(b.storage(), &payload[..]), "in place: no copy");
-        }
-        ModelKind::Kernel => {
-            let a = read_kernel::<f32, Rbf>(FIRMWARE_BLOB, &mut storage).unwrap();
-            let b = read_kernel_in_place::<f32, Rbf>(FIRMWARE_BLOB, payload).unwrap();
-            assert_eq!(a.storage(), b.storage());
-        }
-    }
-}
-
-#[test]
-fn in_place_reading_checks_what_the_const_decoder_does_not() {
-    let (blob, storage) = feature_blob_f32(9);
-    const N: usize = 2 + 24 + 5 * 24 + 25 + 3 * 24;
-    assert_eq!(storage.len(), N);
-    let payload = payload_f32::<N>(&blob).unwrap();
-    assert_eq!(&payload[..], &storage[..]);
-    let post = read_feature_in_place::<f32, PlainRff>(&blob[..HEADER_LEN], &payload).unwrap();
-    assert_eq!(post.storage(), &storage[..]);
-    // The const decoder's own errors.
+    // A table that splits the map's parameters differently: caught at the first entry that
+    // differs (in f32, so the block's bytes keep their length; i16 would add row scales and
+    // the blob's length would no longer match its table).
+    let mut b = feature_to_bytes(&post, &Plan::uniform(Encoding::F32)).unwrap();
+    let e5 = offset::TABLE + 5 * ENTRY_LEN;
+    b[e5 + 4..e5 + 12].copy_from_slice(&[2, 0, 0, 0, 32, 0, 0, 0]); // (32, 2) → (2, 32)
+    reseal(&mut b);
     assert_eq!(
-        payload_f32::<{ N - 1 }>(&blob).map(|_| ()),
-        Err(Error::InvalidModel { kind: BlobError::ImpossibleShape, at: offset::COUNT })
+        view_feature::<f32, DeepRff>(&b).map(|_| ()),
+        Err(Error::InvalidModel { kind: BlobError::BlockMismatch, at: e5 })
     );
-    let mut b = blob.clone();
-    b[300] ^= 4;
-    assert_eq!(
-        payload_f32::<N>(&b).map(|_| ()),
-        Err(Error::InvalidModel { kind: BlobError::ChecksumMismatch, at: blob.len() - 4 })
-    );
-    assert_eq!(
-        payload_f32::<N>(&blob[..50]).map(|_| ()),
-        Err(Error::InvalidModel { kind: BlobError::Truncated, at: 50 })
-    );
-    // What the in-place view checks: kind, family, shape, payload length, finiteness.
-    let mut h = blob[..HEADER_LEN].to_vec();
-    h[8] = 9;
-    assert!(matches!(
-        read_feature_in_place::<f32, PlainRff>(&h, &payload),
-        Err(Error::InvalidModel { kind: BlobError::WrongFamily, at: offset::FAMILY })
-    ));
-    assert!(matches!(
-        read_feature_in_place::<f32, PlainRff>(&blob, &payload[1..]),
-        Err(Error::DimensionMismatch { .. })
-    ));
-    let mut bad = payload;
-    bad[7] = f32::NAN;
-    assert!(matches!(
-        read_feature_in_place::<f32, PlainRff>(&blob, &bad),
-        Err(Error::NonFinite { index: 7, .. })
-    ));
-    assert!(matches!(
-        read_feature_in_place::<f32, PlainRff>(&blob[..20], &payload),
-        Err(Error::InvalidModel { kind: BlobError::Truncated, at: 20 })
-    ));
 }

@@ -1,71 +1,56 @@
-//! Predict from an embedded svgp model blob on a Cortex-M4F, with no allocator.
+//! Predict from an embedded svgp model blob on a Cortex-M, with no allocator and no copy.
 //!
 //! The blob (`model.bin`, or `$SVGP_MODEL` at build time; written on the host by
-//! `cargo run --example deploy -- --export ...`) is read with `svgp::deploy` into a static
-//! array (or, with the `flash-storage` feature, decoded at compile time and borrowed in place
-//! from flash), then the posterior is evaluated at 64 points of the 80 × 80 grid. Results go out over semihosting as hexadecimal bit patterns
-//! (exact, and no float-formatting code in flash), one line per point:
-//! `P <index> <x1> <x2> <mean> <variance>`; the host check (`--check`) recomputes them.
+//! `cargo run --example deploy -- --export ...`) stays in flash: `svgp::deploy::view_feature` /
+//! `view_kernel` check it at start-up (header, block table, CRC-32, every value finite) and
+//! return a posterior that reads its blocks in place, in whatever encoding each is stored
+//! (f32, f16, bf16, or 16/8-bit integers with per-row scales). The only RAM is the prediction
+//! workspace. The posterior is evaluated at 64 points of the 80 × 80 grid; results go out over
+//! semihosting as hexadecimal bit patterns (exact, and no float-formatting code in flash), one
+//! line per point: `P <index> <x1> <x2> <mean> <variance>`; the host check (`--check`)
+//! recomputes them.
 //!
-//! Instruction counts come from SysTick under `qemu -icount shift=0` (one instruction per
-//! virtual nanosecond; SysTick runs at the 25 MHz core clock, so one tick is 40 instructions).
-//! A calibration line times `cortex_m::asm::delay(1_000_000)`, whose loop (cortex-m 0.7.10:
-//! `subs; bne`, n + 1 times) executes 2,000,002 instructions, so the host can check the
-//! 40-per-tick factor (50,000 ticks expected).
+//! Two boards (build.rs picks one from the target): QEMU's mps2-an386 (Cortex-M4F,
+//! thumbv7em-none-eabihf, 25 MHz) and microbit (Cortex-M0, thumbv6m-none-eabi, no FPU: f32 in
+//! software, 16 MHz). Instruction counts come from SysTick under `qemu -icount shift=0`: one
+//! instruction per virtual nanosecond, SysTick at the core clock, so one tick is 40 (mps2) or
+//! 62.5 (microbit) instructions. A calibration line times `cortex_m::asm::delay(1_000_000)`,
+//! 2,000,002 instructions, so the host can check the factor (50,000 or 32,000 ticks).
 #![no_std]
 #![no_main]
 
 use cortex_m::peripheral::{syst::SystClkSource, SYST};
 use cortex_m_rt::{entry, exception, ExceptionFrame};
 use cortex_m_semihosting::{debug, hprintln};
-#[cfg(not(feature = "flash-storage"))]
-use svgp::deploy::read_header;
-use svgp::deploy::{ModelKind, ModelShape};
+use svgp::deploy::{read_header, ModelKind, ModelShape};
 #[cfg(model_deep)]
 use svgp::features::DeepRff;
-#[cfg(feature = "breakdown")]
-use svgp::features::FeatureMap;
 #[cfg(model_rbf)]
 use svgp::kernel::Rbf;
 
-/// The model blob, embedded in flash and read at start-up into a static RAM array.
-#[cfg(not(feature = "flash-storage"))]
+/// The model blob, in flash, read in place.
 static BLOB: &[u8] = include_bytes!(env!("SVGP_MODEL_PATH"));
 
-/// With `flash-storage`, the blob is checked (checksum included) and decoded at compile time
-/// into a `static` f32 array that stays in flash; at start-up the posterior borrows it in place
-/// (no copy, no RAM for the model). A damaged blob fails the build.
-#[cfg(feature = "flash-storage")]
-mod flash {
-    use svgp::deploy::{payload_f32, HEADER_LEN};
-    const BLOB: &[u8] = include_bytes!(env!("SVGP_MODEL_PATH"));
-    pub static PAYLOAD: [f32; super::STORAGE] = match payload_f32::<{ super::STORAGE }>(BLOB) {
-        Ok(p) => p,
-        Err(_) => panic!("invalid model blob (SVGP_MODEL or firmware/model.bin)"),
-    };
-    pub static HEADER: [u8; HEADER_LEN] = {
-        let mut h = [0u8; HEADER_LEN];
-        let mut i = 0;
-        while i < HEADER_LEN {
-            h[i] = BLOB[i];
-            i += 1;
-        }
-        h
-    };
-    pub const LEN: usize = BLOB.len();
-}
-
-// `STORAGE` (the payload's scalar count) and `WORKSPACE` (the prediction workspace), read from
-// model.bin's header by build.rs, so the static buffers below are exactly what the model needs.
+// `WORKSPACE` (the prediction workspace), from the blob's header by build.rs, so the static
+// buffer below is exactly what the model needs.
 include!(concat!(env!("OUT_DIR"), "/model_size.rs"));
 /// Grid points evaluated (and timed).
 const POINTS: usize = 64;
-/// Instructions per SysTick tick under `-icount shift=0` with a 25 MHz core clock.
-const INSNS_PER_TICK: u32 = 40;
+/// Instructions per SysTick tick under `-icount shift=0`, as a ratio: 25 MHz core clock.
+#[cfg(board_mps2)]
+const INSNS_PER_TICK: (u32, u32) = (40, 1);
+/// 16 MHz core clock: 62.5 instructions per tick.
+#[cfg(board_microbit)]
+const INSNS_PER_TICK: (u32, u32) = (125, 2);
 
 /// SysTick counts down from 2²⁴ − 1; elapsed ticks between two readings (at most one wrap).
 fn ticks(_syst: &SYST, start: u32) -> u32 {
     start.wrapping_sub(SYST::get_current()) & 0x00FF_FFFF
+}
+
+/// Instructions in `t` ticks, divided by `n`.
+fn insns(t: u32, n: u32) -> u32 {
+    (t as u64 * INSNS_PER_TICK.0 as u64 / (INSNS_PER_TICK.1 as u64 * n as u64)) as u32
 }
 
 /// The i-th test input: a spread of points of the 80 × 80 grid on [-1, 1]².
@@ -121,7 +106,7 @@ fn run<F: FnMut(&[f32; 2]) -> Result<(f32, f32), svgp::Error>>(
             Err(e) => fail("predict", e),
         }
     }
-    ticks(syst, start) * INSNS_PER_TICK / POINTS as u32
+    insns(ticks(syst, start), POINTS as u32)
 }
 
 #[entry]
@@ -139,29 +124,21 @@ fn main() -> ! {
     cortex_m::asm::delay(1_000_000);
     hprintln!("CAL delay1000000 ticks {}", ticks(syst, start));
 
-    #[cfg(not(feature = "flash-storage"))]
-    let (header, blob_len) = (read_header(BLOB), BLOB.len());
-    #[cfg(feature = "flash-storage")]
-    let (header, blob_len) = (svgp::deploy::read_header_fields(&flash::HEADER), flash::LEN);
-    let header = match header {
+    let header = match read_header(BLOB) {
         Ok(h) => h,
         Err(e) => fail("header", e),
     };
     hprintln!(
-        "MODEL kind {} family {:08x} m {} j {} params {} count {} bytes {}",
+        "MODEL kind {} family {:08x} m {} j {} params {} rank {} bytes {}",
         header.kind as u8,
         header.family,
         header.n_inducing,
         header.n_features,
         header.n_params,
-        header.count,
-        blob_len
+        header.rank,
+        header.len
     );
-    // Static, so the linker's .bss size is the RAM the posterior needs (no stack estimate).
-    #[cfg(not(feature = "flash-storage"))]
-    let Some(storage) = cortex_m::singleton!(: [f32; STORAGE] = [0.0; STORAGE]) else {
-        fail("storage", svgp::Error::InvalidParameter { what: "already taken", value: 0.0 })
-    };
+    // Static, so the linker's .bss size is the RAM a prediction needs (no stack estimate).
     let Some(ws) = cortex_m::singleton!(: [f32; WORKSPACE] = [0.0; WORKSPACE]) else {
         fail("workspace", svgp::Error::InvalidParameter { what: "already taken", value: 0.0 })
     };
@@ -170,15 +147,12 @@ fn main() -> ! {
         #[cfg(model_rbf)]
         (ModelKind::Kernel, Rbf::FAMILY) => {
             let start = SYST::get_current();
-            #[cfg(not(feature = "flash-storage"))]
-            let post = svgp::deploy::read_kernel::<f32, Rbf>(BLOB, storage);
-            #[cfg(feature = "flash-storage")]
-            let post = svgp::deploy::read_kernel_in_place::<f32, Rbf>(&flash::HEADER, &flash::PAYLOAD);
+            let post = svgp::deploy::view_kernel::<f32, Rbf>(BLOB);
             let post = match post {
                 Ok(p) => p,
                 Err(e) => fail("read", e),
             };
-            hprintln!("ICOUNT read {}", ticks(syst, start) * INSNS_PER_TICK);
+            hprintln!("ICOUNT read {}", insns(ticks(syst, start), 1));
             run(syst, true, |x| post.predict(x, ws).map(|p| (p.mean, p.variance)));
             let mean = run(syst, false, |x| post.predict_mean(x, ws).map(|m| (m, 0.0)));
             let both = run(syst, false, |x| post.predict(x, ws).map(|p| (p.mean, p.variance)));
@@ -188,63 +162,29 @@ fn main() -> ! {
         #[cfg(model_deep)]
         (ModelKind::Feature, DeepRff::FAMILY) => {
             let start = SYST::get_current();
-            #[cfg(not(feature = "flash-storage"))]
-            let post = svgp::deploy::read_feature::<f32, DeepRff>(BLOB, storage);
-            #[cfg(feature = "flash-storage")]
-            let post = svgp::deploy::read_feature_in_place::<f32, DeepRff>(&flash::HEADER, &flash::PAYLOAD);
+            let post = svgp::deploy::view_feature::<f32, DeepRff>(BLOB);
             let post = match post {
                 Ok(p) => p,
                 Err(e) => fail("read", e),
             };
-            hprintln!("ICOUNT read {}", ticks(syst, start) * INSNS_PER_TICK);
+            hprintln!("ICOUNT read {}", insns(ticks(syst, start), 1));
             run(syst, true, |x| post.predict(x, ws).map(|p| (p.mean, p.variance)));
             let mean = run(syst, false, |x| post.predict_mean(x, ws).map(|m| (m, 0.0)));
             let both = run(syst, false, |x| post.predict(x, ws).map(|p| (p.mean, p.variance)));
-            #[cfg(feature = "breakdown")]
-            breakdown(syst, &post, ws);
             hprintln!("ICOUNT mean {}", mean);
             hprintln!("ICOUNT meanvar {}", both);
         }
         _ => fail(
             "model (no firmware support for this family)",
-            svgp::Error::InvalidModel { kind: svgp::deploy::BlobError::WrongFamily, at: svgp::deploy::offset::FAMILY },
+            svgp::Error::InvalidModel {
+                kind: svgp::deploy::BlobError::WrongFamily,
+                at: svgp::deploy::offset::FAMILY,
+            },
         ),
     }
     hprintln!("DONE");
     debug::exit(debug::EXIT_SUCCESS);
     loop {}
-}
-
-/// Instruction counts of the deep feature map and its two main stages (the MLP; sin/cos of
-/// 256 arguments), for the README's breakdown. Off by default so the footprint stays the
-/// posterior's: `FIRMWARE_FEATURES=breakdown firmware/run.sh`.
-#[cfg(all(feature = "breakdown", model_deep))]
-fn breakdown(syst: &SYST, post: &svgp::deploy::FeaturePosterior<'_, f32, DeepRff>, ws: &mut [f32]) {
-    // The feature map alone (MLP, φ·W, 256 cosines), for the breakdown.
-    let (map, j) = (*post.map(), post.map().n_features());
-    let feats = run(syst, false, |x| {
-        let (psi, rest) = ws.split_at_mut(j);
-        map.features(post.map_params(), x, psi, rest).map(|()| (psi[0], 0.0))
-    });
-    // Its two main stages: the MLP, and sin/cos of the 256 feature arguments.
-    let mlp = map.mlp();
-    let Ok(mlp_ws) = mlp.workspace_len(1) else {
-        fail("breakdown", svgp::Error::SizeOverflow { what: "MLP workspace" })
-    };
-    let mlp_cost = run(syst, false, |x| {
-        let (phi, rest) = ws.split_at_mut(mlp.output_dim());
-        mlp.forward(&post.map_params()[..mlp.n_params()], x, phi, &mut rest[..mlp_ws]).map(|()| (phi[0], 0.0))
-    });
-    let trig = run(syst, false, |x| {
-        let (z, rest) = ws.split_at_mut(j);
-        let (s, c) = rest.split_at_mut(j);
-        z.iter_mut().enumerate().for_each(|(k, v)| *v = x[0] * k as f32 + x[1]);
-        svgp::fastmath::sin_cos_slice_f32(z, s, &mut c[..j]);
-        Ok((c[0], 0.0))
-    });
-    hprintln!("ICOUNT mlp {}", mlp_cost);
-    hprintln!("ICOUNT sincos256 {}", trig);
-    hprintln!("ICOUNT features {}", feats);
 }
 
 #[exception]

@@ -6,15 +6,23 @@
 //! (M²/2) and one triangular product (M²/2). The storage keeps Z, α, L_z and L (both packed),
 //! rather than the single M × M matrix L_z⁻ᵀ(L Lᵀ − I)L_z⁻¹, whose entries grow like
 //! 1/jitter and would lose everything to cancellation in `f32`.
+//!
+//! The storage, as [blocks](super::Block) in this order: the likelihood's parameters, α (M),
+//! Z (M × D), L_z and L (packed rows, M(M+1)/2 each), the kernel's parameters (P).
 
-use super::feature::{dot, finite};
+use super::block::{Block, BlockSpec, Role};
+use super::feature::finite;
+use super::likelihood::Likelihood;
 use super::prediction::Prediction;
-use crate::error::{check_finite, check_len, Error, Result};
+use super::shape::StoredScalar;
+use crate::error::{check_buf, check_finite, check_len, Error, Result};
 use crate::gp::{Closed, Svgp, SvgpParts};
 use crate::kernel::{gram, Kernel};
 use crate::layout::Size;
 use crate::linalg::{cholesky_in_place, solve_triangular, Jitter, MatMut, MatRef, PackedLower, Side};
-use crate::Scalar;
+
+/// Blocks of a closed-form posterior: likelihood, α, Z, L_z, L, kernel parameters.
+pub(crate) const KERNEL_BLOCKS: usize = 6;
 
 /// A trained closed-form-kernel SVGP and its `f64` parameters (read through the model's own
 /// layout, as for [`super::FeatureModel`]).
@@ -69,32 +77,35 @@ crate::parts! {
 }
 
 crate::parts! {
-    /// A closed-form posterior's storage, the payload of its blob: σ_n², α (M), Z (M × D),
-    /// L_z and L (packed, M(M+1)/2 each) and the kernel's parameters (P).
-    "kernel posterior storage": pub(crate) struct KernelStorage { noise, alpha, z, lz, l, kernel }
+    /// A closed-form posterior's prediction workspace: a = L_z⁻¹k_z(x) and t = Lᵀa (M each),
+    /// the kernel's parameters (P) and one inducing input (D), decoded.
+    "kernel posterior predict workspace": struct PredictWs { a, t, params, z }
 }
 
-/// The storage parts for M inducing points in D dimensions and P kernel parameters (sizes may
-/// come from an untrusted header: every product is checked).
-pub(crate) fn kernel_storage(m: usize, d: usize, p: usize) -> Result<KernelStorage<usize>> {
-    let tri = PackedLower::size(m);
-    KernelStorage {
-        noise: Size::of(1),
-        alpha: Size::of(m),
-        z: Size::of(m) * d,
-        lz: tri,
-        l: tri,
-        kernel: Size::of(p),
-    }
-    .resolve()
+/// The block shapes and roles of a closed-form posterior's storage, in order.
+pub(crate) fn kernel_specs<K: Kernel>(
+    kernel: &K,
+    m: usize,
+    likelihood: Likelihood,
+) -> Option<[BlockSpec; KERNEL_BLOCKS]> {
+    let tri = m.checked_mul(m.checked_add(1)?)? / 2;
+    Some([
+        BlockSpec::row(Role::Scalar, likelihood.n_params()),
+        BlockSpec::row(Role::Mean, m),
+        BlockSpec::new(Role::Weights, m, kernel.input_dim()),
+        BlockSpec::row(Role::Variance, tri),
+        BlockSpec::row(Role::Variance, tri),
+        BlockSpec::row(Role::Scalar, kernel.n_params()),
+    ])
 }
 
-crate::parts! {
-    /// A closed-form posterior's prediction workspace: a = L_z⁻¹k_z(x) and t = Lᵀa (M each).
-    "kernel posterior predict workspace": struct PredictWs { a, t }
+/// Total values of `specs`, `None` on overflow.
+pub(crate) fn specs_total(specs: &[BlockSpec]) -> Option<usize> {
+    specs.iter().try_fold(0usize, |a, s| s.rows.checked_mul(s.cols).and_then(|n| a.checked_add(n)))
 }
 
-/// A prediction-only closed-form-kernel posterior over borrowed storage (no allocation).
+/// A prediction-only closed-form-kernel posterior over borrowed storage, native or the encoded
+/// blocks of a blob (no allocation).
 ///
 /// ```
 /// use svgp::deploy::{KernelModel, KernelPosterior};
@@ -104,7 +115,8 @@ crate::parts! {
 /// let model = KernelModel::from_flat(Rbf::new(1), 1, 0.0, &params)?;
 /// let mut storage = [0.0_f32; 7];
 /// let post = KernelPosterior::build(&model, &mut storage, &mut [0.0; 2])?;
-/// let p = post.predict(&[0.0_f32], &mut [0.0; 2])?;
+/// let mut ws = vec![0.0; post.workspace_len()?];
+/// let p = post.predict(&[0.0_f32], &mut ws)?;
 /// assert!((p.mean - 1.0).abs() < 1e-6 && (p.variance - 0.01).abs() < 1e-6);
 /// # Ok::<(), svgp::Error>(())
 /// ```
@@ -112,32 +124,63 @@ crate::parts! {
 pub struct KernelPosterior<'a, S, K> {
     kernel: K,
     m: usize,
-    parts: KernelStorage<&'a [S]>,
-    storage: &'a [S],
+    likelihood: Likelihood,
+    blocks: [Block<'a, S>; KERNEL_BLOCKS],
 }
 
-impl<'a, S: Scalar, K: Kernel> KernelPosterior<'a, S, K> {
-    /// Storage length for a kernel and M inducing points.
+impl<'a, S: StoredScalar, K: Kernel> KernelPosterior<'a, S, K> {
+    /// Native storage length for a kernel and M inducing points (Gaussian likelihood).
     pub fn storage_len(kernel: &K, m: usize) -> Result<usize> {
-        Ok(kernel_storage(m, kernel.input_dim(), kernel.n_params())?.total())
+        kernel_specs(kernel, m, Likelihood::Gaussian)
+            .and_then(|s| specs_total(&s))
+            .ok_or(Error::SizeOverflow { what: "kernel posterior storage" })
     }
 
-    /// Views `storage` as a posterior, checking its length, finiteness, a positive noise
-    /// variance and a positive diagonal of L_z (the solve divides by it).
+    /// Views native `storage` ([`Self::storage_len`] long, the layout [`Self::build`] writes),
+    /// checking its length, finiteness, a positive noise variance and a positive diagonal of
+    /// L_z (the solve divides by it).
     pub fn from_storage(kernel: K, m: usize, storage: &'a [S]) -> Result<Self> {
-        let parts = kernel_storage(m, kernel.input_dim(), kernel.n_params())?.carve_exact(storage)?;
+        Self::from_native(kernel, m, Likelihood::Gaussian, storage)
+    }
+
+    pub(crate) fn from_native(kernel: K, m: usize, likelihood: Likelihood, storage: &'a [S]) -> Result<Self> {
+        let specs = kernel_specs(&kernel, m, likelihood)
+            .ok_or(Error::SizeOverflow { what: "kernel posterior storage" })?;
+        let total = specs_total(&specs).ok_or(Error::SizeOverflow { what: "kernel posterior storage" })?;
+        check_len("kernel posterior storage", total, storage.len())?;
         check_finite("kernel posterior storage", storage)?;
-        if parts.noise[0] <= S::zero() {
-            return Err(Error::InvalidParameter { what: "noise variance", value: parts.noise[0].re() });
+        let mut blocks = [Block::default(); KERNEL_BLOCKS];
+        let mut rest = storage;
+        for (b, s) in blocks.iter_mut().zip(&specs) {
+            let (now, later) = rest.split_at(s.rows * s.cols);
+            *b = Block::native(s.rows, s.cols, now)?;
+            rest = later;
         }
-        let lz = PackedLower::new(m, parts.lz)?;
+        Self::from_blocks(kernel, m, likelihood, blocks)
+    }
+
+    /// A posterior from its blocks (values checked finite by the caller): checks the shapes,
+    /// the likelihood's parameters and L_z's diagonal.
+    pub(crate) fn from_blocks(
+        kernel: K,
+        m: usize,
+        likelihood: Likelihood,
+        blocks: [Block<'a, S>; KERNEL_BLOCKS],
+    ) -> Result<Self> {
+        let specs = kernel_specs(&kernel, m, likelihood)
+            .ok_or(Error::SizeOverflow { what: "kernel posterior storage" })?;
+        for (b, s) in blocks.iter().zip(&specs) {
+            check_len("kernel posterior block rows", s.rows, b.rows())?;
+            check_len("kernel posterior block columns", s.cols, b.cols())?;
+        }
+        likelihood.check(&blocks[0])?;
         for i in 0..m {
-            let v = lz.diag(i);
+            let v = blocks[3].get(i * (i + 1) / 2 + i);
             if v <= S::zero() {
                 return Err(Error::NotPositiveDefinite { pivot: i, value: v.re() });
             }
         }
-        Ok(Self { kernel, m, parts, storage })
+        Ok(Self { kernel, m, likelihood, blocks })
     }
 
     /// Computes the compact posterior in `f64` and stores it, rounded to `S`, in `storage`
@@ -145,10 +188,10 @@ impl<'a, S: Scalar, K: Kernel> KernelPosterior<'a, S, K> {
     pub fn build(model: &KernelModel<'_, K>, storage: &'a mut [S], ws: &mut [f64]) -> Result<Self> {
         let k = *model.kernel();
         let m = model.n_inducing();
-        let out = kernel_storage(m, k.input_dim(), k.n_params())?.carve_exact(&mut *storage)?;
+        check_len("kernel posterior storage", Self::storage_len(&k, m)?, storage.len())?;
         let SvgpParts { prior, z, mean, scale_tril, likelihood } = model.svgp.parts(model.params)?;
         let BuildWs { kzz, alpha } = model.build_ws()?.carve(ws)?;
-        let noise = likelihood[0].exp();
+        let noise = libm::exp(likelihood[0]);
         if !noise.is_finite() || noise <= 0.0 {
             return Err(Error::InvalidParameter { what: "ln noise variance", value: likelihood[0] });
         }
@@ -159,15 +202,21 @@ impl<'a, S: Scalar, K: Kernel> KernelPosterior<'a, S, K> {
 
         let cast =
             |dst: &mut [S], src: &[f64]| dst.iter_mut().zip(src).for_each(|(o, &v)| *o = S::from_f64(v));
-        out.noise[0] = S::from_f64(noise);
-        cast(out.alpha, alpha);
-        cast(out.z, z);
-        let mut lz = PackedLower::new(m, out.lz)?;
+        let tri = m * (m + 1) / 2;
+        let (noise_out, rest) = storage.split_at_mut(1);
+        let (alpha_out, rest) = rest.split_at_mut(m);
+        let (z_out, rest) = rest.split_at_mut(z.len());
+        let (lz_out, rest) = rest.split_at_mut(tri);
+        let (l_out, kernel_out) = rest.split_at_mut(tri);
+        noise_out[0] = S::from_f64(noise);
+        cast(alpha_out, alpha);
+        cast(z_out, z);
+        let mut lz = PackedLower::new(m, lz_out)?;
         for i in 0..m {
             cast(lz.row_mut(i), &kzz[i * m..i * m + i + 1]);
         }
-        cast(out.l, scale_tril);
-        cast(out.kernel, prior);
+        cast(l_out, scale_tril);
+        cast(kernel_out, prior);
         Self::from_storage(k, m, storage)
     }
 
@@ -179,73 +228,114 @@ impl<'a, S: Scalar, K: Kernel> KernelPosterior<'a, S, K> {
     pub fn n_inducing(&self) -> usize {
         self.m
     }
-    /// The whole storage, in the layout the model format writes.
-    pub fn storage(&self) -> &'a [S] {
-        self.storage
+    /// The likelihood the model was trained with.
+    pub fn likelihood(&self) -> Likelihood {
+        self.likelihood
     }
-    /// The likelihood's noise variance σ_n².
+    /// The Gaussian likelihood's noise variance σ_n².
     pub fn noise_variance(&self) -> S {
-        self.parts.noise[0]
+        self.blocks[0].get(0)
     }
     /// The kernel's parameters.
-    pub fn kernel_params(&self) -> &'a [S] {
-        self.parts.kernel
+    pub fn kernel_params(&self) -> &Block<'a, S> {
+        &self.blocks[5]
+    }
+    /// The storage blocks in order, with their roles (for a writer).
+    pub(crate) fn blocks(&self) -> ([Block<'a, S>; KERNEL_BLOCKS], [BlockSpec; KERNEL_BLOCKS]) {
+        // The specs exist: the same shapes were accepted at construction.
+        let specs = kernel_specs(&self.kernel, self.m, self.likelihood)
+            .unwrap_or([BlockSpec::row(Role::Scalar, 0); KERNEL_BLOCKS]);
+        (self.blocks, specs)
     }
     /// Workspace length [`Self::predict`] needs.
     pub fn workspace_len(&self) -> Result<usize> {
-        Self::workspace_len_for(self.m)
+        Self::workspace_len_for(&self.kernel, self.m)
     }
     /// [`Self::workspace_len`] before a posterior exists (to size static buffers).
-    pub fn workspace_len_for(m: usize) -> Result<usize> {
-        Ok(Self::predict_ws(m)?.total())
+    pub fn workspace_len_for(kernel: &K, m: usize) -> Result<usize> {
+        Ok(Self::predict_ws(kernel, m)?.total())
     }
-    fn predict_ws(m: usize) -> Result<PredictWs<usize>> {
-        PredictWs { a: Size::of(m), t: Size::of(m) }.resolve()
+    fn predict_ws(kernel: &K, m: usize) -> Result<PredictWs<usize>> {
+        PredictWs {
+            a: Size::of(m),
+            t: Size::of(m),
+            params: Size::of(kernel.n_params()),
+            z: Size::of(kernel.input_dim()),
+        }
+        .resolve()
     }
 
-    /// k_z(x) into `kz` (M).
-    fn cross(&self, x: &[S], kz: &mut [S]) -> Result<()> {
+    /// k_z(x) into `kz` (M), with the kernel's parameters decoded into `params`.
+    fn cross(&self, x: &[S], ws: PredictWs<&mut [S]>) -> Result<()> {
         let d = self.kernel.input_dim();
         check_len("input x", d, x.len())?;
         check_finite("input x", x)?;
-        let params = self.kernel_params();
-        for (o, zi) in kz.iter_mut().zip(self.parts.z.chunks_exact(d)) {
-            *o = self.kernel.eval(params, zi, x);
+        let PredictWs { a: kz, params, z, .. } = ws;
+        self.blocks[5].decode_into(params)?;
+        let zb = &self.blocks[2];
+        for (i, o) in kz.iter_mut().enumerate() {
+            for (c, v) in z.iter_mut().enumerate() {
+                *v = zb.get(i * d + c);
+            }
+            *o = self.kernel.eval(params, z, x);
         }
         Ok(())
     }
 
     /// Posterior mean at one input `x` (D values): k_z(x)·α.
     pub fn predict_mean(&self, x: &[S], ws: &mut [S]) -> Result<S> {
-        let PredictWs { a: kz, .. } = Self::predict_ws(self.m)?.carve(ws)?;
-        self.cross(x, kz)?;
-        let mean = dot(kz, self.parts.alpha);
+        let PredictWs { a, t, params, z } = Self::predict_ws(&self.kernel, self.m)?.carve(ws)?;
+        self.cross(x, PredictWs { a: &mut *a, t, params, z })?;
+        let mean = self.blocks[1].dot(0, a);
         finite(Prediction { mean, variance: S::zero() }).map(|p| p.mean)
     }
 
     /// Posterior mean and latent variance (never negative) at one input `x`.
     pub fn predict(&self, x: &[S], ws: &mut [S]) -> Result<Prediction<S>> {
         let m = self.m;
-        let PredictWs { a, t } = Self::predict_ws(m)?.carve(ws)?;
-        self.cross(x, a)?;
-        let mean = dot(a, self.parts.alpha);
+        let PredictWs { a, t, params, z } = Self::predict_ws(&self.kernel, m)?.carve(ws)?;
+        self.cross(x, PredictWs { a: &mut *a, t: &mut *t, params: &mut *params, z })?;
+        let mean = self.blocks[1].dot(0, a);
         // a = L_z⁻¹ k_z(x) by forward substitution on the packed rows.
-        let lz = PackedLower::new(m, self.parts.lz)?;
+        let (lz, l) = (&self.blocks[3], &self.blocks[4]);
         for i in 0..m {
-            let row = lz.row(i);
-            let s = a[i] - dot(&row[..i], &a[..i]);
-            a[i] = s / row[i];
+            let row = i * (i + 1) / 2;
+            let s = a[i] - lz.dot(row, &a[..i]);
+            a[i] = s / lz.get(row + i);
         }
         // t = Lᵀ a, accumulated row by row of L.
-        let l = PackedLower::new(m, self.parts.l)?;
         t.iter_mut().for_each(|v| *v = S::zero());
         for i in 0..m {
-            for (tj, &lij) in t[..=i].iter_mut().zip(l.row(i)) {
-                *tj += lij * a[i];
+            let row = i * (i + 1) / 2;
+            for (k, tk) in t[..=i].iter_mut().enumerate() {
+                *tk += l.get(row + k) * a[i];
             }
         }
-        let kxx = self.kernel.eval_diag(self.kernel_params(), x);
-        let variance = (kxx - dot(a, a) + dot(t, t)).max(S::zero());
+        let kxx = self.kernel.eval_diag(params, x);
+        let dot = |v: &[S]| v.iter().fold(S::zero(), |acc, &e| acc + e * e);
+        let variance = (kxx - dot(a) + dot(t)).max(S::zero());
         finite(Prediction { mean, variance })
+    }
+
+    /// The predictive mean and variance of the observation y at `x` (Gaussian: the noise
+    /// variance added).
+    pub fn predict_observation(&self, x: &[S], ws: &mut [S]) -> Result<Prediction<S>> {
+        let latent = self.predict(x, ws)?;
+        finite(self.likelihood.observe(&self.blocks[0], latent))
+    }
+
+    /// The same posterior with every block decoded into native `storage` (at least the total
+    /// number of values long).
+    pub fn decode_into<'s>(&self, storage: &'s mut [S]) -> Result<KernelPosterior<'s, S, K>> {
+        let total: usize = self.blocks.iter().map(Block::len).sum();
+        check_buf("kernel posterior storage", total, storage.len())?;
+        let out = &mut storage[..total];
+        let mut rest = &mut out[..];
+        for b in &self.blocks {
+            let (now, later) = rest.split_at_mut(b.len());
+            b.decode_into(now)?;
+            rest = later;
+        }
+        KernelPosterior::from_native(self.kernel, self.m, self.likelihood, out)
     }
 }

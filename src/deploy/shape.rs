@@ -243,22 +243,40 @@ pub fn dim_word(n: usize) -> Result<u32> {
     }
 }
 
-/// A float type a blob can store: `f32` (code 4) or `f64` (code 8), little-endian.
+/// A float type a posterior can be evaluated in and stored natively: `f32` or `f64`.
+///
+/// Besides little-endian reading and writing, it carries the few conversions the blob's
+/// encoded blocks need ([`Block`](super::Block)): from `f32` (every narrower encoding decodes
+/// exactly to `f32`), from the `i64` sums of the integer dot products, and a bit-for-bit
+/// *carrier* for `i32` values, so that a block's fixed-point copy of a vector can live in the
+/// caller's `[S]` workspace (one workspace type for every encoding, no unsafe casts).
 pub trait StoredScalar: Scalar {
-    /// The header's scalar-type byte (the size in bytes).
-    const CODE: u8;
+    /// The native encoding of this type in a blob.
+    const NATIVE: super::Encoding;
     /// Bytes per value.
     const SIZE: usize;
     /// Decode from exactly `SIZE` little-endian bytes.
     fn read_le(bytes: &[u8]) -> Self;
     /// Encode into exactly `SIZE` bytes, little-endian.
     fn write_le(self, out: &mut [u8]);
+    /// An `f32`, exactly (`f64` widens it).
+    fn from_f32(v: f32) -> Self;
+    /// An `i64`, rounded to nearest.
+    fn from_i64(v: i64) -> Self;
+    /// Truncated towards zero and saturated to `i32` (NaN gives 0), as `as i32` does.
+    fn to_i32(self) -> i32;
+    /// Keeps the bits of `q` in a value of this type (not a conversion; see [`Self::carried`]).
+    fn carry(q: i32) -> Self;
+    /// The `i32` kept by [`Self::carry`].
+    fn carried(self) -> i32;
 }
 
 macro_rules! impl_stored {
-    ($t:ty, $n:literal) => {
+    ($t:ty, $n:literal, $enc:ident, $bits:ty) => {
+        // The carrier goes through `u32`, so an `f64` slot holds a small positive pattern
+        // (never a NaN); an `f32` slot may hold a NaN pattern, which moves bit for bit.
         impl StoredScalar for $t {
-            const CODE: u8 = $n;
+            const NATIVE: super::Encoding = super::Encoding::$enc;
             const SIZE: usize = $n;
             #[inline]
             fn read_le(bytes: &[u8]) -> Self {
@@ -270,8 +288,28 @@ macro_rules! impl_stored {
             fn write_le(self, out: &mut [u8]) {
                 out[..$n].copy_from_slice(&self.to_le_bytes());
             }
+            #[inline(always)]
+            fn from_f32(v: f32) -> Self {
+                v as $t
+            }
+            #[inline(always)]
+            fn from_i64(v: i64) -> Self {
+                v as $t
+            }
+            #[inline(always)]
+            fn to_i32(self) -> i32 {
+                self as i32
+            }
+            #[inline(always)]
+            fn carry(q: i32) -> Self {
+                <$t>::from_bits(q as u32 as $bits)
+            }
+            #[inline(always)]
+            fn carried(self) -> i32 {
+                self.to_bits() as u32 as i32
+            }
         }
     };
 }
-impl_stored!(f32, 4);
-impl_stored!(f64, 8);
+impl_stored!(f32, 4, F32, u32);
+impl_stored!(f64, 8, F64, u64);

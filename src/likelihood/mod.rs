@@ -116,9 +116,9 @@ pub struct ExpectedLogLik<S> {
 /// The predictive mean and variance of an observation y.
 #[derive(Clone, Copy, Debug, PartialEq)]
 pub struct Moments<S> {
-    /// E[y].
+    /// E\[y\].
     pub mean: S,
-    /// Var[y].
+    /// Var\[y\].
     pub var: S,
 }
 

@@ -47,6 +47,7 @@ macro_rules! unrolled {
 
 mod adjoint;
 mod cholesky;
+mod eigen;
 mod engine;
 mod gemm;
 mod packed;
@@ -58,6 +59,7 @@ mod view;
 
 pub use adjoint::{cholesky_adjoint, gemm_adjoint, solve_triangular_adjoint};
 pub use cholesky::{cholesky_in_place, CholeskyInfo, Jitter};
+pub use eigen::sym_eigen;
 pub use gemm::{axpy, dot, gemm, gemv, syrk, Trans};
 pub use packed::PackedLower;
 pub use triangular::{cholesky_inverse, log_det_from_factor, solve_triangular, Side};

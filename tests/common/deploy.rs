@@ -1,7 +1,7 @@
 //! Models for the deploy tests: the simplest random-Fourier feature map (no lengthscale) with a
 //! blob family of its own, and random trained-looking models built on it.
 
-use svgp::deploy::{check_size, check_unused, dim_word, ModelShape, SHAPE_WORDS};
+use svgp::deploy::{check_size, check_unused, dim_word, DeployMap, ModelShape, SHAPE_WORDS};
 use svgp::features::FeatureMap;
 use svgp::gp::{Features, Svgp};
 use svgp::layout::SliceRef;
@@ -88,6 +88,9 @@ impl ModelShape for PlainRff {
         Ok(Self { d, j })
     }
 }
+
+/// The default deployment: one parameter block, decoded into the workspace.
+impl DeployMap for PlainRff {}
 
 /// A random trained-looking feature model: params, Z, m, packed L (well away from I).
 pub struct Random {
