@@ -3,7 +3,7 @@
 
 use super::source::BatchSource;
 use crate::error::{check_len, check_not_empty, Error, Result};
-use crate::gp::{ElboOptions, Prior, Svgp};
+use crate::gp::{check_chunk_sum, ElboOptions, Prior, Svgp};
 use crate::layout::Size;
 use crate::likelihood::{Gaussian, Likelihood};
 use crate::linalg::rows_of;
@@ -258,7 +258,8 @@ fn accumulate_ws<P: Prior, L: Likelihood>(model: &Svgp<P, L>, chunk: usize) -> R
 /// The full-data ELBO and its gradient, computed chunk by chunk (≤ `chunk` points each) so the
 /// memory is that of one chunk, whatever N: each chunk adds its expected log-likelihood and
 /// gradient at scale 1, the KL enters once. Equal to [`Svgp::elbo_and_grad`] on all points up
-/// to summation order. `ws` needs [`accumulate_workspace_len`]`(model, chunk)` elements.
+/// to summation order (a sum of finite chunks that overflows is [`Error::NonFinite`], as the
+/// whole batch's ELBO would be). `ws` needs [`accumulate_workspace_len`]`(model, chunk)` elements.
 ///
 /// ```
 /// use svgp::batch::{accumulate_elbo_and_grad, accumulate_workspace_len};
@@ -303,5 +304,5 @@ pub fn accumulate_elbo_and_grad<P: Prior, S: Scalar, L: Likelihood>(
             *g += c;
         }
     }
-    Ok(elbo)
+    check_chunk_sum(elbo, grad)
 }

@@ -84,6 +84,16 @@ crate::parts! {
     "ELBO workspace": pub(crate) struct ElboWs { lz, lf, lbar, g2, a, q, abar, kxx, mu, var, mubar, vbar, prior }
 }
 
+/// Checks an ELBO and its gradient summed over chunks of the data (chunk by chunk, or by a
+/// thread team): chunks that are finite on their own can overflow when added (`f32`, huge
+/// targets), and the sum must then be an error as the whole batch's ELBO is. The one check
+/// of a chunk sum.
+pub(crate) fn check_chunk_sum<S: Scalar>(elbo: S, grad: &[S]) -> Result<S> {
+    check_finite_value("ELBO (sum over chunks)", 0, elbo)?;
+    check_finite("ELBO gradient (sum over chunks)", grad)?;
+    Ok(elbo)
+}
+
 /// What the forward pass leaves for the reverse sweep: the carved workspace, in which the
 /// likelihood's adjoints μ̄ and v̄ are already written.
 struct Fwd<'w, S> {

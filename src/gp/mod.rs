@@ -78,6 +78,7 @@ mod predict;
 mod prior;
 
 pub use crate::likelihood::{Gaussian, GaussianParams, Likelihood};
+pub(crate) use elbo::check_chunk_sum;
 pub use elbo::{ElboOptions, ElboTerms};
 pub use model::{
     ParamsMut, ParamsRef, Prior, PriorAdjoint, PriorBlocks, PriorGrad, PriorInputs, Svgp, SvgpParams,

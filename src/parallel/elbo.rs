@@ -4,7 +4,7 @@
 use super::team::{with_team, Job, Shared, Team};
 use super::{chunking, Split};
 use crate::error::{check_len, check_not_empty, Error, Result};
-use crate::gp::{ElboOptions, Prior, Svgp};
+use crate::gp::{check_chunk_sum, ElboOptions, Prior, Svgp};
 use crate::layout::Size;
 use crate::likelihood::{Gaussian, Likelihood};
 use crate::linalg::rows_of;
@@ -84,7 +84,8 @@ pub struct SplitElbo<'a, P: Prior + Sync, S: Scalar + Send + Sync, L: Likelihood
 impl<P: Prior + Sync, S: Scalar + Send + Sync, L: Likelihood + Sync> SplitElbo<'_, P, S, L> {
     /// The ELBO at `params` and its gradient, written over `grad`: the same as
     /// [`Svgp::elbo_and_grad`] on the whole data set, up to summation order (fixed by the
-    /// chunk count).
+    /// chunk count). A sum of finite chunks that overflows is [`Error::NonFinite`], as the
+    /// whole batch's ELBO would be.
     pub fn elbo_and_grad(&mut self, params: &[S], grad: &mut [S]) -> Result<S> {
         let np = self.team.job().model.n_params();
         check_len("parameters", np, params.len())?;
@@ -109,7 +110,7 @@ impl<P: Prior + Sync, S: Scalar + Send + Sync, L: Likelihood + Sync> SplitElbo<'
                 grad.iter_mut().zip(&out.grad).for_each(|(g, &v)| *g += v);
             }
         })?;
-        Ok(elbo)
+        check_chunk_sum(elbo, grad)
     }
 
     /// Batch mode: `fill(x, y)` writes up to the capacity's points into the team's batch
