@@ -7,7 +7,10 @@
 //! arbitrary edits of the flat parameters, `elbo`, `elbo_terms`, `elbo_and_grad`, `predict`,
 //! `predict_cov`, a `fit_with` on the full-batch objective, a threaded `Trainer::fit_svgp` with
 //! a frozen mask, one minibatch epoch (`MinibatchElbo` and `with_split_minibatch`), the split
-//! ELBO (`with_split_elbo`) and the chunked `accumulate_elbo_and_grad`. Values come from
+//! ELBO (`with_split_elbo`) and the chunked `accumulate_elbo_and_grad`, `predict_y`,
+//! `log_predictive_density` and `nlpd`. Every likelihood: the Gaussian half the time, else
+//! Bernoulli (probit, logit), Poisson or Student-t with a Gauss–Hermite order of 1 to 24, and
+//! targets that are mostly valid for the likelihood (class labels, counts) and sometimes not. Values come from
 //! `Bytes::value`: half tame, the rest zeros, NaN, ±∞, subnormals, f64 and f32 extremes,
 //! 2^k over the whole exponent range, raw bit patterns. Now and then (one input in eight) a
 //! shape is made inconsistent on purpose (a short workspace, a target too many, a ragged
@@ -42,6 +45,7 @@ use svgp::batch::{
 use svgp::features::{Coupling, DeepRff, FeatureMap, FourierForm, RandomFourier, Spectrum};
 use svgp::gp::{Closed, ElboOptions, Features, Prior, Svgp};
 use svgp::kernel::{Kernel, Matern, Nu, Rbf, RbfArd};
+use svgp::likelihood::{Bernoulli, GaussHermite, Gaussian, Likelihood, Poisson, StudentT};
 use svgp::nn::{Activation, Mlp};
 use svgp::objective::FullBatchElbo;
 use svgp::optim::{Adam, AdamConfig};
@@ -56,6 +60,79 @@ const MAX_N: usize = 6;
 const MAX_J: usize = 8;
 const MAX_PRED: usize = 4;
 const MAX_STEPS: usize = 4;
+
+/// What the target needs of each likelihood: how to initialise a model's parameters with a
+/// (possibly absurd) noise scale, and how to draw a target (usually a valid one for the
+/// likelihood, now and then any value, so that target errors are met too).
+trait FuzzLik: Likelihood + Sync {
+    fn init_all<P: Prior, S: Scalar>(m: &Svgp<P, Self>, prior: &[S], z: &[S], noise: f64, out: &mut [S]) -> svgp::Result<()>;
+    fn target(b: &mut Bytes<'_>) -> f64;
+}
+
+impl FuzzLik for Gaussian {
+    fn init_all<P: Prior, S: Scalar>(m: &Svgp<P, Self>, prior: &[S], z: &[S], noise: f64, out: &mut [S]) -> svgp::Result<()> {
+        m.init_params(prior, z, noise, out)
+    }
+    fn target(b: &mut Bytes<'_>) -> f64 {
+        b.value()
+    }
+}
+
+impl FuzzLik for Bernoulli {
+    fn init_all<P: Prior, S: Scalar>(m: &Svgp<P, Self>, prior: &[S], z: &[S], _: f64, out: &mut [S]) -> svgp::Result<()> {
+        m.init(prior, z, out)
+    }
+    fn target(b: &mut Bytes<'_>) -> f64 {
+        match b.u8() {
+            0..=119 => 0.0,
+            120..=239 => 1.0,
+            _ => b.value(),
+        }
+    }
+}
+
+impl FuzzLik for Poisson {
+    fn init_all<P: Prior, S: Scalar>(m: &Svgp<P, Self>, prior: &[S], z: &[S], _: f64, out: &mut [S]) -> svgp::Result<()> {
+        m.init(prior, z, out)
+    }
+    fn target(b: &mut Bytes<'_>) -> f64 {
+        match b.u8() {
+            0..=199 => (b.u8() % 24) as f64,
+            200..=229 => b.u64() as f64, // large counts, up to 2^64
+            _ => b.value(),
+        }
+    }
+}
+
+impl FuzzLik for StudentT {
+    fn init_all<P: Prior, S: Scalar>(m: &Svgp<P, Self>, prior: &[S], z: &[S], noise: f64, out: &mut [S]) -> svgp::Result<()> {
+        m.init(prior, z, out)?;
+        m.params_mut(out)?.likelihood.set_scale(noise)
+    }
+    fn target(b: &mut Bytes<'_>) -> f64 {
+        b.value()
+    }
+}
+
+/// Runs `$body` with `$lik` bound to a likelihood the byte `$k` picks: the Gaussian half the
+/// time, else Bernoulli (probit or logit), Poisson or Student-t (ν and the quadrature order
+/// from the bytes too; an order or ν the library refuses falls back to the Gaussian).
+macro_rules! with_likelihood {
+    ($b:ident, $lik:ident => $body:expr) => {{
+        let k = $b.u8();
+        let quad = GaussHermite::new(1 + $b.u8() as usize % 24).ok();
+        match (k % 8, quad) {
+            (4, Some(q)) => { let $lik = Bernoulli::probit().with_quadrature(q); $body }
+            (5, Some(q)) => { let $lik = Bernoulli::logit().with_quadrature(q); $body }
+            (6, Some(q)) => { let $lik = Poisson::new().with_quadrature(q); $body }
+            (7, Some(q)) => match StudentT::new([1.0, 2.5, 4.0, 30.0, 0.5][k as usize / 8 % 5]) {
+                Ok(t) => { let $lik = t.with_quadrature(q); $body }
+                Err(_) => { let $lik = Gaussian; $body }
+            },
+            _ => { let $lik = Gaussian; $body }
+        }
+    }};
+}
 
 /// An error is typed, not a caught panic, and not a shape error when the shapes were right.
 fn typed<T>(r: &svgp::Result<T>, consistent: bool, what: &str) {
@@ -212,7 +289,7 @@ fn check_fit<S: Scalar>(
 }
 
 /// The ELBO, its terms and its gradient at the case's parameters.
-fn stage_elbo<P: Prior + Sync, S: Scalar + Send + Sync>(model: &Svgp<P>, c: &mut Case<'_, S>) {
+fn stage_elbo<P: Prior + Sync, L: FuzzLik, S: Scalar + Send + Sync>(model: &Svgp<P, L>, c: &mut Case<'_, S>) {
     let k = c.b.u8();
     let scale = match k % 8 {
         0..=4 => 1.0,
@@ -259,7 +336,7 @@ fn stage_elbo<P: Prior + Sync, S: Scalar + Send + Sync>(model: &Svgp<P>, c: &mut
 }
 
 /// Posterior mean, variance and covariance at a few points.
-fn stage_predict<P: Prior, S: Scalar>(model: &Svgp<P>, c: &mut Case<'_, S>) {
+fn stage_predict<P: Prior, L: FuzzLik, S: Scalar>(model: &Svgp<P, L>, c: &mut Case<'_, S>) {
     let n = (c.b.u8() as usize + 1) % (MAX_PRED + 1);
     let d = model.input_dim();
     let len = if c.broken == Some(2) { n * d + 1 } else { n * d };
@@ -271,6 +348,28 @@ fn stage_predict<P: Prior, S: Scalar>(model: &Svgp<P>, c: &mut Case<'_, S>) {
         if r.is_ok() {
             assert!(all_finite(&mean) && all_finite(&var), "predict Ok with non-finite values");
             assert!(var.iter().all(|v| *v >= S::zero()), "predict Ok with a negative variance");
+        }
+    }
+    if let Some(mut ws) = c.ws(model.predict_workspace_len(n)) {
+        let r = model.predict_y(&c.params, &xs, &mut mean, &mut var, &mut ws);
+        typed(&r, c.consistent, "predict_y");
+        if r.is_ok() {
+            assert!(all_finite(&mean) && all_finite(&var), "predict_y Ok with non-finite values");
+            assert!(var.iter().all(|v| *v >= S::zero()), "predict_y Ok with a negative variance");
+        }
+    }
+    let ys: Vec<S> = (0..n).map(|_| S::from_f64(L::target(&mut c.b))).collect();
+    if let Some(mut ws) = c.ws(model.log_predictive_workspace_len(n)) {
+        let mut lpd = vec![S::zero(); n];
+        let r = model.log_predictive_density(&c.params, &xs, &ys, &mut lpd, &mut ws);
+        typed(&r, c.consistent, "log_predictive_density");
+        if r.is_ok() {
+            assert!(all_finite(&lpd), "log_predictive_density Ok with a non-finite density");
+        }
+        let r = model.nlpd(&c.params, &xs, &ys, &mut ws);
+        typed(&r, c.consistent, "nlpd");
+        if let Ok(v) = r {
+            assert!(v.is_finite(), "nlpd Ok({v})");
         }
     }
     let mut cov = vec![S::zero(); n * n];
@@ -286,7 +385,7 @@ fn stage_predict<P: Prior, S: Scalar>(model: &Svgp<P>, c: &mut Case<'_, S>) {
 
 /// A few Adam steps on the full batch (`fit_with`), and the one-call `Trainer` with a split and
 /// a frozen mask.
-fn stage_fit<P: Prior + Sync, S: Scalar + Send + Sync>(model: &Svgp<P>, c: &mut Case<'_, S>) {
+fn stage_fit<P: Prior + Sync, L: FuzzLik, S: Scalar + Send + Sync>(model: &Svgp<P, L>, c: &mut Case<'_, S>) {
     let np = model.n_params();
     let cfg = c.adam();
     let (opts, stop) = c.fit_options();
@@ -313,7 +412,7 @@ fn stage_fit<P: Prior + Sync, S: Scalar + Send + Sync>(model: &Svgp<P>, c: &mut 
 }
 
 /// One epoch of minibatches: on the calling thread, and each batch split on a team.
-fn stage_minibatch<P: Prior + Sync, S: Scalar + Send + Sync>(model: &Svgp<P>, c: &mut Case<'_, S>) {
+fn stage_minibatch<P: Prior + Sync, L: FuzzLik, S: Scalar + Send + Sync>(model: &Svgp<P, L>, c: &mut Case<'_, S>) {
     let np = model.n_params();
     let n = c.n();
     let batch = match c.b.u8() {
@@ -353,8 +452,8 @@ fn stage_minibatch<P: Prior + Sync, S: Scalar + Send + Sync>(model: &Svgp<P>, c:
 }
 
 /// Builds the model's parameters and data from the bytes and runs every stage.
-fn run<P: Prior + Sync, S: Scalar + Send + Sync>(
-    model: Svgp<P>,
+fn run<P: Prior + Sync, L: FuzzLik, S: Scalar + Send + Sync>(
+    model: Svgp<P, L>,
     prior: &[f64],
     tame_prior: &[f64],
     mut b: Bytes<'_>,
@@ -368,12 +467,12 @@ fn run<P: Prior + Sync, S: Scalar + Send + Sync>(
         _ => b.value(),
     };
     let mut params = vec![S::zero(); np];
-    let r = model.init_params(&to_s::<S>(prior), &to_s::<S>(&z), noise, &mut params);
+    let r = L::init_all(&model, &to_s::<S>(prior), &to_s::<S>(&z), noise, &mut params);
     typed(&r, true, "init_params");
     if r.is_err() {
         // Go on from tame parameters, so the later stages run on most inputs.
         let z: Vec<f64> = (0..m * d).map(|i| i as f64 / (m * d) as f64 - 0.5).collect();
-        let r = model.init_params(&to_s::<S>(tame_prior), &to_s::<S>(&z), 0.1, &mut params);
+        let r = L::init_all(&model, &to_s::<S>(tame_prior), &to_s::<S>(&z), 0.1, &mut params);
         assert!(r.is_ok(), "tame init_params: {r:?}");
     }
     // A few entries anywhere in the flat buffer (m, L, the noise, Z, the prior) set to any value.
@@ -384,7 +483,7 @@ fn run<P: Prior + Sync, S: Scalar + Send + Sync>(
     let n = (b.u8() as usize + 3) % (MAX_N + 1);
     let x: Vec<S> = (0..n * d).map(|_| S::from_f64(b.value())).collect();
     let ny = if broken == Some(1) { n + 1 } else { n };
-    let y: Vec<S> = (0..ny).map(|_| S::from_f64(b.value())).collect();
+    let y: Vec<S> = (0..ny).map(|_| S::from_f64(L::target(&mut b))).collect();
     let mut c = Case { b, consistent: broken.is_none(), broken, x, y, params };
     stage_elbo(&model, &mut c);
     stage_predict(&model, &mut c);
@@ -392,28 +491,29 @@ fn run<P: Prior + Sync, S: Scalar + Send + Sync>(
     stage_minibatch(&model, &mut c);
 }
 
-fn closed<K: Kernel + Sync>(kernel: K, m: usize, jitter: f64, f32s: bool, mut b: Bytes<'_>) {
-    let Ok(model) = Svgp::new(Closed(kernel), m, jitter) else { return };
+fn closed<K: Kernel + Sync, L: FuzzLik>(kernel: K, lik: L, m: usize, jitter: f64, f32s: bool, mut b: Bytes<'_>) {
+    let Ok(model) = Svgp::with_likelihood(Closed(kernel), lik, m, jitter) else { return };
     let prior: Vec<f64> = (0..kernel.n_params()).map(|_| b.value()).collect();
     let tame = vec![0.0; kernel.n_params()];
     if f32s {
-        run::<_, f32>(model, &prior, &tame, b)
+        run::<_, _, f32>(model, &prior, &tame, b)
     } else {
-        run::<_, f64>(model, &prior, &tame, b)
+        run::<_, _, f64>(model, &prior, &tame, b)
     }
 }
 
 /// Feature prior parameters `[ln σ² | map]`: the map's drawn by `draw`, then a few entries
 /// set to any value; the tame ones are the drawn ones with σ² = 1.
-fn features<F: FeatureMap + Sync>(
+fn features<F: FeatureMap + Sync, L: FuzzLik>(
     map: F,
+    lik: L,
     m: usize,
     jitter: f64,
     f32s: bool,
     mut b: Bytes<'_>,
     draw: impl FnOnce(&mut Xoshiro256, &mut [f64]),
 ) {
-    let Ok(model) = Svgp::new(Features(map), m, jitter) else { return };
+    let Ok(model) = Svgp::with_likelihood(Features(map), lik, m, jitter) else { return };
     let mut tame = vec![0.0; 1 + map.n_params()];
     draw(&mut Xoshiro256::from_u64(b.u8() as u64), &mut tame[1..]);
     let mut prior = tame.clone();
@@ -426,9 +526,9 @@ fn features<F: FeatureMap + Sync>(
         prior[i] = b.value();
     }
     if f32s {
-        run::<_, f32>(model, &prior, &tame, b)
+        run::<_, _, f32>(model, &prior, &tame, b)
     } else {
-        run::<_, f64>(model, &prior, &tame, b)
+        run::<_, _, f64>(model, &prior, &tame, b)
     }
 }
 
@@ -446,9 +546,9 @@ fuzz_target!(|data: &[u8]| {
     };
     let nu = [Nu::Half, Nu::ThreeHalves, Nu::FiveHalves][(head >> 4) as usize % 3];
     match (head >> 1) % 5 {
-        0 => closed(Rbf::new(d), m, jitter, f32s, b),
-        1 => closed(RbfArd::new(d), m, jitter, f32s, b),
-        2 => closed(Matern::new(d, nu), m, jitter, f32s, b),
+        0 => with_likelihood!(b, lik => closed(Rbf::new(d), lik, m, jitter, f32s, b)),
+        1 => with_likelihood!(b, lik => closed(RbfArd::new(d), lik, m, jitter, f32s, b)),
+        2 => with_likelihood!(b, lik => closed(Matern::new(d, nu), lik, m, jitter, f32s, b)),
         3 => {
             let k = b.u8();
             let act = [Activation::Tanh, Activation::Relu, Activation::Gelu, Activation::Softplus, Activation::Sin]
@@ -458,10 +558,10 @@ fuzz_target!(|data: &[u8]| {
             let j = 1 + b.u8() as usize % MAX_J;
             let Ok(mlp) = Mlp::equinox(d, width, depth, h, act) else { return };
             let Ok(map) = DeepRff::new(mlp, j) else { return };
-            features(map, m, jitter, f32s, b, |rng, p| {
+            with_likelihood!(b, lik => features(map, lik, m, jitter, f32s, b, |rng, p| {
                 let r = map.init(rng, 0.5, p);
                 assert!(r.is_ok(), "DeepRff::init: {r:?}");
-            })
+            }))
         }
         _ => {
             let k = b.u8();
@@ -470,10 +570,10 @@ fuzz_target!(|data: &[u8]| {
             let coupling = [Coupling::Iid, Coupling::Orthogonal][(k >> 3) as usize % 2];
             let j = 1 + b.u8() as usize % MAX_J;
             let Ok(map) = RandomFourier::new(d, j, form, spectrum, coupling) else { return };
-            features(map, m, jitter, f32s, b, |rng, p| {
+            with_likelihood!(b, lik => features(map, lik, m, jitter, f32s, b, |rng, p| {
                 let r = map.draw(rng, 1.0, p);
                 assert!(r.is_ok(), "RandomFourier::draw: {r:?}");
-            })
+            }))
         }
     }
 });
