@@ -19,7 +19,7 @@
 //! prior is N(0, s²) on every MLP weight (biases excluded): −½Σw²/s² − K·ln(s√(2π)).
 //!
 //! Which entries of the flat buffer are variances, lengthscales or weights comes from the
-//! prior's [`ParamRole`](crate::kernel::ParamRole)s ([`Prior::param_role`]), so the same
+//! prior's [`ParamRole`]s ([`Prior::param_role`]), so the same
 //! [`HyperPrior`] serves an RBF, an ARD kernel and the deep kernel.
 
 use crate::error::{check_finite_value, check_len, Error, Result};

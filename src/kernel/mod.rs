@@ -30,7 +30,8 @@ pub use linear::{Constant, Linear};
 pub use matern::{Matern, Nu};
 pub(crate) use params::{check_log_param, log_of_positive, variance_then_lengthscales};
 pub use params::{
-    ArdParams, IsoParams, LinearParams, ParamRole, PairParams, PeriodicParams, RqParams, ScaleParams, VarianceParams,
+    ArdParams, IsoParams, LinearParams, PairParams, ParamRole, PeriodicParams, RqParams, ScaleParams,
+    VarianceParams,
 };
 pub use periodic::Periodic;
 pub use rbf::Rbf;
