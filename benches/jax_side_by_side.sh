@@ -5,7 +5,8 @@
 #   STEPS=1000 JAX_THREADS=1 bash benches/jax_side_by_side.sh
 #
 # Creates (once) a virtualenv outside the repository, exactly as ../shared/bench/README.md says,
-# runs ../shared/bench/jax_reference.py --guide tril for each kernel and our example with
+# runs ../shared/bench/jax_reference.py --guide tril for each kernel and our example (Adam, the
+# reference's algorithm: --inference adam) with
 # --json, and prints ms/step for both and the ratio JAX / svgp (higher is better for svgp).
 #
 # Environment:
@@ -77,7 +78,7 @@ rows=()
 for kernel in rbf deep; do
     svgp_ms=(); jax_ms=()
     for _ in $(seq "$ROUNDS"); do
-        line="$("$ours" --kernel "$kernel" --steps "$STEPS" --json --no-plots --quiet --threads "$SVGP_THREADS")"
+        line="$("$ours" --kernel "$kernel" --steps "$STEPS" --inference adam --json --no-plots --quiet --threads "$SVGP_THREADS")"
         svgp_ms+=("$(field "$line" step_ms)"); svgp_rmse="$(field "$line" grid_rmse)"
         jline="$("$JAX_VENV/bin/python" "$JAX_REF" --kernel "$kernel" --guide tril --steps "$STEPS" \
             --threads "$JAX_THREADS" 2>/dev/null | tail -n 1)"
