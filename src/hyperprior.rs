@@ -292,11 +292,11 @@ impl HyperPrior {
 /// model.init_params(&Rbf::params(1.0, 0.5), &[-0.5, 0.5], 0.01, &mut p)?;
 /// let (x, y) = ([-1.0, 0.0, 1.0], [0.5, 0.0, -0.5]);
 /// let prior = HyperPrior::default().variance(LogPrior::gamma(2.0, 1.0));
-/// let mut elbo = FullBatchElbo::alloc(&model, &x, &y)?;
+/// let mut elbo = FullBatchElbo::new(&model, &x, &y, vec![0.0; model.workspace_len(y.len())?])?;
 /// let mut map = WithHyperPrior::new(&model, prior, &mut elbo)?;
 /// let mut g = vec![0.0; p.len()];
 /// let loss = map.loss_and_grad(&p, &mut g)?;
-/// let plain = FullBatchElbo::alloc(&model, &x, &y)?.loss_and_grad(&p, &mut vec![0.0; p.len()])?;
+/// let plain = FullBatchElbo::new(&model, &x, &y, vec![0.0; model.workspace_len(y.len())?])?.loss_and_grad(&p, &mut vec![0.0; p.len()])?;
 /// assert!((loss - (plain - prior.log_prior(&model, &p, None)?)).abs() < 1e-12);
 /// # Ok::<(), svgp::Error>(())
 /// ```

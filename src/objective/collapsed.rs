@@ -25,7 +25,7 @@ use crate::Scalar;
 /// model.init_params(&Rbf::params(1.0, 0.5), &[-0.9, -0.3, 0.3, 0.9], 0.1, &mut p)?;
 /// let x: Vec<f64> = (0..30).map(|i| -1.0 + i as f64 / 15.0).collect();
 /// let y: Vec<f64> = x.iter().map(|v| (3.0 * v).sin()).collect();
-/// let mut obj = CollapsedElbo::alloc(&model, &x, &y)?;
+/// let mut obj = CollapsedElbo::new(&model, &x, &y, vec![0.0; model.collapsed_workspace_len(y.len())?])?;
 /// let (mut g, mut mu, mut nu) = (vec![0.0; p.len()], vec![0.0; p.len()], vec![0.0; p.len()]);
 /// let first = obj.loss_and_grad(&p, &mut g)?;
 /// let mut adam = Adam::new(AdamConfig::new(0.01), &mut mu, &mut nu)?;

@@ -106,7 +106,7 @@ crate::parts! {
 /// model.init_params(&Rbf::params(1.0, 0.5), &[-0.9, -0.3, 0.3, 0.9], 0.01, &mut p)?;
 /// let x: Vec<f64> = (0..30).map(|i| -1.0 + i as f64 / 15.0).collect();
 /// let y: Vec<f64> = x.iter().map(|v| (3.0 * v).sin()).collect();
-/// let mut elbo = FullBatchElbo::alloc(&model, &x, &y)?;
+/// let mut elbo = FullBatchElbo::new(&model, &x, &y, vec![0.0; model.workspace_len(y.len())?])?;
 /// let (mut mu, mut nu) = (vec![0.0; p.len()], vec![0.0; p.len()]);
 /// let adam = Adam::new(AdamConfig::new(0.01), &mut mu, &mut nu)?;
 /// let mut ws = vec![0.0; NaturalGradient::<f64>::workspace_len(&model)?];
