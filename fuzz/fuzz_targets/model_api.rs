@@ -335,6 +335,15 @@ fn stage_elbo<P: Prior + Sync, L: FuzzLik, S: Scalar + Send + Sync>(model: &Svgp
     }
 }
 
+/// A prediction's result: a typed error, or finite means and non-negative finite variances.
+fn moments_ok<S: Scalar>(r: &svgp::Result<()>, consistent: bool, what: &str, mean: &[S], var: &[S]) {
+    typed(r, consistent, what);
+    if r.is_ok() {
+        assert!(all_finite(mean) && all_finite(var), "{what} Ok with non-finite values");
+        assert!(var.iter().all(|v| *v >= S::zero()), "{what} Ok with a negative variance");
+    }
+}
+
 /// Posterior mean, variance and covariance at a few points.
 fn stage_predict<P: Prior, L: FuzzLik, S: Scalar>(model: &Svgp<P, L>, c: &mut Case<'_, S>) {
     let n = (c.b.u8() as usize + 1) % (MAX_PRED + 1);
@@ -342,21 +351,12 @@ fn stage_predict<P: Prior, L: FuzzLik, S: Scalar>(model: &Svgp<P, L>, c: &mut Ca
     let len = if c.broken == Some(2) { n * d + 1 } else { n * d };
     let xs: Vec<S> = (0..len).map(|_| S::from_f64(c.b.value())).collect();
     let (mut mean, mut var) = (vec![S::zero(); n], vec![S::zero(); n]);
+    // The latent f and the observation y: the same workspace, the same contract.
     if let Some(mut ws) = c.ws(model.predict_workspace_len(n)) {
         let r = model.predict(&c.params, &xs, &mut mean, &mut var, &mut ws);
-        typed(&r, c.consistent, "predict");
-        if r.is_ok() {
-            assert!(all_finite(&mean) && all_finite(&var), "predict Ok with non-finite values");
-            assert!(var.iter().all(|v| *v >= S::zero()), "predict Ok with a negative variance");
-        }
-    }
-    if let Some(mut ws) = c.ws(model.predict_workspace_len(n)) {
+        moments_ok(&r, c.consistent, "predict", &mean, &var);
         let r = model.predict_y(&c.params, &xs, &mut mean, &mut var, &mut ws);
-        typed(&r, c.consistent, "predict_y");
-        if r.is_ok() {
-            assert!(all_finite(&mean) && all_finite(&var), "predict_y Ok with non-finite values");
-            assert!(var.iter().all(|v| *v >= S::zero()), "predict_y Ok with a negative variance");
-        }
+        moments_ok(&r, c.consistent, "predict_y", &mean, &var);
     }
     let ys: Vec<S> = (0..n).map(|_| S::from_f64(L::target(&mut c.b))).collect();
     if let Some(mut ws) = c.ws(model.log_predictive_workspace_len(n)) {
