@@ -27,6 +27,8 @@
 #[allow(dead_code)] // shared by the examples: each uses a part
 #[path = "common/checks.rs"]
 mod checks;
+#[path = "common/colour.rs"]
+mod colour;
 #[allow(dead_code)]
 #[path = "deep_rff/experiment.rs"]
 mod experiment;

@@ -15,6 +15,8 @@ mod args;
 #[allow(dead_code)] // shared by the examples: each uses a part
 #[path = "../common/checks.rs"]
 mod checks;
+#[path = "../common/colour.rs"]
+mod colour;
 mod experiment;
 #[path = "../common/font.rs"]
 mod font;
